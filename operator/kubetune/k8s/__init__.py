@@ -1,0 +1,2 @@
+"""The only package that talks to the Kubernetes API (through the official client).
+"""

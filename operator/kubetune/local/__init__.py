@@ -1,0 +1,3 @@
+"""The embedded local mode: run a TuningExperiment on this machine without a cluster,
+trials as subprocesses.
+"""

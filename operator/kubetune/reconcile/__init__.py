@@ -1,0 +1,2 @@
+"""Thin kopf handlers: parse, plan (kubetune.planning), act (kubetune.k8s), write status.
+"""

@@ -1,0 +1,70 @@
+"""The learning curve every stopping rule judges, and the reductions rules share.
+
+A rule sees curves only, never Kubernetes objects or metric payloads: that keeps the
+rules pure, so a restarted operator that rebuilds the curves from the API server gets
+the same decisions. Values are minimized; the API layer negates maximized metrics.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One trial's intermediate values: `values[i]` was reported at `steps[i]`.
+
+    `index` is the trial's ordinal in the experiment (hyperband derives the bracket from
+    it). Steps must be strictly increasing, so "the value at step t" is well defined.
+    """
+
+    trial: str
+    index: int
+    steps: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.steps) != len(self.values):
+            raise ValueError(
+                f"curve {self.trial!r}: {len(self.steps)} steps but {len(self.values)} values"
+            )
+        if any(later <= earlier for earlier, later in itertools.pairwise(self.steps)):
+            raise ValueError(f"curve {self.trial!r}: steps must be strictly increasing")
+
+    @property
+    def last_step(self) -> int | None:
+        return self.steps[-1] if self.steps else None
+
+
+def as_minimizable(value: float) -> float:
+    """NaN (a diverged trainer) compares as the worst value instead of poisoning sorts."""
+    return math.inf if math.isnan(value) else value
+
+
+def rung_value(curve: Curve, rung: int) -> float | None:
+    """The value reported at the latest step at or before `rung`; None if none was."""
+    position = bisect_right(curve.steps, rung)
+    return as_minimizable(curve.values[position - 1]) if position else None
+
+
+def best_until(curve: Curve, step: int) -> float | None:
+    """The best (lowest) value reported at or before `step`; None if none was."""
+    position = bisect_right(curve.steps, step)
+    if not position:
+        return None
+    return min(as_minimizable(value) for value in curve.values[:position])
+
+
+def running_average_until(curve: Curve, step: int) -> float | None:
+    """The mean of the values reported at or before `step`; None if none was."""
+    position = bisect_right(curve.steps, step)
+    if not position:
+        return None
+    return math.fsum(as_minimizable(value) for value in curve.values[:position]) / position
+
+
+def has_reached(curve: Curve, step: int) -> bool:
+    return curve.last_step is not None and curve.last_step >= step

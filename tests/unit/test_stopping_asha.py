@@ -1,0 +1,121 @@
+"""Unit tests of ASHA and hyperband: rung arithmetic, the top-1/eta promotion, the
+never-stop zones, bracket assignment and the factory's errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubetune.search.stopping import (
+    AshaStopping,
+    Curve,
+    HyperbandStopping,
+    MedianStopping,
+    make_stopping_rule,
+)
+from kubetune.search.stopping.asha import is_promoted, rungs
+
+
+def curve(index: int, values: list[float]) -> Curve:
+    return Curve(f"t{index}", index, tuple(range(1, len(values) + 1)), tuple(values))
+
+
+def flat(index: int, value: float, length: int) -> Curve:
+    return curve(index, [value] * length)
+
+
+def test_rungs_are_geometric_and_stop_below_max_resource() -> None:
+    assert list(rungs(1, 3, 52)) == [1, 3, 9, 27]
+    assert list(rungs(2, 2, 16)) == [2, 4, 8]
+    assert list(rungs(1, 3, 27)) == [1, 3, 9]
+
+
+def test_top_one_over_eta_of_rung_values_including_own() -> None:
+    recorded = [float(v) for v in range(9)]  # nine values: the best three continue
+    assert [is_promoted(v, recorded, 3) for v in recorded] == [True] * 3 + [False] * 6
+
+
+def test_best_so_far_continues_while_fewer_than_eta_values() -> None:
+    assert is_promoted(1.0, [1.0, 2.0], 3)
+    assert not is_promoted(2.0, [1.0, 2.0], 3)
+
+
+def test_asha_judges_at_rung_crossing_only() -> None:
+    rule = AshaStopping(min_resource=3, reduction_factor=3)
+    others = [flat(i, 0.0, 3) for i in range(8)]  # eight better values at rung 3
+    assert not rule.should_stop(flat(9, 5.0, 2), others)  # before the first rung
+    assert rule.should_stop(flat(9, 5.0, 3), others)  # reaches rung 3, bottom of nine
+    assert not rule.should_stop(flat(9, 5.0, 4), others)  # between rungs: already judged
+
+
+def test_asha_promotes_top_third_at_rung() -> None:
+    rule = AshaStopping(min_resource=1, reduction_factor=3)
+    others = [flat(i, float(i), 1) for i in range(8)]  # values 0..7 at rung 1
+    assert not rule.should_stop(flat(9, 1.5, 1), others)  # rank 2 of 9: top three
+    assert rule.should_stop(flat(9, 2.5, 1), others)  # rank 3 of 9
+
+
+def test_asha_never_stops_at_or_beyond_max_resource() -> None:
+    rule = AshaStopping(min_resource=1, max_resource=9, reduction_factor=3)
+    others = [flat(i, 0.0, 9) for i in range(20)]
+    assert not rule.should_stop(flat(99, 9.0, 9), others)
+    jumped = Curve("j", 99, (2, 12), (9.0, 9.0))  # crosses rungs 3 and 9 at once
+    assert not rule.should_stop(jumped, others)
+
+
+def test_asha_ignores_others_that_have_not_reached_the_rung() -> None:
+    rule = AshaStopping(min_resource=3)
+    laggards = [flat(i, 0.0, 2) for i in range(10)]
+    assert not rule.should_stop(flat(9, 5.0, 3), laggards)
+
+
+def test_hyperband_brackets_round_robin_and_compare_within_bracket() -> None:
+    rule = HyperbandStopping(min_resource=1, max_resource=27, reduction_factor=3)
+    assert [asha.min_resource for asha in rule.brackets] == [1, 3, 9]
+    assert [rule.bracket_of(flat(i, 0.0, 1)) for i in range(5)] == [0, 1, 2, 0, 1]
+    other_bracket = [flat(i, 0.0, 1) for i in (1, 2, 4, 5, 7, 8)]  # brackets 1 and 2
+    same_bracket = [flat(i, 0.0, 1) for i in (0, 3, 6)]
+    worst_in_bracket_0 = flat(9, 5.0, 1)
+    assert not rule.should_stop(worst_in_bracket_0, other_bracket)
+    assert rule.should_stop(worst_in_bracket_0, same_bracket)
+
+
+def test_hyperband_later_brackets_start_judging_later() -> None:
+    rule = HyperbandStopping(max_resource=27)
+    peers = [flat(i, 0.0, 3) for i in (1, 4, 7, 10)]  # bracket 1: first rung at 3
+    assert not rule.should_stop(flat(13, 5.0, 1), peers)
+    assert rule.should_stop(flat(13, 5.0, 3), peers)
+
+
+def test_rules_are_deterministic() -> None:
+    others = [curve(i, [float((i * 7) % 5), float((i * 3) % 4)]) for i in range(12)]
+    for rule in (MedianStopping(), AshaStopping(), HyperbandStopping(max_resource=9)):
+        decisions = [rule.should_stop(c, [o for o in others if o is not c]) for c in others]
+        again = [rule.should_stop(c, [o for o in others if o is not c]) for c in others]
+        assert decisions == again
+
+
+def test_factory_builds_rules_and_none() -> None:
+    assert make_stopping_rule("none") is None
+    assert make_stopping_rule("median", min_trials=3) == MedianStopping(min_trials=3)
+    assert make_stopping_rule("asha", reduction_factor=2) == AshaStopping(reduction_factor=2)
+    assert make_stopping_rule("hyperband", max_resource=9) == HyperbandStopping(9)
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "message"),
+    [
+        ("sha", {}, "unknown early stopping rule 'sha'"),
+        ("asha", {"minResource": 1}, "unknown setting.*minResource.*accepted: min_resource"),
+        ("asha", {"reduction_factor": 1}, "reduction_factor must be >= 2"),
+        ("asha", {"min_resource": 4, "max_resource": 4}, r"max_resource \(4\) must be greater"),
+        ("median", {"min_trials": 2.5}, "min_trials must be an integer"),
+        ("median", {"min_trials": True}, "min_trials must be an integer"),
+        ("hyperband", {}, "hyperband: .*max_resource"),
+        ("none", {"min_trials": 1}, "takes no settings"),
+    ],
+)
+def test_factory_rejects_bad_settings_clearly(
+    name: str, settings: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_stopping_rule(name, **settings)

@@ -1,3 +1,113 @@
 """Pydantic models of the TuningExperiment and TuningTrial resources, and the CRD YAML
 generated from them.
+
+Everything other packages need is exported here; the modules behind it may move.
 """
+
+from kubetune.api.algorithm import (
+    ALGORITHM_NAMES,
+    AlgorithmSpec,
+    BayesianAlgorithm,
+    EvolutionAlgorithm,
+    GridAlgorithm,
+    RandomAlgorithm,
+    SobolAlgorithm,
+    TpeAlgorithm,
+)
+from kubetune.api.base import API_GROUP, API_VERSION, GROUP_VERSION, dump_resource
+from kubetune.api.convert import (
+    parse_experiment,
+    parse_trial,
+    stopping_settings,
+    suggester_settings,
+    to_search_space,
+)
+from kubetune.api.errors import SpecError
+from kubetune.api.experiment import Objective, TuningExperiment, TuningExperimentSpec
+from kubetune.api.limits import DURATION_PATTERN, Limits, parse_duration
+from kubetune.api.params import (
+    CategoricalParameter,
+    DiscreteParameter,
+    FloatParameter,
+    IntParameter,
+    Parameter,
+)
+from kubetune.api.status import (
+    BestTrial,
+    Condition,
+    ExperimentPhase,
+    TrialCounts,
+    TuningExperimentStatus,
+)
+from kubetune.api.stopping import (
+    STOPPING_RULES,
+    AshaStopping,
+    EarlyStoppingSpec,
+    HyperbandStopping,
+    MedianStopping,
+    NoStopping,
+)
+from kubetune.api.trial import (
+    MAX_CURVE_POINTS,
+    CurvePoint,
+    TrialPhase,
+    TuningTrial,
+    TuningTrialSpec,
+    TuningTrialStatus,
+    append_curve_point,
+    record_metrics,
+)
+from kubetune.api.trialspec import DEFAULT_GPU_RESOURCE, TrialSpec
+
+__all__ = [
+    "ALGORITHM_NAMES",
+    "API_GROUP",
+    "API_VERSION",
+    "DEFAULT_GPU_RESOURCE",
+    "DURATION_PATTERN",
+    "GROUP_VERSION",
+    "MAX_CURVE_POINTS",
+    "STOPPING_RULES",
+    "AlgorithmSpec",
+    "AshaStopping",
+    "BayesianAlgorithm",
+    "BestTrial",
+    "CategoricalParameter",
+    "Condition",
+    "CurvePoint",
+    "DiscreteParameter",
+    "EarlyStoppingSpec",
+    "EvolutionAlgorithm",
+    "ExperimentPhase",
+    "FloatParameter",
+    "GridAlgorithm",
+    "HyperbandStopping",
+    "IntParameter",
+    "Limits",
+    "MedianStopping",
+    "NoStopping",
+    "Objective",
+    "Parameter",
+    "RandomAlgorithm",
+    "SobolAlgorithm",
+    "SpecError",
+    "TpeAlgorithm",
+    "TrialCounts",
+    "TrialPhase",
+    "TrialSpec",
+    "TuningExperiment",
+    "TuningExperimentSpec",
+    "TuningExperimentStatus",
+    "TuningTrial",
+    "TuningTrialSpec",
+    "TuningTrialStatus",
+    "append_curve_point",
+    "dump_resource",
+    "parse_duration",
+    "parse_experiment",
+    "parse_trial",
+    "record_metrics",
+    "stopping_settings",
+    "suggester_settings",
+    "to_search_space",
+]

@@ -1,0 +1,73 @@
+"""The shared pydantic configuration of every resource model.
+
+Kubernetes spells fields in camelCase and Python in snake_case: one base class holds the
+alias rule so that every model reads and writes YAML the way `kubectl` shows it, while
+code uses Python names. Spec models forbid unknown fields, so a typo in local mode fails
+the way `kubectl apply --validate=strict` does; status models ignore them, so an older
+operator can read a status written by a newer one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Discriminator
+from pydantic.alias_generators import to_camel
+
+API_GROUP = "kubetune.dev"
+API_VERSION = "v1alpha1"
+GROUP_VERSION: Final = "kubetune.dev/v1alpha1"
+
+# Bounds that keep objects small and CEL rules cheap enough for the API server to accept.
+MAX_NAME_LENGTH = 63
+MAX_STRING_LENGTH = 1024
+MAX_PARAMETERS = 64
+MAX_VALUES = 256
+MAX_METRICS = 32
+
+
+class SpecModel(BaseModel):
+    """Base of user-written models: camelCase on the wire, unknown fields rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+    )
+
+
+class StatusModel(BaseModel):
+    """Base of operator-written models: camelCase on the wire, unknown fields ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+    )
+
+
+def dump_resource(model: BaseModel) -> dict[str, Any]:
+    """The JSON-ready camelCase document of a resource, without unset optional fields."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def tag_discriminator(key: str, tags: tuple[str, ...], default: str) -> Discriminator:
+    """Tells union members apart by `key` (a missing key means `default`), and reports an
+    unknown tag in the API server's words for an enum: `Unsupported value`."""
+
+    def tag_of(value: Any) -> Any:
+        if isinstance(value, dict):
+            return value.get(key, default)
+        return getattr(value, key, default)
+
+    supported = ", ".join(f'"{tag}"' for tag in tags)
+    return Discriminator(
+        tag_of,
+        custom_error_type="unsupported_value",
+        custom_error_message="Unsupported value",
+        custom_error_context={"field": key, "supported": supported},
+    )

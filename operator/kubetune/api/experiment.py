@@ -1,0 +1,74 @@
+"""The `TuningExperiment` resource: what to optimize, over which space, how, and within
+which limits. Its status lives in `status.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from kubetune.api import rules
+from kubetune.api.algorithm import AlgorithmSpec, BayesianAlgorithm
+from kubetune.api.base import (
+    GROUP_VERSION,
+    MAX_METRICS,
+    MAX_NAME_LENGTH,
+    MAX_PARAMETERS,
+    SpecModel,
+)
+from kubetune.api.limits import Limits
+from kubetune.api.params import Parameter
+from kubetune.api.status import TuningExperimentStatus
+from kubetune.api.stopping import EarlyStoppingSpec, NoStopping
+from kubetune.api.trialspec import TrialSpec
+
+
+class Objective(SpecModel):
+    """The metric the search optimizes, its direction, and an optional goal."""
+
+    metric: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    goal: Literal["minimize", "maximize"] = "maximize"
+    target: float | None = Field(None, description="Stop the search once this is reached.")
+    additional_metrics: list[str] = Field(
+        default_factory=list, max_length=MAX_METRICS, description="Also recorded, not tuned."
+    )
+
+    def to_minimized(self, value: float) -> float:
+        """Search algorithms minimize: negate maximized metrics."""
+        return -value if self.goal == "maximize" else value
+
+    def is_reached(self, value: float) -> bool:
+        """Whether `value` meets `target` (never, without a target)."""
+        if self.target is None:
+            return False
+        return value >= self.target if self.goal == "maximize" else value <= self.target
+
+
+class TuningExperimentSpec(SpecModel):
+    objective: Objective
+    parameters: list[Parameter] = Field(min_length=1, max_length=MAX_PARAMETERS)
+    algorithm: AlgorithmSpec = Field(default_factory=BayesianAlgorithm)
+    early_stopping: EarlyStoppingSpec = Field(default_factory=NoStopping)
+    limits: Limits = Field(default_factory=Limits)
+    trial: TrialSpec
+    suspend: bool = Field(False, description="Launch no new trials while true.")
+
+    @model_validator(mode="after")
+    def _check_unique_names(self) -> Self:
+        seen: set[str] = set()
+        for index, parameter in enumerate(self.parameters):
+            if parameter.name in seen:
+                detail = f"{parameter.name!r} repeats"
+                field = f"parameters[{index}].name"
+                raise rules.rule_error(field, rules.PARAMETER_NAMES_UNIQUE, detail)
+            seen.add(parameter.name)
+        return self
+
+
+class TuningExperiment(SpecModel):
+    api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
+    kind: Literal["TuningExperiment"] = "TuningExperiment"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    spec: TuningExperimentSpec
+    status: TuningExperimentStatus = Field(default_factory=TuningExperimentStatus)

@@ -1,0 +1,52 @@
+"""`spec.limits`: when the search stops, how many trials run at once, and durations.
+
+Durations are Go-style strings limited to hours, minutes and seconds ("90m", "2h",
+"1h30m", "45s"), checked by one regular expression shared with the CRD `pattern`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from kubetune.api import rules
+from kubetune.api.base import SpecModel
+
+DURATION_PATTERN = r"^([0-9]+h([0-9]+m)?([0-9]+s)?|[0-9]+m([0-9]+s)?|[0-9]+s)$"
+_DURATION_PARTS = re.compile(r"([0-9]+)([hms])")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+Duration = Annotated[
+    str, Field(pattern=DURATION_PATTERN, max_length=32, description=rules.INVALID_DURATION)
+]
+
+
+def parse_duration(text: str) -> timedelta:
+    """`"1h30m"` -> 90 minutes; a ValueError names the accepted forms otherwise."""
+    if not re.fullmatch(DURATION_PATTERN, text):
+        raise ValueError(f"invalid duration {text!r}: {rules.INVALID_DURATION}")
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PARTS.findall(text))
+    return timedelta(seconds=seconds)
+
+
+class Limits(SpecModel):
+    """Budget of the search: trial counts, failures tolerated, wall-clock durations."""
+
+    max_trials: int = Field(10, ge=1, le=100_000, description="Trials created in total.")
+    parallel_trials: int = Field(1, ge=1, description="Trials running at the same time.")
+    max_failed_trials: int = Field(
+        3, ge=0, description="Failed trials tolerated before the experiment fails."
+    )
+    max_duration: Duration | None = Field(None, description="Wall-clock budget, e.g. 2h.")
+    trial_timeout: Duration | None = Field(None, description="Wall-clock limit of one trial.")
+    trial_retries: int = Field(0, ge=0, le=10, description="Retries of a failed trial's pod.")
+
+    @model_validator(mode="after")
+    def _check_parallelism(self) -> Self:
+        if self.parallel_trials > self.max_trials:
+            detail = f"got parallelTrials={self.parallel_trials}, maxTrials={self.max_trials}"
+            raise rules.rule_error("parallelTrials", rules.PARALLEL_WITHIN_MAX_TRIALS, detail)
+        return self

@@ -1,0 +1,106 @@
+"""The four kinds of tunable parameter, as written under `spec.parameters`.
+
+Each kind is its own model, told apart by `type`, so a float parameter cannot carry
+categorical `values` and every field is checked where it belongs. The generated CRD
+flattens these into one object with CEL rules per kind (see `schema`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from kubetune.api import rules
+from kubetune.api.base import MAX_NAME_LENGTH, MAX_VALUES, SpecModel
+
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+ParameterName = Annotated[
+    str,
+    Field(
+        pattern=IDENTIFIER_PATTERN,
+        max_length=MAX_NAME_LENGTH,
+        description="Identifier used in ${name} placeholders and KUBETUNE_PARAM_<NAME>.",
+    ),
+]
+Scale = Literal["linear", "log"]
+CategoryValue = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
+
+
+class _RangeParameter(SpecModel):
+    """Shared checks of a numeric range: ordered bounds, positive bounds on log scale."""
+
+    name: ParameterName
+    min: float
+    max: float
+    scale: Scale = "linear"
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Self:
+        if self.max <= self.min:
+            detail = f"got min={self.min}, max={self.max}"
+            raise rules.rule_error("max", rules.MAX_GREATER_THAN_MIN, detail)
+        if self.scale == "log" and self.min <= 0:
+            detail = f"got min={self.min}"
+            raise rules.rule_error("min", rules.LOG_SCALE_NEEDS_POSITIVE_MIN, detail)
+        return self
+
+
+class FloatParameter(_RangeParameter):
+    """A real number in [min, max], sampled uniformly or on a log scale."""
+
+    type: Literal["float"]
+
+
+class IntParameter(_RangeParameter):
+    """An integer in [min, max] on a grid of `step`, e.g. a layer width."""
+
+    type: Literal["int"]
+    min: int  # narrows the float bound of the base
+    max: int
+    step: int = Field(1, ge=1, description="Distance between allowed values.")
+
+
+def _first_duplicate(values: list[str] | list[float]) -> str | None:
+    seen: set[object] = set()
+    for value in values:
+        if value in seen:
+            return repr(value)
+        seen.add(value)
+    return None
+
+
+class CategoricalParameter(SpecModel):
+    """One of an unordered set of strings, e.g. a kernel or an optimizer name."""
+
+    name: ParameterName
+    type: Literal["categorical"]
+    values: list[CategoryValue] = Field(min_length=1, max_length=MAX_VALUES)
+
+    @model_validator(mode="after")
+    def _check_unique(self) -> Self:
+        if duplicate := _first_duplicate(self.values):
+            raise rules.rule_error("values", rules.VALUES_UNIQUE, f"{duplicate} repeats")
+        return self
+
+
+class DiscreteParameter(SpecModel):
+    """One of an ordered list of numbers, e.g. batch sizes 16, 32, 64."""
+
+    name: ParameterName
+    type: Literal["discrete"]
+    values: list[int | float] = Field(min_length=1, max_length=MAX_VALUES)
+
+    @model_validator(mode="after")
+    def _check_unique(self) -> Self:
+        if duplicate := _first_duplicate(self.values):
+            raise rules.rule_error("values", rules.VALUES_UNIQUE, f"{duplicate} repeats")
+        return self
+
+
+Parameter = Annotated[
+    FloatParameter | IntParameter | CategoricalParameter | DiscreteParameter,
+    Field(discriminator="type"),
+]
+PARAMETER_TYPES = ("float", "int", "categorical", "discrete")

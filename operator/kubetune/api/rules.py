@@ -1,0 +1,33 @@
+"""The wording of every cross-field rule, shared by the Python validators and the CEL
+rules of the generated CRDs.
+
+A user gets the same words from `kubectl apply` (CEL) and from local mode (pydantic), and
+the examples under examples/invalid/ name one of these phrases as the error they expect.
+Each message is reported under the field it concerns (`fieldPath` in CEL, the error path
+in Python), so messages do not repeat the field name.
+"""
+
+from __future__ import annotations
+
+from pydantic_core import PydanticCustomError
+
+MAX_GREATER_THAN_MIN = "must be greater than min"
+LOG_SCALE_NEEDS_POSITIVE_MIN = "must be greater than 0 for log scale"
+VALUES_UNIQUE = "values must be unique"
+VALUES_REQUIRED = "must list at least one value"
+CATEGORICAL_VALUES_ARE_STRINGS = "categorical values must be strings"
+DISCRETE_VALUES_ARE_NUMBERS = "discrete values must be numbers"
+PARAMETER_NAMES_UNIQUE = "parameter names must be unique"
+PARALLEL_WITHIN_MAX_TRIALS = "must not exceed maxTrials"
+MAX_RESOURCE_GREATER_THAN_MIN = "must be greater than minResource"
+TOURNAMENT_WITHIN_POPULATION = "must not exceed populationSize"
+TEMPLATE_NEEDS_CONTAINER = "must have at least one container in spec.containers"
+INVALID_DURATION = "must be a duration such as 45s, 90m, 2h or 1h30m"
+
+RULE_ERROR_TYPE = "kubetune_rule"
+
+
+def rule_error(field: str, message: str, detail: str = "") -> PydanticCustomError:
+    """An error that the formatter in `errors` reports under `<model path>.<field>`."""
+    text = f"{message} ({detail})" if detail else message
+    return PydanticCustomError(RULE_ERROR_TYPE, "{text}", {"field": field, "text": text})

@@ -1,0 +1,63 @@
+"""`spec.earlyStopping`: the rule that ends losing trials early, with typed settings.
+
+Resources (`minResource`, `maxResource`) count the `step` values a trainer reports,
+usually epochs. A missing `rule` means none.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, Tag, model_validator
+
+from kubetune.api import rules
+from kubetune.api.base import SpecModel, tag_discriminator
+
+
+class NoStopping(SpecModel):
+    rule: Literal["none"] = "none"
+
+
+class MedianStopping(SpecModel):
+    """Stop a trial whose best value so far is worse than the median of others at that step."""
+
+    rule: Literal["median"]
+    min_trials: int = Field(5, ge=1, description="Trials to compare against before stopping.")
+    warmup_steps: int = Field(1, ge=0, description="Steps a trial runs before it may stop.")
+
+
+class _SuccessiveHalving(SpecModel):
+    min_resource: int = Field(1, ge=1, description="Steps before the first promotion check.")
+    max_resource: int | None = Field(None, ge=1, description="Steps of a complete trial.")
+    reduction_factor: int = Field(3, ge=2, description="One in this many trials is promoted.")
+
+    @model_validator(mode="after")
+    def _check_resources(self) -> Self:
+        if self.max_resource is not None and self.max_resource <= self.min_resource:
+            detail = f"got minResource={self.min_resource}, maxResource={self.max_resource}"
+            raise rules.rule_error("maxResource", rules.MAX_RESOURCE_GREATER_THAN_MIN, detail)
+        return self
+
+
+class AshaStopping(_SuccessiveHalving):
+    """Asynchronous successive halving: stop trials outside the top 1/reductionFactor."""
+
+    rule: Literal["asha"]
+
+
+class HyperbandStopping(_SuccessiveHalving):
+    """Several successive-halving brackets with different minimum resources."""
+
+    rule: Literal["hyperband"]
+    max_resource: int = Field(ge=1, description="Steps of a complete trial.")
+
+
+STOPPING_RULES = ("none", "median", "asha", "hyperband")
+
+EarlyStoppingSpec = Annotated[
+    Annotated[NoStopping, Tag("none")]
+    | Annotated[MedianStopping, Tag("median")]
+    | Annotated[AshaStopping, Tag("asha")]
+    | Annotated[HyperbandStopping, Tag("hyperband")],
+    tag_discriminator("rule", STOPPING_RULES, default="none"),
+]

@@ -1,0 +1,72 @@
+"""The `TuningTrial` resource: one suggested assignment, its Job and its metrics.
+
+The learning curve is capped at MAX_CURVE_POINTS: when full, every other older point is
+dropped (first and latest kept), so a long run keeps an evenly thinned history and the
+object stays far below etcd's size limit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from kubetune.api.base import GROUP_VERSION, SpecModel, StatusModel
+from kubetune.api.status import ParameterValue
+
+MAX_CURVE_POINTS = 100
+TrialPhase = Literal["Pending", "Running", "Succeeded", "Failed", "EarlyStopped"]
+
+
+class CurvePoint(StatusModel):
+    step: int
+    values: dict[str, float] = Field(default_factory=dict)
+
+
+class TuningTrialSpec(SpecModel):
+    experiment: str = Field(min_length=1, max_length=253)
+    index: int = Field(ge=0, description="Position in the experiment's sequence of trials.")
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+
+
+class TuningTrialStatus(StatusModel):
+    phase: TrialPhase = "Pending"
+    metrics: dict[str, float] = Field(default_factory=dict, description="Latest values.")
+    curve: list[CurvePoint] = Field(default_factory=list, max_length=MAX_CURVE_POINTS)
+    job_name: str | None = None
+    start_time: datetime | None = None
+    completion_time: datetime | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+class TuningTrial(SpecModel):
+    api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
+    kind: Literal["TuningTrial"] = "TuningTrial"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    spec: TuningTrialSpec
+    status: TuningTrialStatus = Field(default_factory=TuningTrialStatus)
+
+
+def append_curve_point(
+    curve: list[CurvePoint], step: int, values: dict[str, float], limit: int = MAX_CURVE_POINTS
+) -> list[CurvePoint]:
+    """A new curve with `values` recorded at `step`, merged into the last point when the
+    step repeats, thinned to at most `limit` points."""
+    if curve and curve[-1].step == step:
+        merged = CurvePoint(step=step, values={**curve[-1].values, **values})
+        return [*curve[:-1], merged]
+    grown = [*curve, CurvePoint(step=step, values=dict(values))]
+    return grown if len(grown) <= limit else _thin(grown)
+
+
+def _thin(curve: list[CurvePoint]) -> list[CurvePoint]:
+    """Every other point of the history, always keeping the first and the latest."""
+    return [*curve[:-1:2], curve[-1]]
+
+
+def record_metrics(status: TuningTrialStatus, step: int, values: dict[str, float]) -> None:
+    """Record one report from a trainer: latest values and the capped curve."""
+    status.metrics = {**status.metrics, **values}
+    status.curve = append_curve_point(status.curve, step, values)

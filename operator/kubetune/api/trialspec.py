@@ -1,0 +1,38 @@
+"""`spec.trial`: the pod each trial runs and the GPUs it requests.
+
+The template is a free-form PodTemplateSpec, so every pod feature (volumes, node
+selectors, tolerations) is available without this project mirroring the Pod schema;
+only the one thing every trial needs, a container, is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import Field, model_validator
+
+from kubetune.api import rules
+from kubetune.api.base import SpecModel
+
+DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def has_container(template: dict[str, Any]) -> bool:
+    """Whether a PodTemplateSpec lists at least one container under spec.containers."""
+    pod_spec = template.get("spec")
+    containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
+    return isinstance(containers, list) and len(containers) > 0
+
+
+class TrialSpec(SpecModel):
+    gpus: int = Field(0, ge=0, le=64, description="GPUs requested by the first container.")
+    gpu_resource: str = Field(
+        DEFAULT_GPU_RESOURCE, min_length=1, max_length=253, description="Extended resource."
+    )
+    template: dict[str, Any] = Field(description="PodTemplateSpec of a trial's pod.")
+
+    @model_validator(mode="after")
+    def _check_container(self) -> Self:
+        if not has_container(self.template):
+            raise rules.rule_error("template", rules.TEMPLATE_NEEDS_CONTAINER)
+        return self

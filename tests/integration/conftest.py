@@ -1,0 +1,83 @@
+"""Fixtures for tests against the real local control plane (tests/cluster).
+
+One control plane per test session (startup costs seconds), one fresh namespace per test
+(so tests never see each other's objects). Missing binaries skip these tests with the
+command that builds them, except in CI (KUBETUNE_REQUIRE_CLUSTER=1), where they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from tests.cluster import (
+    ClusterClient,
+    ControlPlane,
+    MissingBinariesError,
+    eventually,
+    find_bin_dir,
+)
+
+CLUSTER_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_CLUSTER") == "1"
+
+
+def _bin_dir_or_skip() -> Path:
+    try:
+        return find_bin_dir()
+    except MissingBinariesError as missing:
+        if CLUSTER_REQUIRED:
+            pytest.fail(f"KUBETUNE_REQUIRE_CLUSTER=1 but {missing}", pytrace=False)
+        pytest.skip(str(missing))
+
+
+def _teardown_on_sigterm() -> None:
+    """A SIGTERM'd pytest would skip fixture teardown; turn it into an orderly exit."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+
+        def _exit(signum: int, _frame: FrameType | None) -> None:
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, _exit)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[ClusterClient]:
+    """etcd + kube-apiserver + kcm + scheduler + kwok (fake 8-GPU node `kt-gpu-node`)."""
+    plane = ControlPlane(_bin_dir_or_skip())
+    _teardown_on_sigterm()
+    try:
+        yield plane.start()
+    finally:
+        plane.stop()
+
+
+def _namespace_name(test_name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", test_name.lower()).strip("-")[:40].rstrip("-")
+    return f"kt-{slug}-{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def namespace(cluster: ClusterClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace with its `default` ServiceAccount (pods need it); deleted after."""
+    core = cluster.core_v1()
+    name = _namespace_name(request.node.name)
+    core.create_namespace({"metadata": {"name": name, "labels": {"kubetune.dev/test": "true"}}})
+    eventually(lambda: _has_default_service_account(core, name), f"ServiceAccount in {name}")
+    yield name
+    with contextlib.suppress(ApiException):
+        core.delete_namespace(name)
+
+
+def _has_default_service_account(core: client.CoreV1Api, namespace: str) -> bool:
+    accounts = core.list_namespaced_service_account(namespace).items
+    return any(account.metadata.name == "default" for account in accounts)

@@ -1,0 +1,85 @@
+"""The learning curves the early-stopping benchmark replays: the YAHPO Gym LCBench
+surrogate (realistic neural-network curves and epoch times from 34 OpenML tasks) and
+real scikit-learn MLP training on the digits data set, epoch by epoch.
+
+Curves are computed once per configuration and replayed by every rule, so all methods
+see the same configurations and differ only in what they stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from benchmarks.stopping_simulation import Problem
+
+LCBENCH_EPOCHS = 52
+
+
+def lcbench_problem(task: str, configs: int, seed: int, data_path: str) -> Problem:
+    """Validation error (100 - val_accuracy, in %) per epoch; cost = the surrogate's
+    per-epoch time (its `time` is cumulative, so consecutive differences)."""
+    bench = _lcbench(task, data_path)
+    space = bench.get_opt_space(drop_fidelity_params=True, seed=seed)
+    sampled = [dict(config) for config in space.sample_configuration(configs)]
+    queries = [
+        {**config, "epoch": epoch} for config in sampled for epoch in range(1, LCBENCH_EPOCHS + 1)
+    ]
+    results = bench.objective_function(queries)
+    accuracy = np.array([r["val_accuracy"] for r in results]).reshape(configs, -1)
+    elapsed = np.array([r["time"] for r in results]).reshape(configs, -1)
+    # The surrogate's cumulative time can wobble down; running max keeps costs >= 0.
+    costs = np.diff(np.maximum.accumulate(elapsed, axis=1), axis=1, prepend=0.0)
+    return Problem(f"lcbench/{task}", 100.0 - accuracy, costs)
+
+
+def _lcbench(task: str, data_path: str) -> Any:
+    from yahpo_gym import benchmark_set, local_config
+
+    local_config.init_config()
+    local_config.set_data_path(data_path)
+    with contextlib.redirect_stdout(io.StringIO()):  # a citation notice on every load
+        return benchmark_set.BenchmarkSet("lcbench", instance=task)
+
+
+def digits_problem(configs: int, epochs: int, seed: int, cost: str) -> Problem:
+    """Validation error (%) of an MLP trained with partial_fit, one pass per epoch; cost
+    is the measured wall time of each epoch ("wall") or 1 per epoch ("epochs")."""
+    features, labels = load_digits(return_X_y=True)
+    train_x, val_x, train_y, val_y = train_test_split(
+        features, labels, test_size=0.25, stratify=labels, random_state=0
+    )
+    scaler = StandardScaler().fit(train_x)
+    train_x, val_x = scaler.transform(train_x), scaler.transform(val_x)
+    rng = np.random.default_rng(seed)
+    values, costs = np.empty((configs, epochs)), np.empty((configs, epochs))
+    for config in range(configs):
+        model = _random_mlp(rng)
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            model.partial_fit(train_x, train_y, classes=np.arange(10))
+            costs[config, epoch] = time.perf_counter() - start if cost == "wall" else 1.0
+            values[config, epoch] = 100.0 * (1.0 - model.score(val_x, val_y))
+    return Problem("digits-mlp", values, costs)
+
+
+def _random_mlp(rng: np.random.Generator) -> MLPClassifier:
+    """Log-uniform draws over a space where bad choices (tiny or huge learning rates,
+    heavy regularization) are common, as in real tuning spaces."""
+    return MLPClassifier(
+        hidden_layer_sizes=(int(np.exp(rng.uniform(np.log(8), np.log(256)))),),
+        learning_rate_init=float(np.exp(rng.uniform(np.log(1e-5), np.log(1e-1)))),
+        alpha=float(np.exp(rng.uniform(np.log(1e-6), np.log(1.0)))),
+        batch_size=int(np.exp(rng.uniform(np.log(16), np.log(512)))),
+        solver=str(rng.choice(["sgd", "adam"])),
+        momentum=float(rng.uniform(0.0, 0.99)),
+        random_state=int(rng.integers(2**31)),
+    )

@@ -1,2 +1,1 @@
-"""The only package that talks to the Kubernetes API (through the official client).
-"""
+"""The only package that talks to the Kubernetes API (through the official client)."""

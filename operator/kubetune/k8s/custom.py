@@ -1,0 +1,71 @@
+"""TuningExperiments and TuningTrials on the API server.
+
+Trials are found by label, not by a list in the experiment's status, so the experiment
+object stays small however many trials it runs. Creates tolerate 409 AlreadyExists:
+trial names are deterministic, so a retry after a crash finds the object it made before.
+"""
+
+from __future__ import annotations
+
+from kubernetes.client.exceptions import ApiException
+
+from kubetune.api.base import API_GROUP, API_VERSION
+from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, is_status
+
+EXPERIMENTS = "tuningexperiments"
+TRIALS = "tuningtrials"
+EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
+TRIAL_LABEL = f"{API_GROUP}/trial"
+
+
+def _path(namespace: str, plural: str, name: str = "", subresource: str = "") -> str:
+    path = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/{plural}"
+    return "/".join(part for part in (path, name, subresource) if part)
+
+
+def get_experiment(kube: Kube, namespace: str, name: str) -> Document | None:
+    """The experiment as stored now, or None once it is deleted."""
+    try:
+        return kube.request("GET", _path(namespace, EXPERIMENTS, name))
+    except ApiException as error:
+        if is_status(error, 404):
+            return None
+        raise
+
+
+def patch_experiment_status(kube: Kube, namespace: str, name: str, patch: Document) -> None:
+    kube.request(
+        "PATCH", _path(namespace, EXPERIMENTS, name, "status"),
+        body={"status": patch}, content_type=MERGE_PATCH,
+    )  # fmt: skip
+
+
+def patch_experiment_annotations(
+    kube: Kube, namespace: str, name: str, annotations: dict[str, str]
+) -> None:
+    body = {"metadata": {"annotations": annotations}}
+    kube.request("PATCH", _path(namespace, EXPERIMENTS, name), body=body, content_type=MERGE_PATCH)
+
+
+def list_trials(kube: Kube, namespace: str, experiment: str) -> list[Document]:
+    """Every TuningTrial of `experiment`, read from etcd (not a cache), so none is missed."""
+    query = {"labelSelector": f"{EXPERIMENT_LABEL}={experiment}"}
+    items: list[Document] = kube.request("GET", _path(namespace, TRIALS), query=query)["items"]
+    return items
+
+
+def create_trial(kube: Kube, namespace: str, trial: Document) -> Document:
+    """Create the trial; when it already exists, return the stored one (its spec wins)."""
+    try:
+        return kube.request("POST", _path(namespace, TRIALS), body=trial)
+    except ApiException as error:
+        if not is_status(error, 409):
+            raise
+    return kube.request("GET", _path(namespace, TRIALS, trial["metadata"]["name"]))
+
+
+def patch_trial_status(kube: Kube, namespace: str, name: str, patch: Document) -> None:
+    kube.request(
+        "PATCH", _path(namespace, TRIALS, name, "status"),
+        body={"status": patch}, content_type=MERGE_PATCH,
+    )  # fmt: skip

@@ -1,0 +1,87 @@
+"""One narrow door to the API server: JSON documents in, JSON documents out.
+
+The official client's typed models validate every field of every object and turn unknown
+fields (a newer API server, a custom resource) into errors or silent drops. The operator
+works with plain documents instead: it reads what the server stores and writes merge
+patches. Authentication, TLS and kubeconfig handling still come from the official
+`ApiClient`; only (de)serialization is bypassed. Every call goes through `Kube.request`,
+which also counts writes so the overhead of the operator per trial can be measured.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+Document = dict[str, Any]
+MERGE_PATCH = "application/merge-patch+json"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REQUEST_TIMEOUT_SECONDS = 30.0
+
+
+class Kube:
+    """The operator's connection: an `ApiClient` plus a thread-safe count of writes."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.api_client = api_client
+        self.writes: Counter[str] = Counter()
+        self._writes_lock = threading.Lock()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Document:
+        """Send one request; raise `ApiException` (with `.status`) on a non-2xx answer."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        method_, url, headers, body, _ = self.api_client.param_serialize(
+            method, path, query_params=list((query or {}).items()), header_params=headers,
+            body=body, auth_settings=["BearerToken"],
+        )  # fmt: skip
+        self._count(method, path)
+        response = self.api_client.call_api(
+            method_, url, headers, body, _request_timeout=REQUEST_TIMEOUT_SECONDS
+        )
+        text = response.read().decode("utf-8")  # type: ignore[no-untyped-call]
+        if not 200 <= response.status <= 299:
+            raise ApiException.from_response(http_resp=response, body=text, data=None)
+        document: Document = json.loads(text) if text else {}
+        return document
+
+    def _count(self, method: str, path: str) -> None:
+        if method in WRITE_METHODS:
+            with self._writes_lock:
+                self.writes[f"{method} {_resource_of(path)}"] += 1
+
+
+def _resource_of(path: str) -> str:
+    """`jobs`, `tuningtrials/status`... from a request path, for the write counters."""
+    parts = path.strip("/").split("/")
+    if "namespaces" in parts:
+        parts = parts[parts.index("namespaces") + 2 :]
+    resource = parts[0] if parts else path
+    return f"{resource}/{parts[2]}" if len(parts) > 2 else resource
+
+
+def connect() -> Kube:
+    """Use the in-cluster service account when there is one, else the local kubeconfig."""
+    # The config loaders carry no annotations; both fill the client's default Configuration.
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    return Kube(client.ApiClient())
+
+
+def is_status(error: BaseException, *codes: int) -> bool:
+    """Whether `error` is an API answer with one of the HTTP status `codes`."""
+    return isinstance(error, ApiException) and error.status in codes

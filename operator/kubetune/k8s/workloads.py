@@ -1,0 +1,61 @@
+"""The Jobs that run trials and the Pods they make.
+
+Creates tolerate 409 (deterministic Job names make a retried create harmless); deletes
+tolerate 404 and propagate in the background, so the call returns at once and the
+garbage collector removes the Pods.
+"""
+
+from __future__ import annotations
+
+from kubernetes.client.exceptions import ApiException
+
+from kubetune.k8s.custom import EXPERIMENT_LABEL
+from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, is_status
+
+
+def _jobs(namespace: str, name: str = "") -> str:
+    return f"/apis/batch/v1/namespaces/{namespace}/jobs" + (f"/{name}" if name else "")
+
+
+def _by_experiment(experiment: str) -> dict[str, str]:
+    return {"labelSelector": f"{EXPERIMENT_LABEL}={experiment}"}
+
+
+def list_jobs(kube: Kube, namespace: str, experiment: str) -> list[Document]:
+    items: list[Document] = kube.request("GET", _jobs(namespace), query=_by_experiment(experiment))[
+        "items"
+    ]
+    return items
+
+
+def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    items: list[Document] = kube.request("GET", path, query=_by_experiment(experiment))["items"]
+    return items
+
+
+def create_job(kube: Kube, namespace: str, job: Document) -> None:
+    try:
+        kube.request("POST", _jobs(namespace), body=job)
+    except ApiException as error:
+        if not is_status(error, 409):
+            raise
+
+
+def delete_job(kube: Kube, namespace: str, name: str) -> None:
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+    try:
+        kube.request("DELETE", _jobs(namespace, name), body=body)
+    except ApiException as error:
+        if not is_status(error, 404):
+            raise
+
+
+def set_job_suspended(kube: Kube, namespace: str, name: str, suspended: bool) -> None:
+    """Suspending a Job deletes its running Pods; resuming starts them again."""
+    body = {"spec": {"suspend": suspended}}
+    try:
+        kube.request("PATCH", _jobs(namespace, name), body=body, content_type=MERGE_PATCH)
+    except ApiException as error:
+        if not is_status(error, 404):
+            raise

@@ -1,0 +1,114 @@
+"""The batch/v1 Job that runs one trial, built from the experiment's trial template.
+
+Pure and deterministic: the same experiment and trial always give the same manifest, so
+a restarted operator that re-creates a Job (tolerating 409) asks for exactly what the
+first attempt asked for. The trial owns the Job (and the experiment owns the trial), so
+deleting an experiment lets the garbage collector remove everything below it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubetune.api import API_GROUP, GROUP_VERSION, TuningExperiment, TuningTrial, parse_duration
+from kubetune.planning.placeholders import param_env, substitute_containers
+
+Document = dict[str, Any]
+EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
+TRIAL_LABEL = f"{API_GROUP}/trial"
+TRAINER_CONTAINER = "trainer"
+
+
+def trial_labels(experiment: str, trial: str) -> dict[str, str]:
+    """Labels that let the operator find a trial's objects by experiment, and by trial."""
+    return {EXPERIMENT_LABEL: experiment, TRIAL_LABEL: trial}
+
+
+def owner_reference(owner: Document) -> Document:
+    """A controller reference to a stored object (which has a uid)."""
+    metadata = owner["metadata"]
+    return {
+        "apiVersion": owner.get("apiVersion", GROUP_VERSION), "kind": owner["kind"],
+        "name": metadata["name"], "uid": metadata["uid"], "controller": True,
+    }  # fmt: skip
+
+
+def trainer_index(containers: list[Document]) -> int:
+    """The container named `trainer`, else the first: it gets the GPUs and its
+    termination message carries the final metrics."""
+    names = [container.get("name") for container in containers]
+    return names.index(TRAINER_CONTAINER) if TRAINER_CONTAINER in names else 0
+
+
+def trainer_name(experiment: TuningExperiment) -> str:
+    containers = experiment.spec.trial.template["spec"]["containers"]
+    return str(containers[trainer_index(containers)].get("name", ""))
+
+
+def build_trial_job(
+    experiment: TuningExperiment, trial: TuningTrial, ttl_seconds: int | None = None
+) -> Document:
+    """The Job of `trial` (a stored trial: metadata has name, namespace and uid).
+
+    Raises `placeholders.PlaceholderError` when the template names an unknown parameter.
+    """
+    limits = experiment.spec.limits
+    job_spec: Document = {
+        "backoffLimit": limits.trial_retries,
+        "suspend": experiment.spec.suspend,
+        "template": _pod_template(experiment, trial),
+    }
+    if limits.trial_timeout:
+        job_spec["activeDeadlineSeconds"] = int(
+            parse_duration(limits.trial_timeout).total_seconds()
+        )
+    if ttl_seconds is not None:
+        job_spec["ttlSecondsAfterFinished"] = ttl_seconds
+    trial_doc = {"kind": trial.kind, "apiVersion": trial.api_version, "metadata": trial.metadata}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": trial.metadata["name"],
+            "namespace": trial.metadata["namespace"],
+            "labels": trial_labels(trial.spec.experiment, trial.metadata["name"]),
+            "ownerReferences": [owner_reference(trial_doc)],
+        },
+        "spec": job_spec,
+    }
+
+
+def _pod_template(experiment: TuningExperiment, trial: TuningTrial) -> Document:
+    template = copy.deepcopy(experiment.spec.trial.template)
+    metadata = template.setdefault("metadata", {})
+    labels = trial_labels(trial.spec.experiment, trial.metadata["name"])
+    metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
+    pod_spec = template["spec"]
+    pod_spec["restartPolicy"] = "Never"  # retries are the Job's backoffLimit, not kubelet's
+    env = _trial_env(trial)
+    containers = substitute_containers(template, trial.spec.parameters)
+    for container in containers:
+        container["env"] = [*(container.get("env") or []), *env]
+        container.setdefault("terminationMessagePolicy", "FallbackToLogsOnError")
+    _request_gpus(containers[trainer_index(containers)], experiment)
+    pod_spec["containers"] = containers
+    return template
+
+
+def _trial_env(trial: TuningTrial) -> list[Document]:
+    identity = {
+        "KUBETUNE_TRIAL": trial.metadata["name"],
+        "KUBETUNE_EXPERIMENT": trial.spec.experiment,
+    }
+    variables = {**identity, **param_env(trial.spec.parameters)}
+    return [{"name": name, "value": value} for name, value in variables.items()]
+
+
+def _request_gpus(container: Document, experiment: TuningExperiment) -> None:
+    trial = experiment.spec.trial
+    if trial.gpus <= 0:
+        return
+    resources = container.setdefault("resources", {})
+    for kind in ("requests", "limits"):
+        resources[kind] = {**(resources.get(kind) or {}), trial.gpu_resource: str(trial.gpus)}

@@ -1,0 +1,148 @@
+"""What became of a trial, read from its Job and Pods.
+
+Pure: the handlers list the Job and Pods and hand them here. Kubernetes reports failures in
+several places (Job conditions, container states, pod phases); this module folds them into
+one phase with a reason a user can act on: OOMKilled, ImagePullBackOff, ExitCode (with the
+code), DeadlineExceeded, BackoffLimitExceeded. A Job that never starts because its image
+cannot be pulled would wait forever, so that is a failure too.
+
+Final metrics come from the trainer container's termination message (what it wrote to
+/dev/termination-log): a JSON document ``{"metrics": {...}}`` or lines of the stdout
+protocol ``kubetune metric a=1 b=2``. They are merged over what the reporter sidecar sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubetune.reporting.protocol import MetricReport, parse_json_line, parse_line
+
+Document = Mapping[str, Any]
+# Waiting reasons that never resolve by themselves: the Job would hang until its deadline.
+STUCK_WAITING_REASONS = frozenset(
+    {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"}
+)
+DONE_CONDITIONS = ("Complete", "SuccessCriteriaMet")
+FAILED_CONDITIONS = ("Failed", "FailureTarget")
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """A trial's phase as its workload shows it, with the reason when it failed."""
+
+    phase: str  # Pending | Running | Succeeded | Failed
+    reason: str | None = None
+    message: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("Succeeded", "Failed")
+
+
+def trial_outcome(
+    job: Document | None,
+    pods: Sequence[Document],
+    objective_metric: str,
+    trainer: str,
+    reported: Mapping[str, float] | None = None,
+) -> TrialOutcome:
+    """The outcome of one trial; `reported` are metrics its sidecar already delivered."""
+    if job is None:
+        return TrialOutcome("Pending")
+    if _condition(job, *DONE_CONDITIONS):
+        return _succeeded(pods, objective_metric, trainer, dict(reported or {}))
+    failed = _condition(job, *FAILED_CONDITIONS)
+    if failed is not None:
+        return _failed(failed, pods, trainer)
+    stuck = _stuck_container(pods)
+    if stuck is not None:
+        return TrialOutcome("Failed", stuck[0], stuck[1])
+    running = any(pod.get("status", {}).get("phase") == "Running" for pod in pods)
+    return TrialOutcome("Running" if running else "Pending")
+
+
+def _condition(job: Document, *types: str) -> Document | None:
+    for condition in job.get("status", {}).get("conditions") or []:
+        if condition.get("type") in types and condition.get("status") == "True":
+            return dict(condition)
+    return None
+
+
+def _succeeded(
+    pods: Sequence[Document], objective: str, trainer: str, metrics: dict[str, float]
+) -> TrialOutcome:
+    done = [pod for pod in pods if pod.get("status", {}).get("phase") == "Succeeded"]
+    terminated = _terminated_state(_latest(done), trainer) if done else None
+    if terminated:
+        metrics.update(parse_termination_message(terminated.get("message") or ""))
+    if objective not in metrics:
+        message = f"the trainer finished without reporting the objective metric {objective!r}"
+        return TrialOutcome("Failed", "MissingObjectiveMetric", message, metrics)
+    return TrialOutcome("Succeeded", "Completed", None, metrics)
+
+
+def _failed(condition: Document, pods: Sequence[Document], trainer: str) -> TrialOutcome:
+    """Prefer what the container says (OOMKilled, exit code) over the Job's summary."""
+    job_reason = condition.get("reason") or "Failed"
+    message = condition.get("message") or ""
+    terminated = [_terminated_state(pod, trainer) for pod in pods]
+    states = [state for state in terminated if state and state.get("exitCode", 0) != 0]
+    if any(state.get("reason") == "OOMKilled" for state in states):
+        return TrialOutcome("Failed", "OOMKilled", "the trainer ran out of memory")
+    if job_reason == "DeadlineExceeded" or not states:
+        return TrialOutcome("Failed", job_reason, message)
+    code = states[-1].get("exitCode")
+    return TrialOutcome("Failed", "ExitCode", f"the trainer exited with code {code}")
+
+
+def _stuck_container(pods: Sequence[Document]) -> tuple[str, str] | None:
+    for pod in pods:
+        for status in pod.get("status", {}).get("containerStatuses") or []:
+            waiting = (status.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in STUCK_WAITING_REASONS:
+                detail = waiting.get("message") or f"container {status.get('name')!r}"
+                return waiting["reason"], detail
+    return None
+
+
+def _latest(pods: Sequence[Document]) -> Document:
+    return max(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "")
+
+
+def _terminated_state(pod: Document, trainer: str) -> Document | None:
+    """The trainer container's terminated state (the last one, should it have restarted)."""
+    for status in pod.get("status", {}).get("containerStatuses") or []:
+        if status.get("name") == trainer:
+            state = (status.get("state") or {}).get("terminated")
+            last: Document | None = (status.get("lastState") or {}).get("terminated")
+            return dict(state) if state else last
+    return None
+
+
+def parse_termination_message(text: str) -> dict[str, float]:
+    """Metrics from a termination message; unparsable text yields none (never raises)."""
+    metrics: dict[str, float] = {}
+    whole = _parse_whole_json(text)
+    reports = [whole] if whole else [_parse_any_line(line) for line in text.splitlines()]
+    for report in reports:
+        if isinstance(report, MetricReport):
+            metrics.update(report.metrics)
+    return metrics
+
+
+def _parse_whole_json(text: str) -> MetricReport | None:
+    """A pretty-printed JSON document spans lines: read it as one line first."""
+    try:
+        compact = json.dumps(json.loads(text)) if text.strip().startswith("{") else ""
+    except (ValueError, RecursionError):
+        return None
+    report = parse_json_line(compact) if compact else None
+    return report if isinstance(report, MetricReport) else None
+
+
+def _parse_any_line(line: str) -> object:
+    return parse_json_line(line) if line.lstrip().startswith("{") else parse_line(line)

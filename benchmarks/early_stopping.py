@@ -12,6 +12,7 @@ that reaches it sooner has saved that much time. Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -94,8 +95,9 @@ def summarize(rows: list[dict[str, tuple[float, float, int]]], top_k: int) -> li
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     results: dict[str, list[dict[str, tuple[float, float, int]]]] = {}
-    for family, _seed, problem in problems(args):
+    for family, seed, problem in problems(args):
         row = measure(problem, args)
+        print(f"{problem.name} seed {seed}: {row}", file=sys.stderr, flush=True)
         results.setdefault(problem.name, []).append(row)
         if family == "lcbench":
             results.setdefault("lcbench/all", []).append(row)

@@ -51,9 +51,15 @@ def _teardown_on_sigterm() -> None:
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[ClusterClient]:
+def bin_dir() -> Path:
+    """The directory of the built control-plane binaries (skips or fails if incomplete)."""
+    return _bin_dir_or_skip()
+
+
+@pytest.fixture(scope="session")
+def cluster(bin_dir: Path) -> Iterator[ClusterClient]:
     """etcd + kube-apiserver + kcm + scheduler + kwok (fake 8-GPU node `kt-gpu-node`)."""
-    plane = ControlPlane(_bin_dir_or_skip())
+    plane = ControlPlane(bin_dir)
     _teardown_on_sigterm()
     try:
         yield plane.start()

@@ -1,0 +1,71 @@
+"""One planning step of an experiment: the single pure entry point the operator's
+reconcile loop and the local runner both call.
+
+``plan_next(experiment, spec, records, elapsed)`` says what to do now: which trials to
+stop (early stopping, or all active ones when the search is over), which new trials to
+create, and whether and why the experiment finishes. Acting on the plan (Jobs or
+subprocesses) and recording the results is the caller's job; calling again with the
+updated records gives the next step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kubetune.api import TrialCounts, TuningExperimentSpec
+from kubetune.planning.progress import (
+    Finish,
+    TrialStop,
+    best_trial,
+    count_trials,
+    early_stops,
+    finish_reason,
+    launch_count,
+)
+from kubetune.planning.records import TrialRecord
+from kubetune.planning.suggest import NewTrial, suggest_trials
+
+FINISHED_STOP_REASON = "the experiment finished"
+
+
+@dataclass(frozen=True)
+class Plan:
+    stop: tuple[TrialStop, ...]
+    create: tuple[NewTrial, ...]
+    finish: Finish | None
+    counts: TrialCounts
+    best: TrialRecord | None
+
+
+def plan_next(
+    experiment: str, spec: TuningExperimentSpec, records: Sequence[TrialRecord], elapsed: timedelta
+) -> Plan:
+    """Decide the next step. Trials stopped early free their slots for new trials in the
+    same step, and their values already inform the new suggestions."""
+    finish = finish_reason(spec, records, elapsed)
+    if finish is not None:
+        return _finishing(spec, records, finish)
+    stops = tuple(early_stops(spec, records))
+    after_stops = _with_stopped(records, {stop.trial for stop in stops})
+    suggested = suggest_trials(experiment, spec, after_stops, launch_count(spec, after_stops))
+    if suggested.exhausted and not suggested.trials:
+        finish = finish_reason(spec, after_stops, elapsed, space_exhausted=True)
+    counts = count_trials(after_stops)
+    return Plan(stops, suggested.trials, finish, counts, best_trial(spec, after_stops))
+
+
+def _finishing(spec: TuningExperimentSpec, records: Sequence[TrialRecord], finish: Finish) -> Plan:
+    reason = f"{FINISHED_STOP_REASON}: {finish.reason}"
+    stops = tuple(TrialStop(record.name, reason) for record in records if record.active)
+    counts = count_trials(records)
+    return Plan(stops, (), finish, counts, best_trial(spec, records))
+
+
+def _with_stopped(records: Sequence[TrialRecord], stopped: set[str]) -> list[TrialRecord]:
+    return [
+        dataclasses.replace(record, phase="EarlyStopped") if record.name in stopped else record
+        for record in records
+    ]

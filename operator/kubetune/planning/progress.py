@@ -1,0 +1,155 @@
+"""Where an experiment stands: trial counts, the best trial, whether and why the search is
+over, how many trials to launch now, and which running trials early stopping ends.
+
+Every function is pure over (spec, trial records, elapsed time), so the operator after a
+restart and the local runner after a resume reach the same decisions from the same
+trials. Objective values are kept as reported; only the stopping rule sees them negated
+(search code minimizes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kubetune.api import (
+    TrialCounts,
+    TuningExperimentSpec,
+    parse_duration,
+    stopping_settings,
+)
+from kubetune.planning.records import TrialRecord
+from kubetune.search.stopping import Curve, make_stopping_rule
+
+GOAL_REACHED = "GoalReached"
+MAX_TRIALS_REACHED = "MaxTrialsReached"
+SPACE_EXHAUSTED = "SearchSpaceExhausted"
+MAX_DURATION_REACHED = "MaxDurationReached"
+TOO_MANY_FAILED = "MaxFailedTrialsExceeded"
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Why the search is over. `succeeded` picks the experiment phase."""
+
+    reason: str
+    message: str
+    succeeded: bool = True
+
+    @property
+    def phase(self) -> str:
+        return "Succeeded" if self.succeeded else "Failed"
+
+
+@dataclass(frozen=True)
+class TrialStop:
+    trial: str
+    reason: str
+
+
+def count_trials(records: Sequence[TrialRecord]) -> TrialCounts:
+    def count(*phases: str) -> int:
+        return sum(record.phase in phases for record in records)
+
+    return TrialCounts(
+        created=len(records),
+        running=count("Pending", "Running"),
+        succeeded=count("Succeeded"),
+        failed=count("Failed"),
+        stopped=count("EarlyStopped"),
+    )
+
+
+def best_trial(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> TrialRecord | None:
+    """The succeeded trial with the best objective; the earlier trial wins a tie. Stopped
+    trials are excluded: their value is from a partial training run."""
+    scored = [
+        record
+        for record in records
+        if record.phase == "Succeeded" and record.value is not None and math.isfinite(record.value)
+    ]
+    minimized = spec.objective.to_minimized
+    return min(scored, key=lambda r: (minimized(r.value or 0.0), r.index), default=None)
+
+
+def finish_reason(
+    spec: TuningExperimentSpec,
+    records: Sequence[TrialRecord],
+    elapsed: timedelta,
+    space_exhausted: bool = False,
+) -> Finish | None:
+    """Why the search ends now, or None. The order matters: a goal reached on the last
+    trial is reported as the goal, not as the trial budget."""
+    limits, counts = spec.limits, count_trials(records)
+    best = best_trial(spec, records)
+    if counts.failed > limits.max_failed_trials:
+        message = (
+            f"{counts.failed} trials failed; limits.maxFailedTrials is {limits.max_failed_trials}"
+        )
+        return Finish(TOO_MANY_FAILED, message, succeeded=False)
+    if best is not None and best.value is not None and spec.objective.is_reached(best.value):
+        objective = spec.objective
+        message = (
+            f"{best.name} reached {objective.metric}={best.value:g} (target {objective.target})"
+        )
+        return Finish(GOAL_REACHED, message)
+    if limits.max_duration and elapsed >= parse_duration(limits.max_duration):
+        return _budget_spent(
+            MAX_DURATION_REACHED, f"limits.maxDuration {limits.max_duration} passed", best
+        )
+    if counts.running:
+        return None
+    if counts.created >= limits.max_trials:
+        return _budget_spent(MAX_TRIALS_REACHED, f"all {limits.max_trials} trials finished", best)
+    if space_exhausted:
+        return _budget_spent(SPACE_EXHAUSTED, "every point of the search space was tried", best)
+    return None
+
+
+def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish:
+    """A search that used its budget succeeded only if some trial did."""
+    if best is None:
+        return Finish(reason, message + "; no trial succeeded", succeeded=False)
+    return Finish(reason, message)
+
+
+def launch_count(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> int:
+    """New trials to start now: free parallel slots, capped by the remaining budget."""
+    if spec.suspend:
+        return 0
+    counts = count_trials(records)
+    free_slots = spec.limits.parallel_trials - counts.running
+    remaining = spec.limits.max_trials - counts.created
+    return max(0, min(free_slots, remaining))
+
+
+def early_stops(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> list[TrialStop]:
+    """Running trials the experiment's stopping rule ends now. Every other trial's curve,
+    finished or not, is evidence for the rule."""
+    rule_name, settings = stopping_settings(spec.early_stopping)
+    rule = make_stopping_rule(rule_name, **settings)
+    if rule is None:
+        return []
+    curves = {record.name: _minimized_curve(spec, record) for record in records if record.curve}
+    return [
+        TrialStop(record.name, _stop_reason(rule_name, spec.objective.metric, record))
+        for record in records
+        if record.phase == "Running"
+        and record.name in curves
+        and rule.should_stop(
+            curves[record.name], [c for c in curves.values() if c.trial != record.name]
+        )
+    ]
+
+
+def _stop_reason(rule_name: str, metric: str, record: TrialRecord) -> str:
+    step, value = record.curve[-1]
+    return f"{rule_name} rule: {metric}={value:g} at step {step} is among the worst"
+
+
+def _minimized_curve(spec: TuningExperimentSpec, record: TrialRecord) -> Curve:
+    steps = tuple(step for step, _ in record.curve)
+    values = tuple(spec.objective.to_minimized(value) for _, value in record.curve)
+    return Curve(record.name, record.index, steps, values)

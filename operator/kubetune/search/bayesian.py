@@ -1,0 +1,118 @@
+"""Bayesian optimization with a Gaussian process: the default algorithm.
+
+The first trials come from a scrambled Sobol design. After that each suggestion:
+1. fits the process (see `gaussian_process`) on at most `max_history` finished trials -
+   the best half of that window plus a seeded random sample of the rest, so fitting
+   stays fast at thousands of trials while the region that matters keeps full detail;
+2. conditions on pending trials and on points already picked in this batch, believing
+   the model's own mean there (kriging believer): the uncertainty around them collapses,
+   so parallel workers get distinct, spread-out suggestions;
+3. maximizes log expected improvement over random points plus local perturbations of
+   the best trials and of the best candidates, all snapped to valid assignments
+   (int rounding, categories) before scoring.
+Categoricals enter the model one-hot, so no order is invented between choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kubetune.search.base import Observation, Suggestion
+from kubetune.search.gaussian_process import fit_process, log_expected_improvement, warp_values
+from kubetune.search.history import derive_rng, encode_history, initial_trial_count
+from kubetune.search.picking import Picker
+from kubetune.search.sobol import SobolSuggester
+from kubetune.search.space import Assignment, SearchSpace
+from kubetune.search.transform import Points, SpaceTransform
+
+RANDOM_CANDIDATES = 1024
+ANCHORS, NEIGHBORS_PER_ANCHOR = 5, 64
+LOCAL_SCALES = (0.1, 0.02, 0.004)
+
+
+@dataclass(frozen=True)
+class BayesianSuggester:
+    initial_trials: int | None = None
+    max_history: int = 300
+
+    def __post_init__(self) -> None:
+        if self.max_history < 2:
+            raise ValueError(f"bayesian: max_history must be >= 2, got {self.max_history}")
+
+    def suggest(
+        self,
+        space: SearchSpace,
+        finished: Sequence[Observation],
+        pending: Sequence[Assignment],
+        n: int,
+        seed: int,
+    ) -> Suggestion:
+        transform = SpaceTransform(space)
+        if len(finished) < max(initial_trial_count(self.initial_trials, transform.dims), 2):
+            return SobolSuggester().suggest(space, finished, pending, n, seed)
+        rng = derive_rng(seed, finished, pending)
+        history = encode_history(transform, finished, pending)
+        window = history_window(history.values, self.max_history, rng)
+        points, values = history.finished[window], warp_values(history.values[window])
+        picker = Picker(transform, history.taken, n)
+        model = fit_process(transform.one_hot(points), values)
+        anchors = points[np.argsort(values)[:ANCHORS]]
+        believed = history.pending
+        while picker.missing > 0:
+            current = believe(transform, model, points, values, believed)
+            ranked = rank_candidates(transform, current, float(values.min()), anchors, rng)
+            if picker.offer(ranked, limit=1) == 0:
+                break
+            believed = np.vstack([believed, picker.picked[-1:]])
+        return picker.finish(rng)
+
+
+def history_window(
+    values: NDArray[np.float64], size: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """Indices of the trials the model sees: all of them, or the best half of `size`
+    plus a random sample of the rest."""
+    if len(values) <= size:
+        return np.arange(len(values), dtype=np.int64)
+    order = np.argsort(values, kind="stable")
+    best, rest = order[: size // 2], order[size // 2 :]
+    sample = rng.choice(rest, size - len(best), replace=False)
+    return np.asarray(np.concatenate([best, sample]), dtype=np.int64)
+
+
+def believe(
+    transform: SpaceTransform,
+    model: Any,
+    points: Points,
+    values: NDArray[np.float64],
+    believed: Points,
+) -> Any:
+    if len(believed) == 0:
+        return model
+    believed_values = model.predict(transform.one_hot(believed))
+    features = transform.one_hot(np.vstack([points, believed]))
+    return fit_process(features, np.concatenate([values, believed_values]), model.kernel_)
+
+
+def rank_candidates(
+    transform: SpaceTransform, model: Any, best: float, anchors: Points, rng: np.random.Generator
+) -> Points:
+    """Candidates in decreasing order of acquisition."""
+
+    def score(candidates: Points) -> NDArray[np.float64]:
+        mean, std = model.predict(transform.one_hot(candidates), return_std=True)
+        return log_expected_improvement(mean, std, best)
+
+    pool = [transform.sample(rng, RANDOM_CANDIDATES)]
+    pool += [transform.neighbors(np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng, 0.05)]
+    scores = [score(pool[0]), score(pool[1])]
+    for scale in LOCAL_SCALES:
+        leaders = np.vstack(pool)[np.argsort(-np.concatenate(scores))[:ANCHORS]]
+        pool.append(transform.neighbors(np.repeat(leaders, NEIGHBORS_PER_ANCHOR, 0), rng, scale))
+        scores.append(score(pool[-1]))
+    return np.vstack(pool)[np.argsort(-np.concatenate(scores), kind="stable")]

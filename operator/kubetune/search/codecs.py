@@ -1,0 +1,181 @@
+"""Per-type encoders behind the shared transform: one small class per parameter type.
+
+Each codec maps one parameter's values to positions in [0, 1] and back, and knows how
+many distinct values it has. Keeping them apart from `transform` keeps that module about
+whole points, and these about single columns.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kubetune.search.space import (
+    CategoricalParam,
+    DiscreteParam,
+    FloatParam,
+    IntParam,
+    Param,
+    Value,
+)
+
+Column = NDArray[np.float64]
+
+
+class Codec(Protocol):
+    name: str
+    levels: int  # distinct values; 0 when continuous
+    categorical: bool
+
+    def encode(self, value: Value) -> float: ...
+    def decode(self, unit: Column) -> list[Value]: ...
+    def snap(self, unit: Column) -> Column: ...
+    def positions(self) -> Column: ...
+
+
+class _Scale:
+    """A linear or log axis between two bounds, mapped onto [0, 1]."""
+
+    def __init__(self, low: float, high: float, log: bool) -> None:
+        self.log = log
+        self.low, self.high = (math.log(low), math.log(high)) if log else (low, high)
+        self.width = (self.high - self.low) or 1.0
+
+    def to_unit(self, value: Column) -> Column:
+        scaled = np.log(value) if self.log else value
+        return np.asarray((scaled - self.low) / self.width, dtype=np.float64)
+
+    def from_unit(self, unit: Column) -> Column:
+        scaled = self.low + np.clip(unit, 0.0, 1.0) * self.width
+        return np.exp(scaled) if self.log else scaled
+
+
+class FloatCodec:
+    levels = 0
+    categorical = False
+
+    def __init__(self, param: FloatParam) -> None:
+        self.name, self.param = param.name, param
+        self.scale = _Scale(param.low, param.high, param.log)
+
+    def encode(self, value: Value) -> float:
+        return float(np.clip(self.scale.to_unit(np.array([float(value)]))[0], 0.0, 1.0))
+
+    def decode(self, unit: Column) -> list[Value]:
+        values = np.clip(self.scale.from_unit(unit), self.param.low, self.param.high)
+        return [float(v) for v in values]
+
+    def snap(self, unit: Column) -> Column:
+        return np.clip(unit, 0.0, 1.0)
+
+    def positions(self) -> Column:
+        return np.linspace(0.0, 1.0, 2)
+
+
+class IntCodec:
+    """Bounds are padded by half a step so that every allowed value is equally likely
+    under uniform sampling, on both linear and log scales."""
+
+    categorical = False
+
+    def __init__(self, param: IntParam) -> None:
+        self.name, self.param = param.name, param
+        self.levels = (param.high - param.low) // param.step + 1
+        top = param.low + (self.levels - 1) * param.step
+        padded_low = param.low - param.step / 2
+        if param.log:  # a log axis needs a positive lower edge
+            padded_low = max(padded_low, param.low / 2)
+        self.scale = _Scale(padded_low, top + param.step / 2, param.log)
+
+    def _index(self, unit: Column) -> NDArray[np.int64]:
+        values = self.scale.from_unit(unit)
+        index = np.round((values - self.param.low) / self.param.step)
+        return np.asarray(np.clip(index, 0, self.levels - 1), dtype=np.int64)
+
+    def encode(self, value: Value) -> float:
+        return float(np.clip(self.scale.to_unit(np.array([float(value)]))[0], 0.0, 1.0))
+
+    def decode(self, unit: Column) -> list[Value]:
+        return [int(self.param.low + i * self.param.step) for i in self._index(unit)]
+
+    def snap(self, unit: Column) -> Column:
+        values = self.param.low + self._index(unit).astype(np.float64) * self.param.step
+        return self.scale.to_unit(values)
+
+    def positions(self) -> Column:
+        return self.snap(np.linspace(0.0, 1.0, self.levels))
+
+
+class DiscreteCodec:
+    """A numeric axis padded by half the outer gaps; decoding picks the nearest value."""
+
+    categorical = False
+
+    def __init__(self, param: DiscreteParam) -> None:
+        self.name, self.values = param.name, param.values
+        self.levels = len(param.values)
+        numbers = np.array(sorted(param.values), dtype=np.float64)
+        gaps = np.diff(numbers) if self.levels > 1 else np.array([1.0])
+        low, high = numbers[0] - gaps[0] / 2, numbers[-1] + gaps[-1] / 2
+        self.sorted = numbers
+        self.scale = _Scale(low, high, log=False)
+        self.order = np.argsort(np.array(param.values, dtype=np.float64), kind="stable")
+
+    def _index(self, unit: Column) -> NDArray[np.int64]:
+        if self.levels == 1:
+            return np.zeros(len(unit), dtype=np.int64)
+        numbers = self.scale.from_unit(unit)
+        right = np.clip(np.searchsorted(self.sorted, numbers), 1, self.levels - 1)
+        left = right - 1
+        nearer_left = np.abs(numbers - self.sorted[left]) <= np.abs(self.sorted[right] - numbers)
+        return np.asarray(np.where(nearer_left, left, right), dtype=np.int64)
+
+    def encode(self, value: Value) -> float:
+        return float(np.clip(self.scale.to_unit(np.array([float(value)]))[0], 0.0, 1.0))
+
+    def decode(self, unit: Column) -> list[Value]:
+        return [self.values[self.order[i]] for i in self._index(unit)]
+
+    def snap(self, unit: Column) -> Column:
+        return self.scale.to_unit(self.sorted[self._index(unit)])
+
+    def positions(self) -> Column:
+        return self.scale.to_unit(self.sorted)
+
+
+class CategoricalCodec:
+    categorical = True
+
+    def __init__(self, param: CategoricalParam) -> None:
+        self.name, self.choices = param.name, param.choices
+        self.levels = len(param.choices)
+
+    def _index(self, unit: Column) -> NDArray[np.int64]:
+        return np.clip((unit * self.levels).astype(np.int64), 0, self.levels - 1)
+
+    def encode(self, value: Value) -> float:
+        if value not in self.choices:
+            raise ValueError(f"{self.name}: {value!r} is not one of {list(self.choices)}")
+        return (self.choices.index(str(value)) + 0.5) / self.levels
+
+    def decode(self, unit: Column) -> list[Value]:
+        return [self.choices[i] for i in self._index(unit)]
+
+    def snap(self, unit: Column) -> Column:
+        return (self._index(unit) + 0.5) / self.levels
+
+    def positions(self) -> Column:
+        return (np.arange(self.levels) + 0.5) / self.levels
+
+
+def make_codec(param: Param) -> Codec:
+    if isinstance(param, FloatParam):
+        return FloatCodec(param)
+    if isinstance(param, IntParam):
+        return IntCodec(param)
+    if isinstance(param, DiscreteParam):
+        return DiscreteCodec(param)
+    return CategoricalCodec(param)

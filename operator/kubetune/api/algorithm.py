@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, Tag, model_validator
+from pydantic import ConfigDict, Field, Tag, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel, tag_discriminator
@@ -53,6 +53,17 @@ class TpeAlgorithm(SpecModel):
 
 
 class EvolutionAlgorithm(SpecModel):
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(
+                f"{rules.or_default('tournamentSize', 5)} <= "
+                f"{rules.or_default('populationSize', 20)}",
+                rules.TOURNAMENT_WITHIN_POPULATION,
+                field=".tournamentSize",
+            )
+        )
+    )
+
     name: Literal["evolution"]
     seed: Seed = 0
     population_size: int = Field(20, ge=2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from kubetune.api import rules
 from kubetune.api.algorithm import AlgorithmSpec, BayesianAlgorithm
@@ -46,6 +46,16 @@ class Objective(SpecModel):
 
 
 class TuningExperimentSpec(SpecModel):
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(
+                "self.parameters.all(p, self.parameters.exists_one(q, q.name == p.name))",
+                rules.PARAMETER_NAMES_UNIQUE,
+                field=".parameters",
+            )
+        )
+    )
+
     objective: Objective
     parameters: list[Parameter] = Field(min_length=1, max_length=MAX_PARAMETERS)
     algorithm: AlgorithmSpec = Field(default_factory=BayesianAlgorithm)

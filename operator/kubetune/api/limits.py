@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel
@@ -34,6 +34,16 @@ def parse_duration(text: str) -> timedelta:
 
 class Limits(SpecModel):
     """Budget of the search: trial counts, failures tolerated, wall-clock durations."""
+
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(
+                f"{rules.or_default('parallelTrials', 1)} <= {rules.or_default('maxTrials', 10)}",
+                rules.PARALLEL_WITHIN_MAX_TRIALS,
+                field=".parallelTrials",
+            )
+        )
+    )
 
     max_trials: int = Field(10, ge=1, le=100_000, description="Trials created in total.")
     parallel_trials: int = Field(1, ge=1, description="Trials running at the same time.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import MAX_NAME_LENGTH, MAX_VALUES, SpecModel
@@ -30,6 +30,21 @@ CategoryValue = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
 
 class _RangeParameter(SpecModel):
     """Shared checks of a numeric range: ordered bounds, positive bounds on log scale."""
+
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(
+                "!has(self.min) || !has(self.max) || self.max > self.min",
+                rules.MAX_GREATER_THAN_MIN,
+                field=".max",
+            ),
+            rules.cel(
+                "!has(self.scale) || self.scale != 'log' || !has(self.min) || self.min > 0.0",
+                rules.LOG_SCALE_NEEDS_POSITIVE_MIN,
+                field=".min",
+            ),
+        )
+    )
 
     name: ParameterName
     min: float

@@ -9,6 +9,7 @@ in Python), so messages do not repeat the field name.
 
 from __future__ import annotations
 
+from pydantic import JsonValue
 from pydantic_core import PydanticCustomError
 
 MAX_GREATER_THAN_MIN = "must be greater than min"
@@ -31,3 +32,24 @@ def rule_error(field: str, message: str, detail: str = "") -> PydanticCustomErro
     """An error that the formatter in `errors` reports under `<model path>.<field>`."""
     text = f"{message} ({detail})" if detail else message
     return PydanticCustomError(RULE_ERROR_TYPE, "{text}", {"field": field, "text": text})
+
+
+def cel(rule: str, message: str, field: str = "", reason: str = "") -> dict[str, str]:
+    """One `x-kubernetes-validations` entry; `field` is a fieldPath such as `.max`."""
+    entry = {"rule": rule, "message": message}
+    if field:
+        entry["fieldPath"] = field
+    if reason:
+        entry["reason"] = reason
+    return entry
+
+
+def cel_rules(*entries: dict[str, str]) -> dict[str, JsonValue]:
+    """A model's `json_schema_extra`: the CEL rules the CRD generator copies."""
+    rules: list[JsonValue] = [dict(entry) for entry in entries]
+    return {"x-kubernetes-validations": rules}
+
+
+def or_default(field: str, default: int) -> str:
+    """A CEL term for an optional integer field, read with its default when absent."""
+    return f"(has(self.{field}) ? self.{field} : {default})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, Tag, model_validator
+from pydantic import ConfigDict, Field, Tag, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel, tag_discriminator
@@ -27,6 +27,17 @@ class MedianStopping(SpecModel):
 
 
 class _SuccessiveHalving(SpecModel):
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(
+                "!has(self.maxResource) || self.maxResource > "
+                + rules.or_default("minResource", 1),
+                rules.MAX_RESOURCE_GREATER_THAN_MIN,
+                field=".maxResource",
+            )
+        )
+    )
+
     min_resource: int = Field(1, ge=1, description="Steps before the first promotion check.")
     max_resource: int | None = Field(None, ge=1, description="Steps of a complete trial.")
     reduction_factor: int = Field(3, ge=2, description="One in this many trials is promoted.")

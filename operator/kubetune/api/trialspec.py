@@ -9,12 +9,34 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+
+# Enough of the PodTemplateSpec schema for CEL to see the containers list; the rest is
+# kept as written (CEL cannot read fields the schema leaves untyped).
+_TEMPLATE_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "spec": {
+            "type": "object",
+            "additionalProperties": True,
+            "properties": {
+                "containers": {
+                    "type": "array",
+                    "maxItems": 64,
+                    "items": {"type": "object", "additionalProperties": True},
+                }
+            },
+        }
+    }
+}
+_CONTAINER_RULE = (
+    "has(self.template.spec) && has(self.template.spec.containers)"
+    " && self.template.spec.containers.size() > 0"
+)
 
 
 def has_container(template: dict[str, Any]) -> bool:
@@ -25,11 +47,19 @@ def has_container(template: dict[str, Any]) -> bool:
 
 
 class TrialSpec(SpecModel):
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(_CONTAINER_RULE, rules.TEMPLATE_NEEDS_CONTAINER, field=".template")
+        )
+    )
+
     gpus: int = Field(0, ge=0, le=64, description="GPUs requested by the first container.")
     gpu_resource: str = Field(
         DEFAULT_GPU_RESOURCE, min_length=1, max_length=253, description="Extended resource."
     )
-    template: dict[str, Any] = Field(description="PodTemplateSpec of a trial's pod.")
+    template: dict[str, Any] = Field(
+        description="PodTemplateSpec of a trial's pod.", json_schema_extra=_TEMPLATE_SCHEMA
+    )
 
     @model_validator(mode="after")
     def _check_container(self) -> Self:

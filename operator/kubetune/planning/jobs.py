@@ -112,3 +112,20 @@ def _request_gpus(container: Document, experiment: TuningExperiment) -> None:
     resources = container.setdefault("resources", {})
     for kind in ("requests", "limits"):
         resources[kind] = {**(resources.get(kind) or {}), trial.gpu_resource: str(trial.gpus)}
+
+
+def build_trial_resource(experiment: Document, index: int, name: str, params: Document) -> Document:
+    """The TuningTrial for one suggestion: its spec holds the parameters, so a restarted
+    operator re-reads them instead of asking the (maybe different) suggester again."""
+    metadata = experiment["metadata"]
+    return {
+        "apiVersion": GROUP_VERSION,
+        "kind": "TuningTrial",
+        "metadata": {
+            "name": name,
+            "namespace": metadata["namespace"],
+            "labels": trial_labels(metadata["name"], name),
+            "ownerReferences": [owner_reference(experiment)],
+        },
+        "spec": {"experiment": metadata["name"], "index": index, "parameters": dict(params)},
+    }

@@ -1,2 +1,1 @@
-"""Thin kopf handlers: parse, plan (kubetune.planning), act (kubetune.k8s), write status.
-"""
+"""Thin kopf handlers: parse, plan (kubetune.planning), act (kubetune.k8s), write status."""

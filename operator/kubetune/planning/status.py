@@ -1,0 +1,159 @@
+"""The experiment's status document: conditions that keep their transition times, and
+patches that name only what changed.
+
+The operator reconciles often (every Job and Pod event triggers a pass); writing the
+whole status each time would bump resourceVersion, wake every watcher and cost an API
+write per event. Comparing the desired status with the stored one keeps a quiet
+experiment quiet: a pass that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from kubetune.planning.outcome import TrialOutcome
+from kubetune.planning.plan import FINISHED_STOP_REASON, Plan
+
+Document = dict[str, Any]
+
+
+def timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with second precision, the form Kubernetes itself writes."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_condition(
+    conditions: list[Document],
+    kind: str,
+    state: bool,
+    *,
+    reason: str,
+    message: str,
+    now: datetime,
+) -> list[Document]:
+    """`conditions` with the one of type `kind` replaced; its lastTransitionTime moves
+    only when its status flips, as `kubectl wait --for=condition` expects."""
+    status = "True" if state else "False"
+    previous = next((c for c in conditions if c.get("type") == kind), None)
+    since = timestamp(now)
+    if previous is not None and previous.get("status") == status:
+        since = previous.get("lastTransitionTime", since)
+    condition = {
+        "type": kind, "status": status, "reason": reason,
+        "message": message, "lastTransitionTime": since,
+    }  # fmt: skip
+    return [*(c for c in conditions if c.get("type") != kind), condition]
+
+
+def condition_of(status: Mapping[str, Any], kind: str) -> Document | None:
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == kind:
+            return dict(condition)
+    return None
+
+
+def status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> Document:
+    """A JSON merge patch turning `stored` into `desired` at the top level; empty when
+    nothing changed. Fields absent from `desired` are left alone (other writers, such as
+    the ingest endpoint, may own them); a field set to None in `desired` is removed."""
+    return {key: value for key, value in desired.items() if stored.get(key) != value}
+
+
+def trial_status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> Document:
+    """Like `status_patch`, for a trial; merged metrics keep what the sidecar reported."""
+    patch = status_patch(stored, desired)
+    if "metrics" in patch:
+        patch["metrics"] = {**(stored.get("metrics") or {}), **patch["metrics"]}
+        if patch["metrics"] == stored.get("metrics"):
+            del patch["metrics"]
+    return patch
+
+
+def desired_trial_status(
+    stored: Mapping[str, Any], outcome: TrialOutcome, now: datetime
+) -> Document:
+    """The status a trial should have given what its workload shows."""
+    desired: Document = {"phase": outcome.phase}
+    if outcome.metrics:
+        desired["metrics"] = outcome.metrics
+    if outcome.finished:
+        desired["reason"] = outcome.reason
+        desired["message"] = outcome.message
+        desired["completionTime"] = stored.get("completionTime") or timestamp(now)
+    return desired
+
+
+def stopped_trial_status(message: str, now: datetime) -> Document:
+    """A trial ended by the operator: early stopping, or the end of the experiment."""
+    reason = "ExperimentFinished" if message.startswith(FINISHED_STOP_REASON) else "EarlyStopped"
+    return {
+        "phase": "EarlyStopped",
+        "reason": reason,
+        "message": message,
+        "completionTime": timestamp(now),
+    }
+
+
+def experiment_status(
+    stored: Mapping[str, Any], plan: Plan, now: datetime, suspended: bool
+) -> Document:
+    """The experiment's status after a planning step (counts, best, phase, conditions)."""
+    conditions = list(stored.get("conditions") or [])
+    conditions = set_condition(
+        conditions, "Suspended", suspended, reason="Suspended" if suspended else "Resumed",
+        message="spec.suspend is true: no new trials, Jobs suspended" if suspended else "", now=now,
+    )  # fmt: skip
+    desired: Document = {
+        "phase": "Running",
+        "trials": plan.counts.model_dump(mode="json", by_alias=True),
+        "best": _best(plan),
+        "startTime": stored.get("startTime") or timestamp(now),
+    }
+    if plan.finish is not None:
+        finish = plan.finish
+        desired["phase"] = finish.phase
+        desired["completionTime"] = timestamp(now)
+        conditions = set_condition(
+            conditions, finish.phase, True, reason=finish.reason, message=finish.message, now=now
+        )
+    desired["conditions"] = conditions
+    return desired
+
+
+def _best(plan: Plan) -> Document | None:
+    best = plan.best
+    if best is None or best.value is None:
+        return None
+    return {"trial": best.name, "value": best.value, "parameters": dict(best.params)}
+
+
+def invalid_spec_status(stored: Mapping[str, Any], message: str, now: datetime) -> Document:
+    """An experiment the operator cannot run: Failed, with the field named in the message."""
+    conditions = set_condition(
+        list(stored.get("conditions") or []), "Failed", True,
+        reason="InvalidSpec", message=message, now=now,
+    )  # fmt: skip
+    completion = stored.get("completionTime") or timestamp(now)
+    return {"phase": "Failed", "conditions": conditions, "completionTime": completion}
+
+
+def refused_spec_conditions(
+    stored: Mapping[str, Any], refused: tuple[str, ...], now: datetime
+) -> list[Document]:
+    """The SpecAccepted condition: False while an edit of an immutable field is ignored."""
+    conditions = list(stored.get("conditions") or [])
+    if not refused and condition_of(stored, "SpecAccepted") is None:
+        return conditions
+    message = (
+        "changes to " + ", ".join(refused) + " are ignored while the experiment runs; "
+        "only spec.limits.parallelTrials, spec.limits.maxTrials and spec.suspend may change"
+    )
+    if not refused:
+        return set_condition(
+            conditions, "SpecAccepted", True, reason="Accepted", message="", now=now
+        )
+    return set_condition(
+        conditions, "SpecAccepted", False, reason="ImmutableFieldChanged", message=message, now=now
+    )

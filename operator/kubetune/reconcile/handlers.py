@@ -1,0 +1,107 @@
+"""The kopf handlers: thin triggers of one level-triggered reconcile pass.
+
+Whatever happens (an experiment created, edited or resumed after a restart, a Job or Pod
+changing, a trial reporting metrics, a periodic timer), the handler runs the same pass
+for the owning experiment. The pass itself runs in a worker thread, so the Kubernetes
+client and the suggesters never block kopf's event loop, and passes of one experiment are
+serialized and coalesced.
+
+Run with: kopf run --module=kubetune.reconcile.handlers --all-namespaces
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from kubetune.api import API_GROUP, API_VERSION
+from kubetune.k8s.rest import Kube, connect
+from kubetune.planning.jobs import EXPERIMENT_LABEL
+from kubetune.reconcile.experiment import InvalidSpecError, reconcile_experiment
+from kubetune.reconcile.serialize import PassSerializer
+
+EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
+TRIALS = (API_GROUP, API_VERSION, "tuningtrials")
+# A safety net for what no event announces (maxDuration passing) or an event missed.
+RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
+STUCK_REASONS = (
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+)
+
+passes = PassSerializer()
+logger = logging.getLogger(__name__)
+
+
+@kopf.on.startup()
+def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
+    """Keep kopf's own bookkeeping in annotations (our CRD's status schema is strict) and
+    let it post no Events of its own (ours say more, and each is an API write)."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=API_GROUP)
+    settings.posting.enabled = False
+    settings.watching.server_timeout = 300
+    memo["kube"] = connect()
+
+
+async def _reconcile(memo: Any, namespace: str, name: str) -> None:
+    kube: Kube = memo["kube"]
+    await passes.run(
+        (namespace, name), lambda: asyncio.to_thread(reconcile_experiment, kube, namespace, name)
+    )
+
+
+@kopf.on.resume(*EXPERIMENTS)
+@kopf.on.create(*EXPERIMENTS)
+@kopf.on.update(*EXPERIMENTS, field="spec")
+async def experiment_changed(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    try:
+        await _reconcile(memo, str(namespace), name)
+    except InvalidSpecError as error:
+        raise kopf.PermanentError(str(error)) from None  # retrying cannot fix a spec
+
+
+@kopf.timer(*EXPERIMENTS, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS)
+async def experiment_resync(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    await _quietly(memo, str(namespace), name)
+
+
+@kopf.on.delete(*EXPERIMENTS, optional=True)  # optional: no finalizer, GC deletes the rest
+def experiment_deleted(*, namespace: str | None, name: str, **_: Any) -> None:
+    passes.forget((str(namespace), name))
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={EXPERIMENT_LABEL: kopf.PRESENT})
+@kopf.on.event(*TRIALS, labels={EXPERIMENT_LABEL: kopf.PRESENT})
+async def workload_changed(
+    *, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
+) -> None:
+    await _quietly(memo, str(namespace), labels[EXPERIMENT_LABEL])
+
+
+def _pod_is_stuck(*, status: kopf.Status, **_: Any) -> bool:
+    """Only a Pod stuck waiting tells more than its Job: it would otherwise hang forever."""
+    containers = status.get("containerStatuses") or []
+    reasons = [((c.get("state") or {}).get("waiting") or {}).get("reason") for c in containers]
+    return any(reason in STUCK_REASONS for reason in reasons)
+
+
+@kopf.on.event("", "v1", "pods", labels={EXPERIMENT_LABEL: kopf.PRESENT}, when=_pod_is_stuck)
+async def pod_stuck(
+    *, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
+) -> None:
+    await _quietly(memo, str(namespace), labels[EXPERIMENT_LABEL])
+
+
+async def _quietly(memo: Any, namespace: str, name: str) -> None:
+    """Event-driven passes: an invalid spec is already recorded, nothing to raise."""
+    with contextlib.suppress(InvalidSpecError):
+        await _reconcile(memo, namespace, name)

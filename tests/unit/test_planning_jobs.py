@@ -1,0 +1,119 @@
+"""The trial Job manifest: parameters, GPUs, labels, ownership, limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kubetune.api import TuningExperiment, parse_experiment, parse_trial
+from kubetune.planning.jobs import build_trial_job, build_trial_resource, trainer_name
+from kubetune.planning.placeholders import PlaceholderError
+
+
+def experiment_document(**trial: Any) -> dict[str, Any]:
+    containers = trial.pop(
+        "containers",
+        [
+            {"name": "logger", "image": "busybox"},
+            {"name": "trainer", "image": "trial:1", "args": ["--lr=${lr}", "--opt=${opt}"]},
+        ],
+    )
+    return {
+        "apiVersion": "kubetune.dev/v1alpha1",
+        "kind": "TuningExperiment",
+        "metadata": {"name": "exp", "namespace": "team", "uid": "uid-exp"},
+        "spec": {
+            "objective": {"metric": "loss", "goal": "minimize"},
+            "parameters": [
+                {"name": "lr", "type": "float", "min": 0.001, "max": 0.1},
+                {"name": "opt", "type": "categorical", "values": ["sgd", "adam"]},
+            ],
+            "limits": {"maxTrials": 4, "trialRetries": 2, "trialTimeout": "1h30m"},
+            "trial": {
+                "gpus": 2,
+                "template": {
+                    "metadata": {"annotations": {"a": "b"}},
+                    "spec": {"containers": containers},
+                },
+                **trial,
+            },
+        },
+    }
+
+
+def stored_trial(experiment: TuningExperiment, params: dict[str, Any]) -> dict[str, Any]:
+    document = build_trial_resource(
+        {**experiment.model_dump(by_alias=True), "metadata": experiment.metadata},
+        3,
+        "exp-0003",
+        params,
+    )
+    document["metadata"]["uid"] = "uid-trial"
+    return document
+
+
+def test_job_substitutes_parameters_and_requests_gpus_on_the_trainer() -> None:
+    experiment = parse_experiment(experiment_document())
+    trial = parse_trial(stored_trial(experiment, {"lr": 0.01, "opt": "adam"}))
+    job = build_trial_job(experiment, trial)
+
+    pod = job["spec"]["template"]["spec"]
+    logger, trainer = pod["containers"]
+    assert trainer["args"] == ["--lr=0.01", "--opt=adam"]
+    assert trainer["resources"] == {
+        "requests": {"nvidia.com/gpu": "2"},
+        "limits": {"nvidia.com/gpu": "2"},
+    }
+    assert "resources" not in logger
+    env = {variable["name"]: variable["value"] for variable in trainer["env"]}
+    assert env["KUBETUNE_PARAM_LR"] == "0.01"
+    assert env["KUBETUNE_PARAM_OPT"] == "adam"
+    assert (env["KUBETUNE_TRIAL"], env["KUBETUNE_EXPERIMENT"]) == ("exp-0003", "exp")
+    assert pod["restartPolicy"] == "Never"
+    assert trainer_name(experiment) == "trainer"
+
+
+def test_job_carries_labels_owner_and_limits() -> None:
+    experiment = parse_experiment(experiment_document())
+    trial = parse_trial(stored_trial(experiment, {"lr": 0.01, "opt": "sgd"}))
+    job = build_trial_job(experiment, trial, ttl_seconds=600)
+
+    labels = {"kubetune.dev/experiment": "exp", "kubetune.dev/trial": "exp-0003"}
+    assert job["metadata"]["name"] == "exp-0003"
+    assert job["metadata"]["labels"] == labels
+    assert job["spec"]["template"]["metadata"]["labels"] == labels
+    assert job["spec"]["template"]["metadata"]["annotations"] == {"a": "b"}
+    (owner,) = job["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
+        "TuningTrial", "exp-0003", "uid-trial", True,
+    )  # fmt: skip
+    assert job["spec"]["backoffLimit"] == 2
+    assert job["spec"]["activeDeadlineSeconds"] == 5400
+    assert job["spec"]["ttlSecondsAfterFinished"] == 600
+
+
+def test_first_container_is_the_trainer_when_none_is_named_so() -> None:
+    containers = [{"name": "main", "image": "x", "command": ["run", "${lr}"]}]
+    experiment = parse_experiment(experiment_document(containers=containers))
+    trial = parse_trial(stored_trial(experiment, {"lr": 0.5, "opt": "sgd"}))
+    (main,) = build_trial_job(experiment, trial)["spec"]["template"]["spec"]["containers"]
+    assert main["command"] == ["run", "0.5"]
+    assert main["resources"]["limits"] == {"nvidia.com/gpu": "2"}
+
+
+def test_trial_resource_is_owned_by_the_experiment_and_deterministic() -> None:
+    experiment = {"apiVersion": "kubetune.dev/v1alpha1", "kind": "TuningExperiment",
+                  "metadata": {"name": "exp", "namespace": "team", "uid": "u1"}}  # fmt: skip
+    first = build_trial_resource(experiment, 7, "exp-0007", {"lr": 0.1})
+    assert first == build_trial_resource(experiment, 7, "exp-0007", {"lr": 0.1})
+    assert first["spec"] == {"experiment": "exp", "index": 7, "parameters": {"lr": 0.1}}
+    assert first["metadata"]["ownerReferences"][0]["uid"] == "u1"
+
+
+def test_unknown_placeholder_names_the_field() -> None:
+    containers = [{"name": "trainer", "image": "x", "args": ["--momentum=${momentum}"]}]
+    experiment = parse_experiment(experiment_document(containers=containers))
+    trial = parse_trial(stored_trial(experiment, {"lr": 0.5, "opt": "sgd"}))
+    with pytest.raises(PlaceholderError, match=r"containers\[0\].*args\[0\].*momentum"):
+        build_trial_job(experiment, trial)

@@ -1,0 +1,106 @@
+"""Status documents: conditions, changed-only patches, accepted spec edits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from kubetune.planning.outcome import TrialOutcome
+from kubetune.planning.spec_changes import decide_spec, encode_spec
+from kubetune.planning.status import (
+    desired_trial_status,
+    invalid_spec_status,
+    set_condition,
+    status_patch,
+    stopped_trial_status,
+    trial_status_patch,
+)
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
+
+
+def test_condition_transition_time_moves_only_when_status_flips() -> None:
+    first = set_condition([], "Suspended", True, reason="Suspended", message="", now=NOW)
+    same = set_condition(first, "Suspended", True, reason="Suspended", message="x", now=LATER)
+    flipped = set_condition(same, "Suspended", False, reason="Resumed", message="", now=LATER)
+    assert same[0]["lastTransitionTime"] == "2026-01-02T03:04:05Z"
+    assert same[0]["message"] == "x"
+    assert flipped == [{"type": "Suspended", "status": "False", "reason": "Resumed", "message": "",
+                        "lastTransitionTime": "2026-01-02T03:09:05Z"}]  # fmt: skip
+
+
+def test_patches_name_only_what_changed() -> None:
+    stored = {"phase": "Running", "trials": {"created": 2}, "best": None}
+    assert status_patch(stored, {"phase": "Running", "trials": {"created": 2}}) == {}
+    assert status_patch(stored, {"phase": "Running", "trials": {"created": 3}}) == {
+        "trials": {"created": 3}
+    }
+
+
+def test_trial_patch_keeps_metrics_the_sidecar_reported() -> None:
+    stored = {"phase": "Running", "metrics": {"loss": 0.5, "acc": 0.7}}
+    desired = desired_trial_status(
+        stored, TrialOutcome("Succeeded", "Completed", None, {"acc": 0.9}), NOW
+    )
+    patch = trial_status_patch(stored, desired)
+    assert patch["metrics"] == {"loss": 0.5, "acc": 0.9}
+    assert (patch["phase"], patch["completionTime"]) == ("Succeeded", "2026-01-02T03:04:05Z")
+    assert (
+        trial_status_patch(stored, desired_trial_status(stored, TrialOutcome("Running"), NOW)) == {}
+    )
+
+
+def test_stopped_trials_say_why() -> None:
+    assert (
+        stopped_trial_status("the experiment finished: GoalReached", NOW)["reason"]
+        == "ExperimentFinished"
+    )
+    assert stopped_trial_status("asha rule: loss=3 at step 2", NOW)["reason"] == "EarlyStopped"
+
+
+def test_invalid_spec_is_a_failed_condition() -> None:
+    status = invalid_spec_status({}, "spec.x: bad", NOW)
+    assert status["phase"] == "Failed"
+    (condition,) = status["conditions"]
+    assert (condition["type"], condition["reason"], condition["message"]) == (
+        "Failed",
+        "InvalidSpec",
+        "spec.x: bad",
+    )
+
+
+SPEC = {
+    "objective": {"metric": "acc"},
+    "limits": {"maxTrials": 4, "parallelTrials": 2},
+    "trial": {"gpus": 1},
+}
+
+
+def test_first_spec_is_accepted_and_recorded() -> None:
+    decision = decide_spec(SPEC, None)
+    assert (decision.effective, decision.refused, decision.annotation) == (
+        SPEC,
+        (),
+        encode_spec(SPEC),
+    )
+
+
+def test_budget_and_suspend_edits_are_accepted() -> None:
+    edited = {**SPEC, "suspend": True, "limits": {"maxTrials": 9, "parallelTrials": 3}}
+    decision = decide_spec(edited, encode_spec(SPEC))
+    assert (decision.effective, decision.refused) == (edited, ())
+    assert json.loads(decision.annotation or "") == edited
+
+
+def test_other_edits_are_refused_but_budget_edits_still_apply() -> None:
+    edited = {
+        **SPEC,
+        "trial": {"gpus": 4},
+        "limits": {"maxTrials": 9, "parallelTrials": 2, "maxDuration": "1h"},
+    }
+    decision = decide_spec(edited, encode_spec(SPEC))
+    assert decision.refused == ("spec.limits.maxDuration", "spec.trial.gpus")
+    assert decision.effective == {**SPEC, "limits": {"maxTrials": 9, "parallelTrials": 2}}
+    unchanged = decide_spec(edited, encode_spec(decision.effective))
+    assert unchanged.annotation is None

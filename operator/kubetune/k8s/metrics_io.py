@@ -1,0 +1,90 @@
+"""The API calls of the metrics path: experiment keys in Secrets, and single trials.
+
+Each experiment's token key lives in a Secret `<experiment>-kubetune-key`, owned by the
+experiment so that deleting the experiment deletes the key. The key is created lazily
+and idempotently (409 means another attempt created it first: read that one), so any
+operator replica, before or after a restart, derives the same trial tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from kubernetes.client.exceptions import ApiException
+
+from kubetune.api.base import API_GROUP, API_VERSION
+from kubetune.k8s.rest import Document, Kube, is_status
+from kubetune.planning.tokens import new_experiment_key
+
+KEY_SECRET_SUFFIX = "-kubetune-key"
+KEY_DATA_FIELD = "key"
+
+
+def key_secret_name(experiment: str) -> str:
+    return f"{experiment}{KEY_SECRET_SUFFIX}"
+
+
+def _secrets(namespace: str, name: str = "") -> str:
+    return f"/api/v1/namespaces/{namespace}/secrets" + (f"/{name}" if name else "")
+
+
+def read_experiment_key(kube: Kube, namespace: str, experiment: str) -> bytes | None:
+    """The experiment's key, or None when its Secret does not exist (yet)."""
+    try:
+        secret = kube.request("GET", _secrets(namespace, key_secret_name(experiment)))
+    except ApiException as error:
+        if is_status(error, 404):
+            return None
+        raise
+    encoded = (secret.get("data") or {}).get(KEY_DATA_FIELD)
+    return base64.b64decode(encoded) if encoded else None
+
+
+def ensure_experiment_key(kube: Kube, experiment: Document) -> bytes:
+    """The key of a stored experiment (metadata has namespace, name and uid), created
+    with the experiment as owner when it is missing."""
+    metadata = experiment["metadata"]
+    namespace, name = metadata["namespace"], metadata["name"]
+    existing = read_experiment_key(kube, namespace, name)
+    if existing is not None:
+        return existing
+    try:
+        kube.request("POST", _secrets(namespace), body=_key_secret(experiment))
+    except ApiException as error:
+        if not is_status(error, 409):
+            raise
+    stored = read_experiment_key(kube, namespace, name)
+    if stored is None:
+        raise RuntimeError(f"Secret {key_secret_name(name)} has no {KEY_DATA_FIELD!r} field")
+    return stored
+
+
+def _key_secret(experiment: Document) -> Document:
+    metadata = experiment["metadata"]
+    owner = {
+        "apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": "TuningExperiment",
+        "name": metadata["name"], "uid": metadata["uid"], "controller": True,
+    }  # fmt: skip
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": key_secret_name(metadata["name"]),
+            "namespace": metadata["namespace"],
+            "labels": {f"{API_GROUP}/experiment": metadata["name"]},
+            "ownerReferences": [owner],
+        },
+        "data": {KEY_DATA_FIELD: base64.b64encode(new_experiment_key()).decode()},
+    }
+
+
+def get_trial(kube: Kube, namespace: str, name: str) -> Document | None:
+    """One TuningTrial as stored now, or None when it does not exist."""
+    path = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/tuningtrials/{name}"
+    try:
+        return kube.request("GET", path)
+    except ApiException as error:
+        if is_status(error, 404):
+            return None
+        raise

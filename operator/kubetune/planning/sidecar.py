@@ -1,0 +1,113 @@
+"""Add the metrics reporter to a trial Job's pod, as a native sidecar.
+
+A native sidecar (an init container with ``restartPolicy: Always``, Kubernetes >= 1.29)
+starts before the trainer, and Kubernetes stops it with SIGTERM once the trainer exits,
+so the Job completes on the trainer's exit code alone. The trainer's command is left
+untouched and no process namespace is shared: the two containers meet only through a
+file on an emptyDir. The token goes to the sidecar alone, and the pod gets no
+Kubernetes credentials unless its template asks for them: trainers run user code.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+Manifest = dict[str, Any]
+
+REPORTER_CONTAINER = "kubetune-reporter"
+METRICS_VOLUME = "kubetune-metrics"
+METRICS_DIR = "/var/run/kubetune"
+METRICS_FILE = f"{METRICS_DIR}/metrics.jsonl"
+# Small: the reporter is one Python process that sleeps between reads of a file.
+REPORTER_RESOURCES = {
+    "requests": {"cpu": "10m", "memory": "32Mi"},
+    "limits": {"memory": "96Mi"},
+}
+# Bounds the node disk a runaway trainer can fill; far above any real learning curve.
+METRICS_VOLUME_LIMIT = "256Mi"
+NAMESPACE_FIELD = "metadata.namespace"  # the downward API: the pod's own namespace
+
+
+def add_reporter(
+    job_manifest: Manifest,
+    *,
+    image: str,
+    ingest_url: str,
+    experiment: str,
+    trial: str,
+    token: str | None = None,
+    token_secret_name: str | None = None,
+    token_secret_key: str = "token",
+) -> Manifest:
+    """A copy of the batch/v1 Job manifest whose pod runs the reporter beside the trainer.
+    Give the trial's token either as a value or as a Secret (name, key) holding it."""
+    if (token is None) == (token_secret_name is None):
+        raise ValueError("give exactly one of token or token_secret_name")
+    job = copy.deepcopy(job_manifest)
+    pod = job["spec"]["template"].setdefault("spec", {})
+    pod.setdefault("automountServiceAccountToken", False)
+    _add_metrics_volume(pod)
+    for container in pod.get("containers", []):
+        _set_env(container, {"name": "KUBETUNE_METRICS_FILE", "value": METRICS_FILE})
+        _mount_metrics_volume(container)
+    token_env = _token_env(token, token_secret_name, token_secret_key)
+    reporter = reporter_container(image, ingest_url, experiment, trial, token_env)
+    others = [c for c in pod.get("initContainers", []) if c.get("name") != REPORTER_CONTAINER]
+    pod["initContainers"] = [*others, reporter]
+    return job
+
+
+def reporter_container(
+    image: str, ingest_url: str, experiment: str, trial: str, token_env: Manifest
+) -> Manifest:
+    """The init container that `restartPolicy: Always` turns into a native sidecar."""
+    env = [
+        {"name": "KUBETUNE_METRICS_FILE", "value": METRICS_FILE},
+        {"name": "KUBETUNE_INGEST_URL", "value": ingest_url},
+        {"name": "KUBETUNE_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": NAMESPACE_FIELD}}},
+        {"name": "KUBETUNE_EXPERIMENT", "value": experiment},
+        {"name": "KUBETUNE_TRIAL", "value": trial},
+        token_env,
+    ]  # fmt: skip
+    container: Manifest = {
+        "name": REPORTER_CONTAINER,
+        "image": image,
+        "command": ["kubetune-reporter"],
+        "restartPolicy": "Always",
+        "env": env,
+        "resources": copy.deepcopy(REPORTER_RESOURCES),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    _mount_metrics_volume(container, read_only=True)
+    return container
+
+
+def _token_env(token: str | None, secret_name: str | None, secret_key: str) -> Manifest:
+    if token is not None:
+        return {"name": "KUBETUNE_TRIAL_TOKEN", "value": token}
+    reference = {"secretKeyRef": {"name": secret_name, "key": secret_key}}
+    return {"name": "KUBETUNE_TRIAL_TOKEN", "valueFrom": reference}
+
+
+def _add_metrics_volume(pod: Manifest) -> None:
+    volumes = [v for v in pod.get("volumes", []) if v.get("name") != METRICS_VOLUME]
+    empty_dir = {"emptyDir": {"sizeLimit": METRICS_VOLUME_LIMIT}}
+    pod["volumes"] = [*volumes, {"name": METRICS_VOLUME, **empty_dir}]
+
+
+def _mount_metrics_volume(container: Manifest, read_only: bool = False) -> None:
+    mounts = [m for m in container.get("volumeMounts", []) if m.get("name") != METRICS_VOLUME]
+    mount = {"name": METRICS_VOLUME, "mountPath": METRICS_DIR, "readOnly": read_only}
+    container["volumeMounts"] = [*mounts, mount]
+
+
+def _set_env(container: Manifest, variable: Manifest) -> None:
+    """Sets one variable, replacing a same-named one (the last definition would win
+    anyway, but a duplicate confuses anyone reading the pod)."""
+    env = [e for e in container.get("env", []) if e.get("name") != variable["name"]]
+    container["env"] = [*env, variable]

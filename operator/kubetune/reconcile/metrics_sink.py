@@ -1,0 +1,104 @@
+"""Where accepted reports go: the TuningTrial status, in coalesced writes.
+
+Group commit: the first batch for a trial opens a short window; every batch for that
+trial arriving within it joins the same read-modify-write of the status, and each
+request is answered only once that write succeeded. So the API server sees one write per
+trial per window however chatty the trainers are, and a reporter is told "recorded"
+only when its points are in etcd: an operator killed mid-window loses nothing, because
+the unanswered reporters resend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from kubetune.api import parse_trial
+from kubetune.k8s.custom import patch_trial_status
+from kubetune.k8s.metrics_io import get_trial, read_experiment_key
+from kubetune.k8s.rest import Kube
+from kubetune.planning.ingest_rules import Rejection, ReportBatch, TrialRef
+from kubetune.planning.metrics_record import metrics_status_patch, record_reports
+from kubetune.reporting.protocol import MetricReport
+
+COALESCE_WINDOW_S = 0.5
+KEY_REREAD_INTERVAL_S = 5.0  # a forged token cannot make us read Secrets faster than this
+AfterRecorded = Callable[[str, str], Awaitable[None]]  # (namespace, experiment)
+UNAVAILABLE = Rejection(503, "store_unavailable", "could not record now; retry")
+
+
+class KubeKeySource:
+    """Experiment keys read from their Secrets, cached: keys never change, but a
+    re-created experiment of the same name has a new one, hence `fresh` re-reads."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self.keys: dict[tuple[str, str], tuple[bytes | None, float]] = {}
+
+    async def key_for(self, namespace: str, experiment: str, fresh: bool = False) -> bytes | None:
+        cached = self.keys.get((namespace, experiment))
+        if cached is not None:
+            key, read_at = cached
+            recent = time.monotonic() - read_at < KEY_REREAD_INTERVAL_S
+            if recent or (key is not None and not fresh):
+                return key
+        key = await asyncio.to_thread(read_experiment_key, self.kube, namespace, experiment)
+        self.keys[(namespace, experiment)] = (key, time.monotonic())
+        return key
+
+
+@dataclass
+class _Group:
+    reports: list[MetricReport] = field(default_factory=list)
+    done: asyncio.Future[Rejection | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class TrialStatusWriter:
+    def __init__(self, kube: Kube, after_recorded: AfterRecorded | None = None) -> None:
+        self.kube = kube
+        self.after_recorded = after_recorded
+        self.groups: dict[TrialRef, _Group] = {}
+        self.locks: dict[TrialRef, tuple[asyncio.Lock, int]] = {}  # lock, commits using it
+
+    async def record(self, batch: ReportBatch) -> Rejection | None:
+        group = self.groups.get(batch.trial)
+        if group is None:
+            group = self.groups[batch.trial] = _Group()
+            asyncio.get_running_loop().create_task(self._commit_later(batch.trial, group))
+        group.reports.extend(batch.reports)
+        return await asyncio.shield(group.done)
+
+    async def _commit_later(self, trial: TrialRef, group: _Group) -> None:
+        await asyncio.sleep(COALESCE_WINDOW_S)
+        del self.groups[trial]  # later batches open the next group
+        # One commit per trial at a time: two overlapping read-modify-writes would lose points.
+        lock, users = self.locks.get(trial, (asyncio.Lock(), 0))
+        self.locks[trial] = (lock, users + 1)
+        async with lock:
+            try:
+                outcome = await asyncio.to_thread(self._write, trial, group.reports)
+            except Exception:  # any API failure: the reporter retries
+                outcome = UNAVAILABLE
+        lock, users = self.locks[trial]
+        if users == 1:
+            del self.locks[trial]
+        else:
+            self.locks[trial] = (lock, users - 1)
+        group.done.set_result(outcome)
+        if outcome is None and self.after_recorded is not None:
+            await self.after_recorded(trial.namespace, trial.experiment)
+
+    def _write(self, ref: TrialRef, reports: list[MetricReport]) -> Rejection | None:
+        stored = get_trial(self.kube, ref.namespace, ref.trial)
+        if stored is None or stored.get("spec", {}).get("experiment") != ref.experiment:
+            return Rejection(404, "unknown_trial", f"no trial {ref.trial} in {ref.experiment}")
+        trial = parse_trial(stored)
+        if trial.status.phase == "EarlyStopped":
+            return Rejection(409, "trial_stopped", f"{ref.trial} was stopped")
+        record_reports(trial.status, reports)
+        patch_trial_status(self.kube, ref.namespace, ref.trial, metrics_status_patch(trial.status))
+        return None

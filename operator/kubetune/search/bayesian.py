@@ -30,8 +30,9 @@ from kubetune.search.sobol import SobolSuggester
 from kubetune.search.space import Assignment, SearchSpace
 from kubetune.search.transform import Points, SpaceTransform
 
-RANDOM_CANDIDATES = 1024
-ANCHORS, NEIGHBORS_PER_ANCHOR = 5, 64
+FIT_SUBSET = 80  # hyperparameters are fitted on this many trials, then all are used
+RANDOM_CANDIDATES = 512
+ANCHORS, NEIGHBORS_PER_ANCHOR = 5, 32
 LOCAL_SCALES = (0.1, 0.02, 0.004)
 
 
@@ -60,12 +61,12 @@ class BayesianSuggester:
         window = history_window(history.values, self.max_history, rng)
         points, values = history.finished[window], warp_values(history.values[window])
         picker = Picker(transform, history.taken, n)
-        model = fit_process(transform.one_hot(points), values)
+        model = fit_on_window(transform, points, values, rng)
         anchors = points[np.argsort(values)[:ANCHORS]]
         believed = history.pending
         while picker.missing > 0:
-            current = believe(transform, model, points, values, believed)
-            ranked = rank_candidates(transform, current, float(values.min()), anchors, rng)
+            current, best = believe(transform, model, points, values, believed)
+            ranked = rank_candidates(transform, current, best, anchors, rng)
             if picker.offer(ranked, limit=1) == 0:
                 break
             believed = np.vstack([believed, picker.picked[-1:]])
@@ -85,18 +86,33 @@ def history_window(
     return np.asarray(np.concatenate([best, sample]), dtype=np.int64)
 
 
+def fit_on_window(
+    transform: SpaceTransform, points: Points, values: NDArray[np.float64], rng: np.random.Generator
+) -> Any:
+    """Fitting hyperparameters costs O(n^3) per optimizer step, conditioning only once:
+    so fit them on a subset (best half plus a random sample), then condition on all."""
+    subset = history_window(values, FIT_SUBSET, rng)
+    tuned = fit_process(transform.one_hot(points[subset]), values[subset])
+    if len(subset) == len(points):
+        return tuned
+    return fit_process(transform.one_hot(points), values, tuned.kernel_)
+
+
 def believe(
     transform: SpaceTransform,
     model: Any,
     points: Points,
     values: NDArray[np.float64],
     believed: Points,
-) -> Any:
+) -> tuple[Any, float]:
+    """The model conditioned on its own mean at pending points, and the incumbent
+    including those believed values: both are needed for EI to move away from them."""
     if len(believed) == 0:
-        return model
+        return model, float(values.min())
     believed_values = model.predict(transform.one_hot(believed))
     features = transform.one_hot(np.vstack([points, believed]))
-    return fit_process(features, np.concatenate([values, believed_values]), model.kernel_)
+    targets = np.concatenate([values, believed_values])
+    return fit_process(features, targets, model.kernel_), float(targets.min())
 
 
 def rank_candidates(

@@ -8,6 +8,7 @@ whole points, and these about single columns.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -30,7 +31,7 @@ class Codec(Protocol):
     levels: int  # distinct values; 0 when continuous
     categorical: bool
 
-    def encode(self, value: Value) -> float: ...
+    def encode(self, values: Sequence[Value]) -> Column: ...
     def decode(self, unit: Column) -> list[Value]: ...
     def snap(self, unit: Column) -> Column: ...
     def positions(self) -> Column: ...
@@ -53,6 +54,11 @@ class _Scale:
         return np.exp(scaled) if self.log else scaled
 
 
+def _encode_numbers(scale: _Scale, values: Sequence[Value]) -> Column:
+    numbers = np.array(values, dtype=np.float64)
+    return np.clip(scale.to_unit(numbers), 0.0, 1.0)
+
+
 class FloatCodec:
     levels = 0
     categorical = False
@@ -61,8 +67,8 @@ class FloatCodec:
         self.name, self.param = param.name, param
         self.scale = _Scale(param.low, param.high, param.log)
 
-    def encode(self, value: Value) -> float:
-        return float(np.clip(self.scale.to_unit(np.array([float(value)]))[0], 0.0, 1.0))
+    def encode(self, values: Sequence[Value]) -> Column:
+        return _encode_numbers(self.scale, values)
 
     def decode(self, unit: Column) -> list[Value]:
         values = np.clip(self.scale.from_unit(unit), self.param.low, self.param.high)
@@ -95,8 +101,8 @@ class IntCodec:
         index = np.round((values - self.param.low) / self.param.step)
         return np.asarray(np.clip(index, 0, self.levels - 1), dtype=np.int64)
 
-    def encode(self, value: Value) -> float:
-        return float(np.clip(self.scale.to_unit(np.array([float(value)]))[0], 0.0, 1.0))
+    def encode(self, values: Sequence[Value]) -> Column:
+        return _encode_numbers(self.scale, values)
 
     def decode(self, unit: Column) -> list[Value]:
         return [int(self.param.low + i * self.param.step) for i in self._index(unit)]
@@ -133,8 +139,8 @@ class DiscreteCodec:
         nearer_left = np.abs(numbers - self.sorted[left]) <= np.abs(self.sorted[right] - numbers)
         return np.asarray(np.where(nearer_left, left, right), dtype=np.int64)
 
-    def encode(self, value: Value) -> float:
-        return float(np.clip(self.scale.to_unit(np.array([float(value)]))[0], 0.0, 1.0))
+    def encode(self, values: Sequence[Value]) -> Column:
+        return _encode_numbers(self.scale, values)
 
     def decode(self, unit: Column) -> list[Value]:
         return [self.values[self.order[i]] for i in self._index(unit)]
@@ -152,14 +158,16 @@ class CategoricalCodec:
     def __init__(self, param: CategoricalParam) -> None:
         self.name, self.choices = param.name, param.choices
         self.levels = len(param.choices)
+        self.index: dict[Value, int] = {choice: i for i, choice in enumerate(param.choices)}
 
     def _index(self, unit: Column) -> NDArray[np.int64]:
         return np.clip((unit * self.levels).astype(np.int64), 0, self.levels - 1)
 
-    def encode(self, value: Value) -> float:
-        if value not in self.choices:
-            raise ValueError(f"{self.name}: {value!r} is not one of {list(self.choices)}")
-        return (self.choices.index(str(value)) + 0.5) / self.levels
+    def encode(self, values: Sequence[Value]) -> Column:
+        unknown = [v for v in values if v not in self.index]
+        if unknown:
+            raise ValueError(f"{self.name}: {unknown[0]!r} is not one of {list(self.choices)}")
+        return (np.array([self.index[v] for v in values], dtype=np.float64) + 0.5) / self.levels
 
     def decode(self, unit: Column) -> list[Value]:
         return [self.choices[i] for i in self._index(unit)]

@@ -45,7 +45,9 @@ class SobolSuggester:
         history = encode_history(transform, finished, pending)
         picker = Picker(transform, history.taken, n)
         walk = 2 * (len(history.taken) + n)
-        while picker.missing > 0 and walk <= LONGEST_WALK:
+        size = transform.cardinality
+        longest = LONGEST_WALK if size is None else min(LONGEST_WALK, 8 * size)
+        while picker.missing > 0 and walk <= longest:
             picker = Picker(transform, history.taken, n)
             picker.offer(sobol_points(transform.dims, walk, seed))
             walk *= 4

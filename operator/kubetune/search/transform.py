@@ -51,8 +51,11 @@ class SpaceTransform:
         return math.prod(int(k) for k in self.levels)
 
     def encode(self, assignments: Sequence[Assignment]) -> Points:
-        rows = [[c.encode(a[c.name]) for c in self.codecs] for a in assignments]
-        return np.array(rows, dtype=np.float64).reshape(len(assignments), self.dims)
+        points = np.zeros((len(assignments), self.dims))
+        for j, codec in enumerate(self.codecs):
+            if assignments:
+                points[:, j] = codec.encode([a[codec.name] for a in assignments])
+        return points
 
     def decode(self, points: Points) -> list[Assignment]:
         columns = [c.decode(points[:, j]) for j, c in enumerate(self.codecs)]

@@ -37,7 +37,6 @@ STUCK_REASONS = (
     "CreateContainerConfigError",
 )
 
-passes = PassSerializer()
 logger = logging.getLogger(__name__)
 
 
@@ -50,10 +49,12 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
     memo["kube"] = connect()
+    memo["passes"] = PassSerializer()  # per operator run: its locks belong to this loop
 
 
 async def _reconcile(memo: Any, namespace: str, name: str) -> None:
     kube: Kube = memo["kube"]
+    passes: PassSerializer = memo["passes"]
     await passes.run(
         (namespace, name), lambda: asyncio.to_thread(reconcile_experiment, kube, namespace, name)
     )
@@ -75,8 +76,8 @@ async def experiment_resync(*, namespace: str | None, name: str, memo: Any, **_:
 
 
 @kopf.on.delete(*EXPERIMENTS, optional=True)  # optional: no finalizer, GC deletes the rest
-def experiment_deleted(*, namespace: str | None, name: str, **_: Any) -> None:
-    passes.forget((str(namespace), name))
+def experiment_deleted(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    memo["passes"].forget((str(namespace), name))
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={EXPERIMENT_LABEL: kopf.PRESENT})

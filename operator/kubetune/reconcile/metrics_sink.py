@@ -6,13 +6,17 @@ request is answered only once that write succeeded. So the API server sees one w
 trial per window however chatty the trainers are, and a reporter is told "recorded"
 only when its points are in etcd: an operator killed mid-window loses nothing, because
 the unanswered reporters resend.
+
+Early stopping needs no call from here: the handlers run the experiment's reconcile pass
+on every TuningTrial event, this status write included, and that pass applies the
+stopping rule to the fresh curves, deletes the Jobs of losing trials, marks them
+EarlyStopped (their last values stay in the status) and launches the next suggestions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from kubetune.api import parse_trial
@@ -25,7 +29,6 @@ from kubetune.reporting.protocol import MetricReport
 
 COALESCE_WINDOW_S = 0.5
 KEY_REREAD_INTERVAL_S = 5.0  # a forged token cannot make us read Secrets faster than this
-AfterRecorded = Callable[[str, str], Awaitable[None]]  # (namespace, experiment)
 UNAVAILABLE = Rejection(503, "store_unavailable", "could not record now; retry")
 
 
@@ -58,9 +61,8 @@ class _Group:
 
 
 class TrialStatusWriter:
-    def __init__(self, kube: Kube, after_recorded: AfterRecorded | None = None) -> None:
+    def __init__(self, kube: Kube) -> None:
         self.kube = kube
-        self.after_recorded = after_recorded
         self.groups: dict[TrialRef, _Group] = {}
         self.locks: dict[TrialRef, tuple[asyncio.Lock, int]] = {}  # lock, commits using it
 
@@ -89,8 +91,6 @@ class TrialStatusWriter:
         else:
             self.locks[trial] = (lock, users - 1)
         group.done.set_result(outcome)
-        if outcome is None and self.after_recorded is not None:
-            await self.after_recorded(trial.namespace, trial.experiment)
 
     def _write(self, ref: TrialRef, reports: list[MetricReport]) -> Rejection | None:
         stored = get_trial(self.kube, ref.namespace, ref.trial)

@@ -152,6 +152,7 @@ class TrialPodDriver(threading.Thread):
         self.core = cluster.core_v1()
         self.namespace, self.trainer, self.hold = namespace, trainer, hold
         self.started: dict[str, float] = {}
+        self.finished: dict[str, float] = {}  # pod name -> when its trainer's result was written
         self.most_running = 0
         self.errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -201,6 +202,7 @@ class TrialPodDriver(threading.Thread):
             times = {"startedAt": _now(), "finishedAt": _now()}
             terminated = {"exitCode": code, "reason": reason, "message": message, **times}
             self._write(name, "Succeeded" if code == 0 else "Failed", {"terminated": terminated})
+            self.finished[name] = time.monotonic()
 
     def _write(self, name: str, phase: str, state: Document) -> None:
         container = {"name": "trainer", "image": "kubetune/trial:test", "imageID": "",

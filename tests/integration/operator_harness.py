@@ -228,6 +228,7 @@ def kubeconfig_env(cluster: ClusterClient) -> None:
     """Both kopf and the operator's client read KUBECONFIG; resync fast for tests."""
     os.environ["KUBECONFIG"] = str(cluster.kubeconfig)
     os.environ.setdefault("KUBETUNE_RESYNC_SECONDS", "2")
+    os.environ.setdefault("KUBETUNE_INGEST_PORT", "0")  # any free port: runs may overlap
 
 
 class GatedTrainer:

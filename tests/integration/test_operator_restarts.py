@@ -39,7 +39,12 @@ def kube(cluster: ClusterClient, namespace: str) -> Iterator[Cluster]:
 
 
 def start_operator(cluster: ClusterClient, namespace: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "KUBETUNE_RESYNC_SECONDS": "2"}
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "KUBETUNE_RESYNC_SECONDS": "2",
+        "KUBETUNE_INGEST_PORT": "0",
+    }
     argv = [sys.executable, "-m", "kopf", *OPERATOR_ARGS, "--namespace", namespace]
     return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

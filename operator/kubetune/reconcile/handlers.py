@@ -23,6 +23,7 @@ import kopf
 from kubetune.api import API_GROUP, API_VERSION
 from kubetune.k8s.rest import Kube, connect
 from kubetune.planning.jobs import EXPERIMENT_LABEL
+from kubetune.reconcile import ingest_service  # noqa: F401  (registers the ingest endpoint's hooks)
 from kubetune.reconcile.experiment import InvalidSpecError, reconcile_experiment
 from kubetune.reconcile.serialize import PassSerializer
 

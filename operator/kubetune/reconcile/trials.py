@@ -27,6 +27,7 @@ from kubetune.planning.status import (
 )
 from kubetune.planning.suggest import NewTrial
 from kubetune.reconcile.observe import Observed
+from kubetune.reconcile.reporter_jobs import attach_reporter
 
 Document = dict[str, Any]
 ACTIVE = ("Pending", "Running")
@@ -45,7 +46,9 @@ def launch_trial(
 
 
 def start_job(kube: Kube, experiment: TuningExperiment, trial: Document, now: datetime) -> None:
-    job = build_trial_job(experiment, parse_trial(trial))
+    job = attach_reporter(
+        kube, experiment.metadata, build_trial_job(experiment, parse_trial(trial))
+    )
     workloads.create_job(kube, trial["metadata"]["namespace"], job)
     status = {"phase": "Pending", "jobName": job["metadata"]["name"], "startTime": timestamp(now)}
     custom.patch_trial_status(

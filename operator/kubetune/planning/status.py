@@ -107,7 +107,7 @@ def experiment_status(
     )  # fmt: skip
     desired: Document = {
         "phase": "Running",
-        "trials": plan.counts.model_dump(mode="json", by_alias=True),
+        "trials": _counts_after_launch(plan),
         "best": _best(plan),
         "startTime": stored.get("startTime") or timestamp(now),
     }
@@ -120,6 +120,14 @@ def experiment_status(
         )
     desired["conditions"] = conditions
     return desired
+
+
+def _counts_after_launch(plan: Plan) -> Document:
+    """Counts as they stand once the plan's new trials exist (the plan counts before)."""
+    counts = plan.counts.model_dump(mode="json", by_alias=True)
+    counts["created"] += len(plan.create)
+    counts["running"] += len(plan.create)
+    return counts
 
 
 def _best(plan: Plan) -> Document | None:

@@ -46,27 +46,39 @@ def reconcile_experiment(kube: Kube, namespace: str, name: str) -> None:
         if (trial.get("status") or {}).get("phase", "Pending") in trials.ACTIVE:
             trials.refresh_trial(kube, observed, experiment, trial, now)
     plan = _plan(observed, experiment, now)
+    _act(kube, observed, experiment, plan, now)
+    _record(kube, observed, experiment, plan, refused=refused, now=now)
+
+
+def _act(
+    kube: Kube, observed: Observed, experiment: TuningExperiment, plan: Plan, now: datetime
+) -> None:
+    """Stops first: they free the slots that the new trials take."""
     for stop in plan.stop:
         trials.stop_trial(kube, observed, stop, now)
     if plan.finish is None:
         trials.set_suspended(kube, observed, experiment.spec.suspend)
         for new in plan.create:
             trials.launch_trial(kube, observed, experiment, new, now)
-    stored = {
-        **observed.status,
-        "conditions": refused_spec_conditions(observed.status, refused, now),
-    }
+
+
+def _record(
+    kube: Kube,
+    observed: Observed,
+    experiment: TuningExperiment,
+    plan: Plan,
+    *,
+    refused: tuple[str, ...],
+    now: datetime,
+) -> None:
+    conditions = refused_spec_conditions(observed.status, refused, now)
+    stored = {**observed.status, "conditions": conditions}
     _write_status(kube, observed, experiment_status(stored, plan, now, experiment.spec.suspend))
-    if plan.finish is not None:
-        finish = plan.finish
+    finish = plan.finish
+    if finish is not None:
+        message = f"{finish.reason}: {finish.message}"
         reason = f"Experiment{finish.phase}"
-        events.emit_event(
-            kube,
-            observed.experiment,
-            reason,
-            f"{finish.reason}: {finish.message}",
-            warning=not finish.succeeded,
-        )
+        events.emit_event(kube, observed.experiment, reason, message, not finish.succeeded)
 
 
 def _plan(observed: Observed, experiment: TuningExperiment, now: datetime) -> Plan:

@@ -24,7 +24,11 @@ from kubetune.api import API_GROUP, API_VERSION
 from kubetune.k8s.rest import Kube, connect
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.reconcile import ingest_service  # noqa: F401  (registers the ingest endpoint's hooks)
-from kubetune.reconcile.experiment import InvalidSpecError, reconcile_experiment
+from kubetune.reconcile.experiment import (
+    TERMINAL_PHASES,
+    InvalidSpecError,
+    reconcile_experiment,
+)
 from kubetune.reconcile.serialize import PassSerializer
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
@@ -71,7 +75,12 @@ async def experiment_changed(*, namespace: str | None, name: str, memo: Any, **_
         raise kopf.PermanentError(str(error)) from None  # retrying cannot fix a spec
 
 
-@kopf.timer(*EXPERIMENTS, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS)
+def _unfinished(*, status: kopf.Status, **_: Any) -> bool:
+    """Finished experiments need no resync: nothing changes them any more."""
+    return status.get("phase") not in TERMINAL_PHASES
+
+
+@kopf.timer(*EXPERIMENTS, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, when=_unfinished)
 async def experiment_resync(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     await _quietly(memo, str(namespace), name)
 

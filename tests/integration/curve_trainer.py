@@ -1,0 +1,33 @@
+"""A tiny trainer with a known learning curve, for the metrics-flow test.
+
+It reports ``score = quality * (1 - 0.5**step)`` at steps 1..N through the kubetune SDK
+(stdout line + metrics file), so a trial's rank is the same at every step: the
+early-stopping rule's decisions and the best trial are known in advance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from kubetune.reporting import report
+
+
+def quality(x: float) -> float:
+    """Best at x = 0.3; always positive on [-1, 1]."""
+    return 2.0 - (x - 0.3) ** 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--x", type=float, required=True)
+    parser.add_argument("--steps", type=int, default=9)
+    parser.add_argument("--step-seconds", type=float, default=0.3)
+    args = parser.parse_args()
+    for step in range(1, args.steps + 1):
+        time.sleep(args.step_seconds)
+        report(step=step, score=quality(args.x) * (1 - 0.5**step))
+
+
+if __name__ == "__main__":
+    main()

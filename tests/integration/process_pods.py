@@ -1,0 +1,174 @@
+"""Trial pods whose containers really run, as local processes.
+
+kwok binds pods to the fake GPU node but runs nothing. For pods annotated
+`kwok.x-k8s.io/status: custom`, `ProcessPodDriver` plays the kubelet: it starts the pod's
+trainer command and its reporter sidecar with the pod's environment (the emptyDir becomes
+a temporary directory), writes the pod status a kubelet would write, sends the reporter
+SIGTERM once the trainer exits (as Kubernetes does for native sidecars), and kills both
+when the pod is deleted (an early-stopped trial's Job is deleted).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from tests.cluster import ClusterClient
+from tests.cluster.binaries import REPO_ROOT
+
+EXPERIMENT_LABEL = "kubetune.dev/experiment"
+TRIAL_LABEL = "kubetune.dev/trial"
+REPORTER = "kubetune-reporter"
+VENV_BIN = Path(sys.executable).parent
+# Test speed: the reporter sends every 0.2 s instead of its default 2 s.
+REPORTER_TUNING = {"KUBETUNE_REPORT_INTERVAL": "0.2"}
+
+
+@dataclass
+class RunningPod:
+    trainer: subprocess.Popen[bytes]
+    reporter: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        for process in (self.trainer, self.reporter):
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            process.wait(10)
+
+
+class ProcessPodDriver(threading.Thread):
+    def __init__(self, cluster: ClusterClient, namespace: str, workdir: Path) -> None:
+        super().__init__(daemon=True)
+        self.core = cluster.core_v1()
+        self.namespace, self.workdir = namespace, workdir
+        self.running: dict[str, RunningPod] = {}
+        self.completed: dict[str, int] = {}  # pod -> trainer exit code
+        self.trial_of: dict[str, str] = {}  # pod -> trial
+        self.killed: list[str] = []  # pods deleted while their trainer ran
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+
+    def __enter__(self) -> ProcessPodDriver:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self.join(30)
+        for pod in self.running.values():
+            pod.kill()
+        assert not self.errors, self.errors
+
+    def run(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self._drive()
+            except ApiException as error:
+                if error.status not in (404, 409):  # a pod deleted or changed under us
+                    self.errors.append(error)
+            except Exception as error:  # reported by __exit__, never lost in a thread
+                self.errors.append(error)
+
+    def _drive(self) -> None:
+        pods = self.core.list_namespaced_pod(self.namespace, label_selector=EXPERIMENT_LABEL)
+        for pod in pods.items:
+            name = pod.metadata.name
+            if pod.metadata.deletion_timestamp is not None:
+                self._delete(name)
+            elif pod.spec.node_name and name not in self.running and name not in self.completed:
+                self._start(pod)
+        for name, running in list(self.running.items()):
+            if running.trainer.poll() is not None:
+                self._finish(name, running)
+
+    def _start(self, pod: Any) -> None:
+        name = pod.metadata.name
+        self.trial_of[name] = pod.metadata.labels[TRIAL_LABEL]
+        volume = self.workdir / name
+        volume.mkdir(parents=True, exist_ok=True)
+        trainer = pod.spec.containers[0]
+        (reporter,) = [c for c in pod.spec.init_containers or [] if c.name == REPORTER]
+        self.running[name] = RunningPod(
+            trainer=self._spawn(pod, trainer, volume, {}),
+            reporter=self._spawn(pod, reporter, volume, REPORTER_TUNING),
+        )
+        self._write_status(name, "Running", {"running": {"startedAt": _now()}})
+
+    def _spawn(
+        self, pod: Any, container: Any, volume: Path, extra: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        env = {**container_env(pod, container, volume), **extra}
+        argv = [*(container.command or []), *(container.args or [])]
+        return subprocess.Popen([local_executable(argv[0]), *argv[1:]], env=env, cwd=REPO_ROOT)
+
+    def trainer_exit_codes(self) -> dict[str, int]:
+        """Trial -> exit code of its trainer, for trials whose trainer ran to its end."""
+        return {self.trial_of[pod]: code for pod, code in self.completed.items()}
+
+    def _finish(self, name: str, running: RunningPod) -> None:
+        """The trainer exited: stop the sidecar as the kubelet would, then complete."""
+        running.reporter.terminate()
+        reporter_code = running.reporter.wait(30)
+        code = int(running.trainer.returncode)
+        del self.running[name]
+        self.completed[name] = code
+        terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                      "startedAt": _now(), "finishedAt": _now()}  # fmt: skip
+        reporter_state = {**terminated, "exitCode": reporter_code}
+        phase = "Succeeded" if code == 0 else "Failed"
+        self._write_status(name, phase, {"terminated": terminated}, {"terminated": reporter_state})
+
+    def _delete(self, name: str) -> None:
+        running = self.running.pop(name, None)
+        if running is not None:
+            running.kill()
+            self.killed.append(name)
+        with contextlib.suppress(ApiException):  # kwok may have finished it already
+            self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+
+    def _write_status(
+        self, name: str, phase: str, trainer: dict[str, Any], reporter: dict[str, Any] | None = None
+    ) -> None:
+        def status(container: str, state: dict[str, Any]) -> dict[str, Any]:
+            return {"name": container, "image": "kubetune/trial:test", "imageID": "",
+                    "ready": "running" in state, "restartCount": 0, "state": state,
+                    "started": "running" in state}  # fmt: skip
+
+        sidecar = status(REPORTER, reporter or {"running": {"startedAt": _now()}})
+        body = {"phase": phase, "containerStatuses": [status("trainer", trainer)],
+                "initContainerStatuses": [sidecar]}  # fmt: skip
+        self.core.patch_namespaced_pod_status(name, self.namespace, {"status": body})
+
+
+def container_env(pod: Any, container: Any, volume: Path) -> dict[str, str]:
+    """The container's environment as a kubelet would set it; the metrics emptyDir is
+    `volume`. Nothing from the test's own environment leaks in but PATH (no KUBECONFIG)."""
+    env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT / "operator")}
+    for variable in container.env or []:
+        if variable.value is not None:
+            env[variable.name] = variable.value
+        elif variable.value_from and variable.value_from.field_ref:
+            assert variable.value_from.field_ref.field_path == "metadata.namespace"
+            env[variable.name] = pod.metadata.namespace
+    if "KUBETUNE_METRICS_FILE" in env:
+        env["KUBETUNE_METRICS_FILE"] = str(volume / Path(env["KUBETUNE_METRICS_FILE"]).name)
+    return env
+
+
+def local_executable(name: str) -> str:
+    """`python` is this test's interpreter; console scripts come from its venv."""
+    if name in ("python", "python3"):
+        return sys.executable
+    return str(VENV_BIN / name) if (VENV_BIN / name).exists() else name
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

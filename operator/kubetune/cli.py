@@ -1,0 +1,130 @@
+"""``kubetune``: run an experiment locally, and inspect experiments.
+
+``run`` is the embedded local mode. ``status``, ``trials``, ``best`` and ``plot`` read an
+experiment through an `ExperimentSource`; today that is the local runner's directory,
+and a cluster source (TuningExperiments through kubeconfig) plugs in at `open_source`.
+User mistakes (bad YAML, an invalid spec, an unknown experiment) exit with status 2 and
+one message naming the field, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kubetune.api import SpecError
+from kubetune.local.console import describe_params, describe_value
+from kubetune.local.prepare import load_document, prepare_experiment
+from kubetune.local.runner import ResumeConflictError, RunOptions, run_experiment
+from kubetune.local.store import DEFAULT_ROOT, LocalSource
+from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot, ExperimentSource
+
+USAGE_ERROR = 2
+
+
+def open_source(args: argparse.Namespace) -> ExperimentSource:
+    """Where experiments are read from; the seam for a cluster backend."""
+    return LocalSource(Path(args.dir))
+
+
+def command_run(args: argparse.Namespace) -> int:
+    document = load_document(Path(args.experiment))
+    experiment = prepare_experiment(document)
+    finish, _ = run_experiment(experiment, document, RunOptions(root=Path(args.dir)))
+    return 0 if finish.succeeded else 1
+
+
+def command_status(args: argparse.Namespace) -> int:
+    snapshot = open_source(args).load(args.name)
+    status = snapshot.experiment.status
+    counts = status.trials
+    print(f"experiment: {snapshot.name}\nphase:      {status.phase}")
+    print(
+        f"trials:     {counts.created} created, {counts.running} running, "
+        f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped"
+    )
+    metric = snapshot.experiment.spec.objective.metric
+    if status.best is not None:
+        print(f"best:       {status.best.trial} {describe_value(metric, status.best.value)}")
+    for condition in status.conditions:
+        print(f"reason:     {condition.reason}: {condition.message}")
+    return 0
+
+
+def command_trials(args: argparse.Namespace) -> int:
+    snapshot = open_source(args).load(args.name)
+    metric = snapshot.experiment.spec.objective.metric
+    print(f"{'TRIAL':<24} {'PHASE':<13} {metric:<14} PARAMETERS")
+    for trial in snapshot.trials:
+        value = trial.status.metrics.get(metric)
+        shown = f"{value:.6g}" if value is not None else "-"
+        name, phase = str(trial.metadata.get("name")), trial.status.phase
+        print(f"{name:<24} {phase:<13} {shown:<14} {describe_params(trial.spec.parameters)}")
+        if trial.status.phase in ("Failed", "EarlyStopped") and trial.status.message:
+            print(f"{'':<24} {trial.status.message.splitlines()[0]}")
+    return 0
+
+
+def command_best(args: argparse.Namespace) -> int:
+    snapshot = open_source(args).load(args.name)
+    best = snapshot.experiment.status.best
+    if best is None:
+        print(f"{snapshot.name}: no trial has succeeded yet", file=sys.stderr)
+        return 1
+    metric = snapshot.experiment.spec.objective.metric
+    print(f"{best.trial} {describe_value(metric, best.value)}")
+    for name, value in best.parameters.items():
+        print(f"  {name}: {value}")
+    return 0
+
+
+def command_plot(args: argparse.Namespace) -> int:
+    from kubetune.plots import write_plots  # matplotlib is slow to import: only here
+
+    snapshot: ExperimentSnapshot = open_source(args).load(args.name)
+    out = Path(args.out) if args.out else Path(args.dir) / args.name / "plots"
+    for path in write_plots(snapshot, out):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubetune", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run (or resume) an experiment on this machine")
+    run.add_argument("experiment", help="TuningExperiment YAML file")
+    run.set_defaults(handler=command_run)
+    readers: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
+        ("status", "phase, trial counts and best trial", command_status),
+        ("trials", "every trial with its phase, objective and parameters", command_trials),
+        ("best", "the best trial and its parameters", command_best),
+        ("plot", "write PNG plots of the search", command_plot),
+    ]
+    for name, summary, handler in readers:
+        reader = commands.add_parser(name, help=summary)
+        reader.add_argument("name", help="experiment name (metadata.name)")
+        reader.set_defaults(handler=handler)
+        if name == "plot":
+            reader.add_argument("--out", help="directory for the PNGs (default: DIR/NAME/plots)")
+    for sub in commands.choices.values():
+        sub.add_argument("--dir", default=DEFAULT_ROOT, help="local results directory")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except (SpecError, ResumeConflictError, ExperimentNotFoundError, ValueError) as error:
+        print(f"kubetune: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("\nkubetune: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Start one trial's process: the trainer container's command with the trial's
+parameters filled in, run from the current directory, with the environment a trial pod
+would see (template env, KUBETUNE_PARAM_*, KUBETUNE_TRIAL, KUBETUNE_METRICS_FILE) and
+CUDA_VISIBLE_DEVICES naming the GPUs this trial holds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kubetune.api import TuningExperimentSpec, TuningTrial
+from kubetune.local.prepare import trainer_command
+from kubetune.local.process import TrialProcess
+from kubetune.planning.jobs import trainer_index
+from kubetune.planning.placeholders import param_env, substitute_container
+
+
+def trainer_container(spec: TuningExperimentSpec, trial: TuningTrial) -> dict[str, Any]:
+    containers = spec.trial.template["spec"]["containers"]
+    position = trainer_index(containers)
+    return substitute_container(containers[position], trial.spec.parameters, position)
+
+
+def trial_env(
+    container: dict[str, Any], trial: TuningTrial, metrics_file: Path, devices: list[int] | None
+) -> dict[str, str]:
+    """`devices` None: this machine has no GPUs, so CUDA_VISIBLE_DEVICES is left alone."""
+    env = dict(os.environ)
+    for variable in container.get("env") or []:
+        if isinstance(variable, dict) and "value" in variable:  # valueFrom needs a cluster
+            env[str(variable["name"])] = str(variable["value"])
+    env.update(param_env(trial.spec.parameters))
+    env.update(
+        KUBETUNE_TRIAL=str(trial.metadata["name"]),
+        KUBETUNE_EXPERIMENT=trial.spec.experiment,
+        KUBETUNE_METRICS_FILE=str(metrics_file.resolve()),
+        PYTHONUNBUFFERED="1",  # reports arrive as printed, not when a buffer fills
+    )
+    if devices is not None:  # a trial sees only its own GPUs, none if it asked for none
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(device) for device in devices)
+    return env
+
+
+def start_trial(
+    spec: TuningExperimentSpec,
+    trial: TuningTrial,
+    directory: Path,
+    attempt: str,
+    devices: list[int] | None,
+) -> TrialProcess:
+    """The running trial. Each attempt gets its own metrics file, so a trainer orphaned
+    by a killed runner can never write into the re-run's metrics."""
+    name = str(trial.metadata["name"])
+    metrics_file = directory / "metrics" / f"{name}.{attempt}.jsonl"
+    metrics_file.parent.mkdir(parents=True, exist_ok=True)
+    container = trainer_container(spec, trial)
+    env = trial_env(container, trial, metrics_file, devices)
+    log_file = directory / "logs" / f"{name}.log"
+    return TrialProcess(trainer_command(container), env, log_file, metrics_file)

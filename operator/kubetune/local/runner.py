@@ -1,0 +1,242 @@
+"""The embedded local mode: run a TuningExperiment on this machine, trials as child
+processes, with the same planner (kubetune.planning) the operator uses in a cluster.
+
+One loop: collect what the running trainers reported and whether they ended, ask the
+planner what to do next, stop and start processes accordingly, persist. Every trial is
+on disk before its process starts, so a killed runner resumes without losing or
+duplicating a trial: a trial that was running is re-run under the same name and index.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from kubetune.api import (
+    TuningExperiment,
+    TuningExperimentStatus,
+    TuningTrial,
+    dump_resource,
+    parse_duration,
+)
+from kubetune.local.console import Console
+from kubetune.local.gpus import GpuPool, detect_gpus
+from kubetune.local.launch import start_trial
+from kubetune.local.process import TrialProcess
+from kubetune.local.status import experiment_status, with_times
+from kubetune.local.store import DEFAULT_ROOT, ExperimentStore
+from kubetune.local.trials import (
+    EXIT_CODE,
+    STOPPED,
+    TIMEOUT,
+    mark_running,
+    new_trial,
+    record_report,
+    reset_for_rerun,
+    settle,
+    settle_exit,
+)
+from kubetune.planning.plan import Plan, plan_next
+from kubetune.planning.progress import Finish, TrialStop
+from kubetune.planning.records import record_of
+from kubetune.reporting.protocol import MetricReport, ParseError
+
+STATUS_EVERY_SECONDS = 2.0
+
+
+class ResumeConflictError(ValueError):
+    """The directory holds a run of a different spec under the same experiment name."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    root: Path = Path(DEFAULT_ROOT)
+    poll_seconds: float = 0.05
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+
+
+class LocalRunner:
+    def __init__(
+        self, experiment: TuningExperiment, document: dict[str, Any], options: RunOptions
+    ) -> None:
+        self.name = str(experiment.metadata["name"])
+        self.spec = experiment.spec
+        self.document = document
+        self.options = options
+        self.store = ExperimentStore(options.root, self.name)
+        self.console = Console(options.out, self.spec.objective.metric, self.spec.limits.max_trials)
+        self.gpus = GpuPool(detect_gpus())
+        self.trials: dict[str, TuningTrial] = {}
+        self.processes: dict[str, TrialProcess] = {}
+        self.retries: Counter[str] = Counter()
+        self.run_id = f"{os.getpid()}-{time.time_ns()}"
+        self.start_time = time.monotonic()
+        self.used_seconds = 0.0
+        self.status = TuningExperimentStatus()
+        self.saved_at = 0.0
+        limit = self.spec.limits.trial_timeout
+        self.trial_timeout = parse_duration(limit).total_seconds() if limit else None
+
+    def open(self) -> None:
+        """Start a new run, or resume the stored one of the same spec."""
+        if self.store.exists():
+            saved = self.store.saved_document().get("spec")
+            if saved != self.document.get("spec"):
+                raise ResumeConflictError(
+                    f"{self.store.path} holds a run of a different spec for {self.name!r}; "
+                    "delete that directory or rename the experiment to start over"
+                )
+        self.store.save_document(self.document)
+        self.status, self.used_seconds = self.store.load_status()
+        for trial in self.store.load_trials():
+            if trial.status.phase in ("Pending", "Running"):
+                reset_for_rerun(trial)
+                self.store.save_trial(trial)
+            self.trials[str(trial.metadata["name"])] = trial
+        if self.spec.trial.gpus > len(self.gpus.devices) > 0:
+            have = len(self.gpus.devices)
+            raise ValueError(f"spec.trial.gpus: {self.spec.trial.gpus} per trial, {have} here")
+
+    def run(self) -> Finish:
+        try:
+            while True:
+                plan = self.step()
+                if plan.finish is not None and not self.processes:
+                    final = self.plan()  # counts and best after the last stops
+                    self.save_status(final, force=True)
+                    return final.finish or plan.finish
+                time.sleep(self.options.poll_seconds)
+        finally:
+            for process in self.processes.values():  # interrupted: resume re-runs these
+                process.stop()
+            self.store.save_status(self.status, self.elapsed().total_seconds())
+
+    def plan(self) -> Plan:
+        records = [record_of(trial, self.spec.objective) for trial in self.trials.values()]
+        return plan_next(self.name, self.spec, records, self.elapsed())
+
+    def step(self) -> Plan:
+        self.collect()
+        plan = self.plan()
+        for stop in plan.stop:
+            self.stop_trial(stop)
+        for planned in plan.create:
+            trial = new_trial(self.name, planned)
+            self.trials[planned.name] = trial
+            self.store.save_trial(trial)  # on disk before it runs: a resume finds it
+        if plan.finish is None:
+            self.start_pending()
+        self.console.progress(plan.counts, plan.best)
+        self.save_status(plan)
+        return plan
+
+    def elapsed(self) -> timedelta:
+        return timedelta(seconds=self.used_seconds + time.monotonic() - self.start_time)
+
+    def collect(self) -> None:
+        for name, process in list(self.processes.items()):
+            trial = self.trials[name]
+            changed = self.ingest(trial, process.drain())
+            code = process.poll()
+            if code is not None:
+                self.ingest(trial, process.drain())  # what arrived while it exited
+                self.end_process(name, code)
+            elif self.trial_timeout is not None and process.elapsed() > self.trial_timeout:
+                self.end_process(name, None)
+            elif changed:
+                self.store.save_trial(trial)
+
+    def ingest(self, trial: TuningTrial, reports: list[MetricReport | ParseError]) -> bool:
+        for report in reports:
+            if isinstance(report, ParseError):
+                self.console.say(
+                    f"{trial.metadata['name']}: ignored a metric line: {report.reason}"
+                )
+            else:
+                record_report(trial, report)
+        return bool(reports)
+
+    def end_process(self, name: str, code: int | None) -> None:
+        """`code` None: the trial ran out of time."""
+        process = self.processes.pop(name)
+        process.stop() if code is None else process.close()
+        self.gpus.release(name)
+        trial = self.trials[name]
+        if code is None:
+            settle(
+                trial,
+                "Failed",
+                TIMEOUT,
+                f"ran longer than limits.trialTimeout {self.spec.limits.trial_timeout}",
+            )
+        else:
+            settle_exit(trial, code, self.spec.objective.metric, process.stderr_summary())
+        if trial.status.reason == EXIT_CODE and self.retries[name] < self.spec.limits.trial_retries:
+            self.retries[name] += 1
+            self.console.say(f"{name}: {trial.status.message}; retry {self.retries[name]}")
+            reset_for_rerun(trial)
+        else:
+            self.console.trial_done(trial)
+        self.store.save_trial(trial)
+
+    def stop_trial(self, stop: TrialStop) -> None:
+        process = self.processes.pop(stop.trial, None)
+        if process is not None:
+            process.stop()
+            self.gpus.release(stop.trial)
+        trial = self.trials[stop.trial]
+        settle(trial, "EarlyStopped", STOPPED, stop.reason)
+        self.store.save_trial(trial)
+        self.console.trial_done(trial)
+
+    def start_pending(self) -> None:
+        waiting = [t for t in self.trials.values() if t.status.phase == "Pending"]
+        for trial in sorted(waiting, key=lambda t: t.spec.index):
+            name = str(trial.metadata["name"])
+            needed = self.spec.trial.gpus if self.gpus.devices else 0
+            devices = self.gpus.take(name, needed)
+            if devices is None:
+                return  # wait for a GPU to free up; starting later trials first would starve it
+            self.launch(trial, devices)
+
+    def launch(self, trial: TuningTrial, devices: list[int]) -> None:
+        name = str(trial.metadata["name"])
+        visible = devices if self.gpus.devices else None
+        try:
+            process = start_trial(self.spec, trial, self.store.path, self.run_id, visible)
+        except OSError as error:
+            self.gpus.release(name)
+            settle(trial, "Failed", "StartError", f"cannot start the trainer: {error}")
+            self.console.trial_done(trial)
+        else:
+            self.processes[name] = process
+            mark_running(trial)
+        self.store.save_trial(trial)
+
+    def save_status(self, plan: Plan, force: bool = False) -> None:
+        """Written when something changed, and every few seconds for the time used."""
+        best = self.trials.get(plan.best.name) if plan.best else None
+        status = with_times(experiment_status(plan, best), self.status)
+        changed = dump_resource(status) != dump_resource(self.status)
+        if force or changed or time.monotonic() - self.saved_at > STATUS_EVERY_SECONDS:
+            self.store.save_status(status, self.elapsed().total_seconds())
+            self.status, self.saved_at = status, time.monotonic()
+
+
+def run_experiment(
+    experiment: TuningExperiment, document: dict[str, Any], options: RunOptions
+) -> tuple[Finish, TuningExperimentStatus]:
+    """Run (or resume) `experiment` to its end; prints progress and a summary."""
+    runner = LocalRunner(experiment, document, options)
+    runner.open()
+    finish = runner.run()
+    best_name = runner.status.best.trial if runner.status.best else None
+    best = runner.trials.get(best_name) if best_name else None
+    runner.console.summary(runner.name, finish, best, str(options.root))
+    return finish, runner.status

@@ -137,9 +137,14 @@ class Cluster:
         return eventually(finished, f"experiment {name} in phase {phases}", timeout, 0.3)
 
 
-def condition(experiment: Document, kind: str) -> Document:
+def condition(experiment: Document, kind: str) -> Document | None:
     conditions = experiment.get("status", {}).get("conditions", [])
-    return next(c for c in conditions if c["type"] == kind)
+    return next((c for c in conditions if c["type"] == kind), None)
+
+
+def is_true(experiment: Document, kind: str) -> bool:
+    found = condition(experiment, kind)
+    return found is not None and found["status"] == "True"
 
 
 class TrialPodDriver(threading.Thread):
@@ -173,6 +178,9 @@ class TrialPodDriver(threading.Thread):
             except ApiException as error:
                 if error.status not in (404, 409):  # a pod deleted or changed under us
                     self.errors.append(error)
+            except Exception as error:  # a broken trainer function: report it, stop driving
+                self.errors.append(error)
+                return
 
     def _drive(self) -> None:
         pods = self.core.list_namespaced_pod(self.namespace, label_selector=EXPERIMENT_LABEL).items

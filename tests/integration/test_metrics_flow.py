@@ -6,30 +6,25 @@ new trials, and the experiment ends with the truly best trial.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kubetune.k8s.rest import connect
-from kubetune.reconcile import trials as trial_actions
-from kubetune.reconcile.reporter_jobs import attach_reporter
 from tests.cluster import ClusterClient
 from tests.integration.curve_trainer import quality
 from tests.integration.operator_harness import (
-    OPERATOR_ARGS,
     Cluster,
     experiment,
     install_crds,
     kubeconfig_env,
+    operator_running,
 )
 from tests.integration.process_pods import ProcessPodDriver
 from tests.unit.reporter_endpoint import free_port
 
 pytestmark = pytest.mark.integration
-INGEST_MODULE = ["-m", "kubetune.reconcile.ingest_service"]
 
 
 @pytest.fixture
@@ -42,23 +37,7 @@ def kube(
     monkeypatch.setenv("KUBETUNE_INGEST_HOST", "127.0.0.1")
     monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
     monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://127.0.0.1:{port}")
-    wire_reporter_if_missing(monkeypatch)
     yield Cluster(cluster, namespace)
-
-
-def wire_reporter_if_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the Job builder step calls `attach_reporter` itself, add it around
-    `build_trial_job` (adding the sidecar twice gives the same pod, so this is safe)."""
-    if hasattr(trial_actions, "attach_reporter"):
-        return
-    warnings.warn("reconcile.trials does not call attach_reporter yet", stacklevel=1)
-    build = trial_actions.build_trial_job
-    kube = connect()
-
-    def build_with_reporter(experiment: Any, trial: Any) -> dict[str, Any]:
-        return attach_reporter(kube, experiment.metadata, build(experiment, trial))
-
-    monkeypatch.setattr(trial_actions, "build_trial_job", build_with_reporter)
 
 
 def curve_experiment(name: str) -> dict[str, Any]:
@@ -77,13 +56,9 @@ def curve_experiment(name: str) -> dict[str, Any]:
 def test_reports_flow_to_the_operator_and_asha_stops_losers(
     cluster: ClusterClient, namespace: str, kube: Cluster, tmp_path: Path
 ) -> None:
-    from kopf.testing import KopfRunner
-
-    argv = [*OPERATOR_ARGS, *INGEST_MODULE, "--namespace", namespace]
-    with ProcessPodDriver(cluster, namespace, tmp_path) as driver, KopfRunner(argv) as runner:
+    with ProcessPodDriver(cluster, namespace, tmp_path) as driver, operator_running(namespace):
         kube.create(curve_experiment("curves"))
         done = kube.wait_for_phase("curves", "Succeeded", "Failed", timeout=240)
-    assert runner.exception is None, runner.output[-3000:]
 
     status = done["status"]
     assert status["phase"] == "Succeeded", status

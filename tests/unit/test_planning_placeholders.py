@@ -19,7 +19,7 @@ CONTAINER = {
     "args": ["--lr=${lr}", "--layers", "${layers}", "cost: $$5 ${opt}"],
     "env": [{"name": "OPT", "value": "${opt}"}, {"name": "POD", "valueFrom": {"x": "${y}"}}],
 }
-PARAMS = {"lr": 0.001, "layers": 3, "opt": "adam"}
+PARAMS: dict[str, float | int | str] = {"lr": 0.001, "layers": 3, "opt": "adam"}
 
 
 def test_fills_command_args_and_env_values() -> None:

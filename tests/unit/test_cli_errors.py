@@ -1,0 +1,74 @@
+"""User mistakes end with exit status 2 and one message naming the field, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubetune.cli import main
+from tests.unit.local_helpers import experiment_file
+
+
+def run_and_read_error(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["run", str(path), "--dir", str(path.parent / "r")]) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    return error
+
+
+def rewrite(path: Path, change: dict[str, object]) -> Path:
+    document = yaml.safe_load(path.read_text())
+    document["spec"].update(change)
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_invalid_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("spec:\n  objective: {metric: acc\n")
+    assert "invalid YAML" in run_and_read_error(path, capsys)
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "No such file" in run_and_read_error(tmp_path / "absent.yaml", capsys)
+
+
+def test_invalid_field_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad_range = [{"name": "x", "type": "float", "min": 1.0, "max": 0.5}]
+    path = rewrite(experiment_file(tmp_path), {"parameters": bad_range})
+    assert "spec.parameters[0].max" in run_and_read_error(path, capsys)
+
+
+def test_unknown_field_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = rewrite(experiment_file(tmp_path), {"limits": {"maxTrails": 3}})
+    assert "spec.limits.maxTrails" in run_and_read_error(path, capsys)
+
+
+def test_unknown_placeholder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = experiment_file(tmp_path, args=["--lr=${lr}"])
+    error = run_and_read_error(path, capsys)
+    assert "containers[0] (trainer).command[3]" in error and "${lr}" in error
+
+
+def test_missing_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = experiment_file(tmp_path)
+    document = yaml.safe_load(path.read_text())
+    document["metadata"] = {}
+    path.write_text(yaml.safe_dump(document))
+    assert "metadata.name: Required value" in run_and_read_error(path, capsys)
+
+
+def test_changed_spec_under_the_same_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = experiment_file(tmp_path, limits={"maxTrials": 1})
+    assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
+    rewrite(path, {"limits": {"maxTrials": 2}})
+    assert "different spec" in run_and_read_error(path, capsys)
+
+
+def test_unknown_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "nope", "--dir", str(tmp_path)]) == 2
+    assert "no experiment 'nope'" in capsys.readouterr().err

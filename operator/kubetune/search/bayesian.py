@@ -30,9 +30,9 @@ from kubetune.search.sobol import SobolSuggester
 from kubetune.search.space import Assignment, SearchSpace
 from kubetune.search.transform import Points, SpaceTransform
 
-FIT_SUBSET = 80  # hyperparameters are fitted on this many trials, then all are used
-RANDOM_CANDIDATES = 512
-ANCHORS, NEIGHBORS_PER_ANCHOR = 5, 32
+FIT_SUBSET = 60  # hyperparameters are fitted on this many trials, then all are used
+RANDOM_CANDIDATES = 384
+ANCHORS, NEIGHBORS_PER_ANCHOR = 4, 32
 LOCAL_SCALES = (0.1, 0.02, 0.004)
 
 

@@ -25,7 +25,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
 
 Array = NDArray[np.float64]
-FIT_ITERATIONS = 30
+FIT_ITERATIONS = 25
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 

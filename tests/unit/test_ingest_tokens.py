@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,9 @@ from kubetune.planning.ingest_rules import (
 )
 from kubetune.planning.tokens import new_experiment_key, trial_token, verify_trial_token
 from kubetune.reconcile.ingest import bound_port, start_ingest
+from kubetune.reporting.ingest_client import Backoff, IngestClient, TrialIdentity
+from kubetune.reporting.sidecar import Reporter, ReporterSettings
+from kubetune.reporting.tail import MetricsFileTail
 
 KEY = new_experiment_key()
 TRIAL = TrialRef("team-a", "digits", "digits-0001")
@@ -184,3 +188,34 @@ def test_the_endpoint_refuses_forgeries_and_records_nothing() -> None:
         assert sink.batches == []
 
     with_endpoint(scenario)
+
+
+def test_the_reporter_sidecar_speaks_the_endpoints_language(tmp_path: Path) -> None:
+    """The real reporter, with a genuine token, against the real endpoint: accepted."""
+    metrics = tmp_path / "metrics.jsonl"
+    metrics.write_text("".join(f'{{"step": {s}, "metrics": {{"acc": 0.{s}}}}}\n' for s in range(5)))
+
+    async def scenario(url: str, sink: MemorySink) -> None:
+        identity = TrialIdentity(TRIAL.namespace, TRIAL.experiment, TRIAL.trial, token_of(TRIAL))
+        settings = ReporterSettings(str(metrics), url, 2, 0.1, flush_timeout_s=5.0)
+        client = IngestClient(url, identity, Backoff(0.05, 0.2))
+        reporter = Reporter(MetricsFileTail(str(metrics)), client, settings)
+        running = asyncio.create_task(asyncio.to_thread(reporter.run))
+        for _ in range(100):  # bounded: 5 s at most
+            if sum(len(b.reports) for b in sink.batches) == 5:
+                break
+            await asyncio.sleep(0.05)
+        reporter.stop.set()
+        await running
+        assert [r.step for b in sink.batches for r in b.reports] == [0, 1, 2, 3, 4]
+        assert reporter.delivered == 5
+
+    async def main() -> None:
+        sink = MemorySink()
+        runner = await start_ingest(0, MemoryKeys(), sink, host="127.0.0.1")
+        try:
+            await scenario(f"http://127.0.0.1:{bound_port(runner)}", sink)
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())

@@ -30,9 +30,14 @@ def report(step: int | None = None, **metrics: float) -> None:
         sdk_report(step, **metrics)
 
 
+def whole_number(text: str) -> int:
+    """Discrete parameters may arrive as "64.0": accept any integral number."""
+    return int(float(text))
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=int(param("epochs", "20")))
+    parser.add_argument("--epochs", type=whole_number, default=param("epochs", "20"))
     parser.add_argument(
         "--learning-rate-init", type=float, default=param("learning_rate_init", "0.001")
     )
@@ -40,7 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--hidden", default=param("hidden", "64"), help="layer sizes, e.g. 64 or 128,64"
     )
-    parser.add_argument("--batch-size", type=int, default=int(param("batch_size", "64")))
+    parser.add_argument("--batch-size", type=whole_number, default=param("batch_size", "64"))
     return parser.parse_args()
 
 

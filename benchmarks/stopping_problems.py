@@ -2,8 +2,8 @@
 surrogate (realistic neural-network curves and epoch times from 34 OpenML tasks) and
 real scikit-learn MLP training on the digits data set, epoch by epoch.
 
-Curves are computed once per configuration and replayed by every rule, so all methods
-see the same configurations and differ only in what they stop.
+Every method replays the same queue of configurations; digits models are trained
+lazily and cached, so an epoch is trained once however many methods ask for it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from benchmarks.stopping_simulation import Problem
+from benchmarks.stopping_simulation import TabulatedProblem
 
 LCBENCH_EPOCHS = 52
 
 
-def lcbench_problem(task: str, configs: int, seed: int, data_path: str) -> Problem:
+def lcbench_problem(task: str, configs: int, seed: int, data_path: str) -> TabulatedProblem:
     """Validation error (100 - val_accuracy, in %) per epoch; cost = the surrogate's
     per-epoch time (its `time` is cumulative, so consecutive differences)."""
     bench = _lcbench(task, data_path)
@@ -38,7 +38,7 @@ def lcbench_problem(task: str, configs: int, seed: int, data_path: str) -> Probl
     elapsed = np.array([r["time"] for r in results]).reshape(configs, -1)
     # The surrogate's cumulative time can wobble down; running max keeps costs >= 0.
     costs = np.diff(np.maximum.accumulate(elapsed, axis=1), axis=1, prepend=0.0)
-    return Problem(f"lcbench/{task}", 100.0 - accuracy, costs)
+    return TabulatedProblem(f"lcbench/{task}", 100.0 - accuracy, costs)
 
 
 def _lcbench(task: str, data_path: str) -> Any:
@@ -50,25 +50,40 @@ def _lcbench(task: str, data_path: str) -> Any:
         return benchmark_set.BenchmarkSet("lcbench", instance=task)
 
 
-def digits_problem(configs: int, epochs: int, seed: int, cost: str) -> Problem:
+class DigitsProblem:
     """Validation error (%) of an MLP trained with partial_fit, one pass per epoch; cost
     is the measured wall time of each epoch ("wall") or 1 per epoch ("epochs")."""
-    features, labels = load_digits(return_X_y=True)
-    train_x, val_x, train_y, val_y = train_test_split(
-        features, labels, test_size=0.25, stratify=labels, random_state=0
-    )
-    scaler = StandardScaler().fit(train_x)
-    train_x, val_x = scaler.transform(train_x), scaler.transform(val_x)
-    rng = np.random.default_rng(seed)
-    values, costs = np.empty((configs, epochs)), np.empty((configs, epochs))
-    for config in range(configs):
-        model = _random_mlp(rng)
-        for epoch in range(epochs):
+
+    def __init__(self, epochs: int, seed: int, cost: str) -> None:
+        self.name, self.max_epochs, self.seed, self.cost_model = "digits-mlp", epochs, seed, cost
+        features, labels = load_digits(return_X_y=True)
+        train_x, val_x, self.train_y, self.val_y = train_test_split(
+            features, labels, test_size=0.25, stratify=labels, random_state=0
+        )
+        scaler = StandardScaler().fit(train_x)
+        self.train_x, self.val_x = scaler.transform(train_x), scaler.transform(val_x)
+        self.models: dict[int, MLPClassifier] = {}
+        self.values: dict[int, list[float]] = {}
+        self.costs: dict[int, list[float]] = {}
+
+    def value(self, config: int, epoch: int) -> float:
+        self._train_until(config, epoch)
+        return self.values[config][epoch]
+
+    def cost(self, config: int, epoch: int) -> float:
+        self._train_until(config, epoch)
+        return self.costs[config][epoch]
+
+    def _train_until(self, config: int, epoch: int) -> None:
+        model = self.models.setdefault(
+            config, _random_mlp(np.random.default_rng([self.seed, config]))
+        )
+        values, costs = self.values.setdefault(config, []), self.costs.setdefault(config, [])
+        while len(values) <= epoch:
             start = time.perf_counter()
-            model.partial_fit(train_x, train_y, classes=np.arange(10))
-            costs[config, epoch] = time.perf_counter() - start if cost == "wall" else 1.0
-            values[config, epoch] = 100.0 * (1.0 - model.score(val_x, val_y))
-    return Problem("digits-mlp", values, costs)
+            model.partial_fit(self.train_x, self.train_y, classes=np.arange(10))
+            costs.append(time.perf_counter() - start if self.cost_model == "wall" else 1.0)
+            values.append(100.0 * (1.0 - model.score(self.val_x, self.val_y)))
 
 
 def _random_mlp(rng: np.random.Generator) -> MLPClassifier:

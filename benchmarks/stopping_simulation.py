@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -18,10 +19,24 @@ import numpy.typing as npt
 from kubetune.search.stopping import Curve, StoppingRule
 
 
+class Problem(Protocol):
+    """Learning curves of a queue of configurations: `value(i, e)` is configuration i's
+    value (minimized) after epoch e + 1, `cost(i, e)` the time that epoch takes."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def max_epochs(self) -> int: ...
+
+    def value(self, config: int, epoch: int) -> float: ...
+
+    def cost(self, config: int, epoch: int) -> float: ...
+
+
 @dataclass(frozen=True)
-class Problem:
-    """Precomputed learning curves: `values[i, e]` is configuration i's value (minimized)
-    after epoch e + 1, and `costs[i, e]` the time that epoch takes."""
+class TabulatedProblem:
+    """Curves computed up front, one row per configuration."""
 
     name: str
     values: npt.NDArray[np.float64]
@@ -31,52 +46,59 @@ class Problem:
     def max_epochs(self) -> int:
         return int(self.values.shape[1])
 
+    def value(self, config: int, epoch: int) -> float:
+        return float(self.values[config, epoch])
+
+    def cost(self, config: int, epoch: int) -> float:
+        return float(self.costs[config, epoch])
+
 
 @dataclass
 class Run:
     """What one simulated experiment reported: (time, value) of every step, in time
-    order, and which configurations were stopped before their last epoch."""
+    order, which configurations were stopped before their last epoch, how many began."""
 
     reports: list[tuple[float, float]] = field(default_factory=list)
     stopped: set[int] = field(default_factory=set)
+    started: int = 0
 
     def time_to_reach(self, target: float) -> float:
         return next((time for time, value in self.reports if value <= target), np.inf)
 
 
-def simulate(problem: Problem, rule: StoppingRule | None, workers: int) -> Run:
-    run = Run()
-    curves: dict[int, Curve] = {}
-    queue = iter(range(problem.values.shape[0]))
-    events: list[tuple[float, int, int]] = []  # (finish time, config, epoch index)
+def simulate(
+    problem: Problem, rule: StoppingRule | None, workers: int, configs: int, budget: float
+) -> Run:
+    """Train configurations 0..configs-1 in order until the queue or the time budget
+    runs out (steps that would end after `budget` never happen)."""
+    run, curves, events = Run(), dict[int, Curve](), list[tuple[float, int, int]]()
 
     def start_next(now: float) -> None:
-        config = next(queue, None)
-        if config is not None:
-            heapq.heappush(events, (now + float(problem.costs[config, 0]), config, 0))
+        if run.started < configs:
+            heapq.heappush(events, (now + problem.cost(run.started, 0), run.started, 0))
+            run.started += 1
 
     for _ in range(workers):
         start_next(0.0)
-    while events:
+    while events and events[0][0] <= budget:
         now, config, epoch = heapq.heappop(events)
-        curves[config] = _extended(curves.get(config), config, problem, epoch)
-        run.reports.append((now, float(problem.values[config, epoch])))
+        curves[config] = _extended(curves.get(config), config, problem.value(config, epoch))
+        run.reports.append((now, curves[config].values[-1]))
         if epoch + 1 == problem.max_epochs:
             start_next(now)
         elif rule is not None and rule.should_stop(curves[config], _others(curves, config)):
             run.stopped.add(config)
             start_next(now)
         else:
-            next_cost = float(problem.costs[config, epoch + 1])
-            heapq.heappush(events, (now + next_cost, config, epoch + 1))
+            finish = now + problem.cost(config, epoch + 1)
+            heapq.heappush(events, (finish, config, epoch + 1))
     return run
 
 
-def _extended(curve: Curve | None, config: int, problem: Problem, epoch: int) -> Curve:
-    value = float(problem.values[config, epoch])
+def _extended(curve: Curve | None, config: int, value: float) -> Curve:
     if curve is None:
-        return Curve(f"trial-{config:04d}", config, (epoch + 1,), (value,))
-    return Curve(curve.trial, config, (*curve.steps, epoch + 1), (*curve.values, value))
+        return Curve(f"trial-{config:04d}", config, (1,), (value,))
+    return Curve(curve.trial, config, (*curve.steps, curve.steps[-1] + 1), (*curve.values, value))
 
 
 def _others(curves: dict[int, Curve], config: int) -> list[Curve]:

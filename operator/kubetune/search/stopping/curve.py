@@ -11,6 +11,7 @@ import itertools
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,16 @@ class Curve:
         if any(later <= earlier for earlier, later in itertools.pairwise(self.steps)):
             raise ValueError(f"curve {self.trial!r}: steps must be strictly increasing")
 
+    @cached_property
+    def prefix_sums(self) -> tuple[float, ...]:
+        """Sums of the first 1, 2, ... values; cached because the operator asks every
+        other trial's running average on every report (O(trials) per decision)."""
+        return tuple(itertools.accumulate(as_minimizable(value) for value in self.values))
+
+    @cached_property
+    def prefix_minima(self) -> tuple[float, ...]:
+        return tuple(itertools.accumulate((as_minimizable(v) for v in self.values), min))
+
     @property
     def last_step(self) -> int | None:
         return self.steps[-1] if self.steps else None
@@ -53,17 +64,13 @@ def rung_value(curve: Curve, rung: int) -> float | None:
 def best_until(curve: Curve, step: int) -> float | None:
     """The best (lowest) value reported at or before `step`; None if none was."""
     position = bisect_right(curve.steps, step)
-    if not position:
-        return None
-    return min(as_minimizable(value) for value in curve.values[:position])
+    return curve.prefix_minima[position - 1] if position else None
 
 
 def running_average_until(curve: Curve, step: int) -> float | None:
     """The mean of the values reported at or before `step`; None if none was."""
     position = bisect_right(curve.steps, step)
-    if not position:
-        return None
-    return math.fsum(as_minimizable(value) for value in curve.values[:position]) / position
+    return curve.prefix_sums[position - 1] / position if position else None
 
 
 def has_reached(curve: Curve, step: int) -> bool:

@@ -11,7 +11,9 @@ import pytest
 from kubetune.search.stopping import (
     Curve,
     MedianStopping,
+    best_until,
     rung_value,
+    running_average_until,
 )
 
 
@@ -36,6 +38,14 @@ def test_rung_value_takes_latest_step_at_or_before_rung() -> None:
 
 def test_rung_value_treats_nan_as_worst() -> None:
     assert rung_value(curve(0, [math.nan]), 1) == math.inf
+
+
+def test_best_and_running_average_until_a_step() -> None:
+    trial = curve(0, [4.0, 2.0, 3.0, math.nan], steps=[1, 2, 4, 8])
+    assert best_until(trial, 3) == 2.0
+    assert running_average_until(trial, 4) == 3.0
+    assert running_average_until(trial, 8) == math.inf  # a diverged report is the worst
+    assert best_until(trial, 0) is None
 
 
 def test_curve_rejects_mismatched_or_unsorted_steps() -> None:

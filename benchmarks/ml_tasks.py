@@ -50,6 +50,7 @@ def cv_objective(data: str, build: Callable[[Assignment], Any], regression: bool
             scoring = "neg_mean_squared_error" if regression else "accuracy"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", FutureWarning)
                 score = cross_val_score(build(params), x, y, cv=3, scoring=scoring).mean()
             evaluated[key] = float(-score if regression else 1 - score)
         return evaluated[key]
@@ -66,9 +67,8 @@ def svc(p: Assignment) -> Any:
 
 
 def logreg(p: Assignment) -> Any:
-    return scaled(
-        LogisticRegression(C=p["C"], penalty=p["penalty"], solver="liblinear", tol=p["tol"])
-    )
+    l1_ratio = 1.0 if p["penalty"] == "l1" else 0.0  # `penalty` is deprecated in sklearn 1.8
+    return scaled(LogisticRegression(C=p["C"], l1_ratio=l1_ratio, solver="liblinear", tol=p["tol"]))
 
 
 def knn(p: Assignment) -> Any:

@@ -81,6 +81,12 @@ def print_report(results: list[tuple[str, str, int, Run]], references, optima, m
     checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
     for checkpoint in checkpoints:
         print_regret_table(table, methods, checkpoint)
+    seeds = min(len(runs) for by_method in table.values() for runs in by_method.values())
+    if seeds < 4:
+        print(
+            f"note: with {seeds} seeds per side a one-sided Mann-Whitney test cannot reach "
+            "p < 0.05, so every comparison below is a tie; use --seeds 4 or more\n"
+        )
     for checkpoint in checkpoints:
         for peer in (PEER, BASELINE):
             print_verdicts(table, checkpoint, peer)

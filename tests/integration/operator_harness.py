@@ -160,19 +160,19 @@ class TrialPodDriver(threading.Thread):
         self.finished: dict[str, float] = {}  # pod name -> when its trainer's result was written
         self.most_running = 0
         self.errors: list[BaseException] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def __enter__(self) -> TrialPodDriver:
         self.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(10)
         assert not self.errors, self.errors
 
     def run(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._halt.wait(0.2):
             try:
                 self._drive()
             except ApiException as error:

@@ -11,6 +11,7 @@ which also counts writes so the overhead of the operator per trial can be measur
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import Counter
 from typing import Any
@@ -78,7 +79,8 @@ def connect() -> Kube:
     try:
         config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
-        config.load_kube_config()  # type: ignore[no-untyped-call]
+        # The client reads $KUBECONFIG when it is imported; read it now, as kubectl does.
+        config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))  # type: ignore[no-untyped-call]
     return Kube(client.ApiClient())
 
 

@@ -57,6 +57,13 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     memo["passes"] = PassSerializer()  # per operator run: its locks belong to this loop
 
 
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """The service account in a cluster, else $KUBECONFIG as it is now (kopf's default
+    goes through the client library, which reads $KUBECONFIG once, at import)."""
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+
 async def _reconcile(memo: Any, namespace: str, name: str) -> None:
     kube: Kube = memo["kube"]
     passes: PassSerializer = memo["passes"]

@@ -53,6 +53,7 @@ def test_operator_killed_ten_times_still_runs_exactly_max_trials(
     cluster: ClusterClient, namespace: str, kube: Cluster
 ) -> None:
     chance = random.Random(20261122)
+    trials_at_kill: list[int] = []
     with TrialPodDriver(cluster, namespace, scoring_trainer, hold=0.1):
         kube.create(experiment("restarts", max_trials=MAX_TRIALS, parallel=3))
         for _ in range(KILLS):
@@ -62,6 +63,7 @@ def test_operator_killed_ten_times_still_runs_exactly_max_trials(
             )  # import takes ~1-2 s: kills land before and during work
             operator.send_signal(signal.SIGKILL)
             operator.wait()
+            trials_at_kill.append(len(kube.trials()))
         last = start_operator(cluster, namespace)
         try:
             done = kube.wait_for_phase("restarts", "Succeeded", "Failed", timeout=120)
@@ -69,6 +71,8 @@ def test_operator_killed_ten_times_still_runs_exactly_max_trials(
             last.terminate()
             last.wait(30)
 
+    # the kills landed all through the experiment, not all before or after its work
+    assert len(set(trials_at_kill)) >= 3, trials_at_kill
     status = done["status"]
     assert status["phase"] == "Succeeded", status
     assert status["trials"]["created"] == MAX_TRIALS

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from kubernetes import client, config
 
@@ -24,7 +25,8 @@ class ClusterClient:
 
     def api_client(self) -> client.ApiClient:
         """A fresh ApiClient logged in as the system:masters admin."""
-        return config.new_client_from_config(config_file=str(self.kubeconfig))
+        api_client = config.new_client_from_config(config_file=str(self.kubeconfig))  # type: ignore[no-untyped-call]
+        return cast(client.ApiClient, api_client)
 
     def core_v1(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.api_client())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +24,7 @@ from tests.cluster.kubeconfig import write_admin_kubeconfig
 from tests.cluster.pki import create_pki
 from tests.cluster.processes import Component, free_loopback_ports
 from tests.cluster.readiness import answers_ok, client_cert_context, self_signed_context, wait_until
+from tests.cluster.workdir import new_work_dir
 
 STARTUP_TIMEOUT = float(os.environ.get("KUBETUNE_CLUSTER_TIMEOUT", "120"))
 
@@ -35,7 +35,7 @@ class ControlPlane:
     def __init__(self, bin_dir: Path, work_dir: Path | None = None) -> None:
         self.bin_dir = bin_dir
         self._owns_work_dir = work_dir is None
-        self.work_dir = work_dir or Path(tempfile.mkdtemp(prefix="kubetune-cluster-"))
+        self.work_dir = work_dir or new_work_dir()
         self.log_dir = self.work_dir / "logs"
         self.kubeconfig = self.work_dir / "admin.kubeconfig"
         self.components: dict[str, Component] = {}
@@ -70,7 +70,8 @@ class ControlPlane:
         scheduler = self._launch("kube-scheduler", components.scheduler_argv(layout, self.ports))
         kwok_process = self._launch("kwok", kwok.kwok_argv(layout))
         core = ClusterClient(self.kubeconfig, self.bin_dir).core_v1()
-        core.create_node(kwok.fake_gpu_node())
+        # The client serialises a plain manifest dict as readily as a V1Node model.
+        core.create_node(kwok.fake_gpu_node())  # type: ignore[arg-type]
         self._wait_healthz(self.ports.controller_manager, kcm)
         self._wait_healthz(self.ports.scheduler, scheduler)
         self._wait(lambda: _node_ready(core, kwok.FAKE_NODE_NAME), kwok_process)
@@ -119,7 +120,7 @@ def _node_ready(core: client.CoreV1Api, name: str) -> bool:
         node = core.read_node(name)
     except ApiException:
         return False
-    conditions = node.status.conditions or []
+    conditions = (node.status and node.status.conditions) or []
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 

@@ -17,9 +17,9 @@ GPU_RESOURCE = "nvidia.com/gpu"
 NODE_GPUS = 8
 FAKE_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 CUSTOM_STATUS_ANNOTATION = ("kwok.x-k8s.io/status", "custom")
-# Pod IPs come from a range apart from the service range (10.0.0.0/24).
+# Pod IPs come from a range apart from the service range (10.0.0.0/24) and the node's IP.
 POD_CIDR = "10.244.0.1/24"
-NODE_IP = "10.244.0.1"
+NODE_IP = "10.243.0.1"
 # Its own (empty) config file, so a user's ~/.kwok/kwok.yaml never changes test behaviour.
 KWOK_CONFIG = "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n"
 

@@ -21,7 +21,9 @@ REQUIRED_BINARIES = (
     "kubectl",
     "kwok",
 )
-BUILD_HINT = "run hack/build-binaries.sh (builds them once into ~/.cache/kubetune, 30-60 min)"
+BUILD_HINT = (
+    "run hack/build-binaries.sh (builds them once into ~/.cache/kubetune; about 30 min cold)"
+)
 
 
 class MissingBinariesError(RuntimeError):

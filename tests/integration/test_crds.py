@@ -1,7 +1,7 @@
 """The project's CRDs as the API server sees them: they install and become Established,
 every example experiment is accepted and reads back unchanged (nothing pruned), and every
 invalid example is rejected by the API server itself (OpenAPI schema + CEL) with the
-message its `# expect: <substring>` header promises.
+message its `# expect: <substring>` header promises, naming its `# field:`.
 
 A file headed `# rejected-by: operator` is invalid in a way only the operator can judge
 (its `# expect:` message is the operator's); the API server must accept it, so the
@@ -146,3 +146,4 @@ def test_invalid_example_is_rejected_by_the_api_server(
     message = json.loads(rejection.value.body).get("message", rejection.value.body)
     assert rejection.value.status in (400, 422), message
     assert expected["expect"] in message
+    assert expected.get("field", "") in message, "the error should name the offending field"

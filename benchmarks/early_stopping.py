@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"workers={args.workers} top_k={args.top_k} seeds={args.seeds} "
         f"configs={args.configs} digits={args.digits_configs}x{args.digits_epochs} "
-        f"({args.digits_cost} cost) eta={args.reduction_factor}"
+        f"({args.digits_cost} cost) eta={args.reduction_factor} "
+        f"min_resource={args.min_resource} pool_factor={args.pool_factor}"
     )
     for name, rows in results.items():
         print(f"\n## {name} ({len(rows)} runs)")

@@ -2,7 +2,8 @@
 
 hack/dev-cluster.sh starts this in the background. With --state-dir, the work files go
 to STATE_DIR/run and STATE_DIR/state.json records the kubeconfig and every PID once the
-cluster is ready; the file is removed again on SIGTERM/SIGINT, after teardown.
+cluster is ready; the file is removed again on SIGTERM/SIGINT, or when a component dies,
+after teardown.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ def _write_state(state_file: Path, plane: ControlPlane, seconds: float) -> None:
     partial.replace(state_file)  # readers never see a half-written file
 
 
+def _watch(plane: ControlPlane) -> None:
+    """Returns (ending the launcher) when a component dies, so `env` stops pointing at it."""
+    while True:
+        time.sleep(1)
+        for component in plane.components.values():
+            if component.exited():
+                print(component.describe_failure("died"), file=sys.stderr, flush=True)
+                return
+
+
 def up(state_dir: Path | None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _exit_on_signal)
@@ -60,8 +71,7 @@ def up(state_dir: Path | None) -> None:
         _write_state(state_file, plane, time.monotonic() - began)
         print(f"control plane ready in {time.monotonic() - began:.1f}s", flush=True)
         print(f"export KUBECONFIG={plane.kubeconfig}", flush=True)
-        while True:
-            signal.pause()
+        _watch(plane)
     finally:
         state_file.unlink(missing_ok=True)
         plane.stop()

@@ -64,6 +64,13 @@ def apiserver_argv(layout: Layout, ports: Ports) -> list[str | Path]:
         f"--tls-private-key-file={pki.server_key}",
         f"--client-ca-file={pki.ca_cert}",
         "--authorization-mode=Node,RBAC",
+        # Published for kcm and the scheduler (else their logs fill with "missing content
+        # for CA bundle"); no certificate carries the allowed name, so no proxy can use it.
+        f"--requestheader-client-ca-file={pki.ca_cert}",
+        "--requestheader-allowed-names=kubetune-front-proxy",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
         f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
         f"--service-account-key-file={pki.sa_pub}",

@@ -71,6 +71,8 @@ class Component:
 
     def stop(self, grace_seconds: float = 10.0) -> None:
         """SIGTERM to the whole process group, then SIGKILL if it lingers."""
+        if self.exited():
+            return  # already reaped: its PID (and group ID) may belong to someone else now
         for sig, wait in ((signal.SIGTERM, grace_seconds), (signal.SIGKILL, 5.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)

@@ -89,3 +89,8 @@ def test_termination_message_parsing_never_raises() -> None:
     assert parse_termination_message("{not json") == {}
     assert parse_termination_message("kubetune metric a=nan") == {}
     assert parse_termination_message("") == {}
+
+
+def test_a_succeeded_pod_is_success_before_the_job_controller_says_so() -> None:
+    outcome = trial_outcome(job(), [succeeded_pod("kubetune metric acc=0.7")], "acc", "trainer")
+    assert (outcome.phase, outcome.metrics) == ("Succeeded", {"acc": 0.7})

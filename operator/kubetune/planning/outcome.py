@@ -53,7 +53,9 @@ def trial_outcome(
     """The outcome of one trial; `reported` are metrics its sidecar already delivered."""
     if job is None:
         return TrialOutcome("Pending")
-    if _condition(job, *DONE_CONDITIONS):
+    # A trial Job runs one pod to completion: its pod's success is the Job's, known a
+    # moment before the Job controller (which batches pod updates) marks it Complete.
+    if _condition(job, *DONE_CONDITIONS) or any(_phase(pod) == "Succeeded" for pod in pods):
         return _succeeded(pods, objective_metric, trainer, dict(reported or {}))
     failed = _condition(job, *FAILED_CONDITIONS)
     if failed is not None:
@@ -61,8 +63,13 @@ def trial_outcome(
     stuck = _stuck_container(pods)
     if stuck is not None:
         return TrialOutcome("Failed", stuck[0], stuck[1])
-    running = any(pod.get("status", {}).get("phase") == "Running" for pod in pods)
+    running = any(_phase(pod) == "Running" for pod in pods)
     return TrialOutcome("Running" if running else "Pending")
+
+
+def _phase(pod: Document) -> str | None:
+    phase = pod.get("status", {}).get("phase")
+    return str(phase) if phase else None
 
 
 def _condition(job: Document, *types: str) -> Document | None:
@@ -75,7 +82,7 @@ def _condition(job: Document, *types: str) -> Document | None:
 def _succeeded(
     pods: Sequence[Document], objective: str, trainer: str, metrics: dict[str, float]
 ) -> TrialOutcome:
-    done = [pod for pod in pods if pod.get("status", {}).get("phase") == "Succeeded"]
+    done = [pod for pod in pods if _phase(pod) == "Succeeded"]
     terminated = _terminated_state(_latest(done), trainer) if done else None
     if terminated:
         metrics.update(parse_termination_message(terminated.get("message") or ""))

@@ -23,6 +23,7 @@ import kopf
 from kubetune.api import API_GROUP, API_VERSION
 from kubetune.k8s.rest import Kube, connect
 from kubetune.planning.jobs import EXPERIMENT_LABEL
+from kubetune.planning.outcome import STUCK_WAITING_REASONS
 from kubetune.reconcile import ingest_service  # noqa: F401  (registers the ingest endpoint's hooks)
 from kubetune.reconcile.experiment import (
     TERMINAL_PHASES,
@@ -35,12 +36,6 @@ EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
 TRIALS = (API_GROUP, API_VERSION, "tuningtrials")
 # A safety net for what no event announces (maxDuration passing) or an event missed.
 RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
-STUCK_REASONS = (
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "InvalidImageName",
-    "CreateContainerConfigError",
-)
 
 logger = logging.getLogger(__name__)
 
@@ -105,15 +100,18 @@ async def workload_changed(
     await _quietly(memo, str(namespace), labels[EXPERIMENT_LABEL])
 
 
-def _pod_is_stuck(*, status: kopf.Status, **_: Any) -> bool:
-    """Only a Pod stuck waiting tells more than its Job: it would otherwise hang forever."""
+def _pod_tells_more(*, status: kopf.Status, **_: Any) -> bool:
+    """Pod events that say more than the Job's: a success (known before the Job controller
+    records it) and a pod stuck waiting (which would otherwise hang until its deadline)."""
     containers = status.get("containerStatuses") or []
     reasons = [((c.get("state") or {}).get("waiting") or {}).get("reason") for c in containers]
-    return any(reason in STUCK_REASONS for reason in reasons)
+    return status.get("phase") == "Succeeded" or any(
+        reason in STUCK_WAITING_REASONS for reason in reasons
+    )
 
 
-@kopf.on.event("", "v1", "pods", labels={EXPERIMENT_LABEL: kopf.PRESENT}, when=_pod_is_stuck)
-async def pod_stuck(
+@kopf.on.event("", "v1", "pods", labels={EXPERIMENT_LABEL: kopf.PRESENT}, when=_pod_tells_more)
+async def pod_changed(
     *, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
 ) -> None:
     await _quietly(memo, str(namespace), labels[EXPERIMENT_LABEL])

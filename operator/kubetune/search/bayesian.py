@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from kubetune.search.base import Observation, Suggestion
-from kubetune.search.gaussian_process import fit_process, log_expected_improvement, warp_values
+from kubetune.search.gaussian_process import (
+    GaussianProcess,
+    fit_process,
+    log_expected_improvement,
+    warp_values,
+)
 from kubetune.search.history import derive_rng, encode_history, initial_trial_count
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
@@ -88,40 +92,44 @@ def history_window(
 
 def fit_on_window(
     transform: SpaceTransform, points: Points, values: NDArray[np.float64], rng: np.random.Generator
-) -> Any:
+) -> GaussianProcess:
     """Fitting hyperparameters costs O(n^3) per optimizer step, conditioning only once:
     so fit them on a subset (best half plus a random sample), then condition on all."""
     subset = history_window(values, FIT_SUBSET, rng)
     tuned = fit_process(transform.one_hot(points[subset]), values[subset])
     if len(subset) == len(points):
         return tuned
-    return fit_process(transform.one_hot(points), values, tuned.kernel_)
+    return fit_process(transform.one_hot(points), values, tuned.theta)
 
 
 def believe(
     transform: SpaceTransform,
-    model: Any,
+    model: GaussianProcess,
     points: Points,
     values: NDArray[np.float64],
     believed: Points,
-) -> tuple[Any, float]:
+) -> tuple[GaussianProcess, float]:
     """The model conditioned on its own mean at pending points, and the incumbent
     including those believed values: both are needed for EI to move away from them."""
     if len(believed) == 0:
         return model, float(values.min())
-    believed_values = model.predict(transform.one_hot(believed))
+    believed_values = model.predict(transform.one_hot(believed))[0]
     features = transform.one_hot(np.vstack([points, believed]))
     targets = np.concatenate([values, believed_values])
-    return fit_process(features, targets, model.kernel_), float(targets.min())
+    return fit_process(features, targets, model.theta), float(targets.min())
 
 
 def rank_candidates(
-    transform: SpaceTransform, model: Any, best: float, anchors: Points, rng: np.random.Generator
+    transform: SpaceTransform,
+    model: GaussianProcess,
+    best: float,
+    anchors: Points,
+    rng: np.random.Generator,
 ) -> Points:
     """Candidates in decreasing order of acquisition."""
 
     def score(candidates: Points) -> NDArray[np.float64]:
-        mean, std = model.predict(transform.one_hot(candidates), return_std=True)
+        mean, std = model.predict(transform.one_hot(candidates))
         return log_expected_improvement(mean, std, best)
 
     pool = [transform.sample(rng, RANDOM_CANDIDATES)]

@@ -1,31 +1,41 @@
 """The surrogate model of the bayesian suggester: a Gaussian process and its acquisition.
 
-- Matern 5/2 with one length scale per feature, times a constant, plus white noise: the
-  noise term absorbs seed-to-seed variation of real training runs.
+- Kernel and likelihood live in `matern` (Matern 5/2, one length scale per feature,
+  times an amplitude, plus white noise: the noise term absorbs seed-to-seed variation
+  of real training runs).
 - Values are warped before fitting: everything above the median is compressed by log1p
   (in units of the spread), so one diverged trial cannot flatten the model's view of the
   good region; below the median the scale is kept, so the model still ranks good trials.
-- Hyperparameters are fitted by L-BFGS with a capped number of iterations: each
-  suggestion refits from scratch (suggesters are stateless), so the fit must be cheap.
+  Targets are then standardized.
+- Hyperparameters are fitted by L-BFGS with a capped number of iterations, from a fixed
+  starting point: each suggestion refits from scratch (suggesters are stateless, so no
+  warm start from a previous call), so the fit must be cheap.
 - Expected improvement is computed in log form, stable far from the incumbent where EI
   itself underflows to zero and a plain argmax would pick at random.
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg import cho_solve, solve_triangular
 from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
+
+from kubetune.search.matern import (
+    cross_covariance,
+    factorize,
+    initial_theta,
+    negative_log_likelihood,
+    theta_bounds,
+    unpack,
+)
 
 Array = NDArray[np.float64]
-FIT_ITERATIONS = 25
+FIT_ITERATIONS = 30
+NOISE_FLOOR_ON_FAILURE = 1e-2  # a failed factorization is retried with this much noise
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
@@ -36,36 +46,55 @@ def warp_values(values: Array) -> Array:
     return np.where(scaled > 0, np.log1p(np.maximum(scaled, 0.0)), scaled)
 
 
-def _capped_lbfgs(objective: Any, initial: Array, bounds: Array) -> tuple[Array, float]:
+@dataclass(frozen=True)
+class GaussianProcess:
+    """A process conditioned on `features`; predicts in the units of the targets."""
+
+    theta: Array
+    features: Array
+    factor: Array
+    alpha: Array
+    shift: float
+    scale: float
+
+    def predict(self, points: Array) -> tuple[Array, Array]:
+        """Posterior mean and standard deviation at `points`."""
+        cross = cross_covariance(points, self.features, self.theta)
+        mean = cross @ self.alpha
+        projected = solve_triangular(self.factor, cross.T, lower=True, check_finite=False)
+        prior = unpack(self.theta)[1]
+        variance = np.maximum(prior - np.sum(projected**2, 0), 1e-12)
+        return self.shift + self.scale * mean, self.scale * np.sqrt(variance)
+
+
+def fit_hyperparameters(features: Array, targets: Array) -> Array:
+    """Log-space hyperparameters by capped L-BFGS from a fixed start (deterministic)."""
+    standardized = (targets - targets.mean()) / (targets.std() or 1.0)
     result = minimize(
-        objective,
-        initial,
+        negative_log_likelihood,
+        initial_theta(features.shape[1]),
+        args=(features, standardized),
         method="L-BFGS-B",
         jac=True,
-        bounds=bounds,
+        bounds=theta_bounds(features.shape[1]),
         options={"maxiter": FIT_ITERATIONS},
     )
-    return np.asarray(result.x, dtype=np.float64), float(result.fun)
+    return np.asarray(result.x, dtype=np.float64)
 
 
-def default_kernel(features: int) -> Kernel:
-    matern = Matern(length_scale=np.full(features, 0.5), length_scale_bounds=(1e-2, 1e2), nu=2.5)
-    amplitude = ConstantKernel(1.0, constant_value_bounds=(1e-2, 1e2))
-    return amplitude * matern + WhiteKernel(1e-3, noise_level_bounds=(1e-6, 0.5))
-
-
-def fit_process(features: Array, targets: Array, kernel: Kernel | None = None) -> Any:
-    """Fits hyperparameters, or only conditions on the data when `kernel` is given
-    (the fitted kernel reused for believed pending points)."""
-    model = GaussianProcessRegressor(
-        kernel=kernel if kernel is not None else default_kernel(features.shape[1]),
-        optimizer=None if kernel is not None else _capped_lbfgs,
-        normalize_y=True,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(features, targets)
-    return model
+def fit_process(features: Array, targets: Array, theta: Array | None = None) -> GaussianProcess:
+    """Fits hyperparameters, or only conditions on the data when `theta` is given
+    (hyperparameters fitted on a subset, or reused for believed pending points)."""
+    theta = fit_hyperparameters(features, targets) if theta is None else theta
+    shift, scale = float(targets.mean()), float(targets.std()) or 1.0
+    factor = factorize(features, theta)
+    if factor is None:  # nearly duplicate points with tiny noise: add noise, not fail
+        theta = theta.copy()
+        theta[-1] = max(theta[-1], float(np.log(NOISE_FLOOR_ON_FAILURE)))
+        factor = factorize(features, theta)
+        assert factor is not None, "covariance with noise on the diagonal is positive definite"
+    alpha = cho_solve((factor, True), (targets - shift) / scale, check_finite=False)
+    return GaussianProcess(theta, features, factor, alpha, shift, scale)
 
 
 def log_expected_improvement(mean: Array, std: Array, best: float) -> Array:

@@ -237,6 +237,7 @@ def kubeconfig_env(cluster: ClusterClient) -> None:
     os.environ["KUBECONFIG"] = str(cluster.kubeconfig)
     os.environ.setdefault("KUBETUNE_RESYNC_SECONDS", "2")
     os.environ.setdefault("KUBETUNE_INGEST_PORT", "0")  # any free port: runs may overlap
+    os.environ.setdefault("KUBETUNE_METRICS_PORT", "0")
 
 
 class GatedTrainer:

@@ -8,6 +8,7 @@ every action tolerates having been half done by a pass that was killed.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from kubetune.api import SpecError, TuningExperiment, parse_experiment, parse_trial
@@ -23,7 +24,7 @@ from kubetune.planning.status import (
     refused_spec_conditions,
     status_patch,
 )
-from kubetune.reconcile import trials
+from kubetune.reconcile import metrics, trials
 from kubetune.reconcile.observe import Observed, observe_experiment, observe_trials
 
 TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
@@ -33,11 +34,13 @@ class InvalidSpecError(Exception):
     """The experiment cannot run as written; the message names the field."""
 
 
+@metrics.RECONCILE_SECONDS.time()
 def reconcile_experiment(kube: Kube, namespace: str, name: str) -> None:
     """Bring one experiment one step closer to done. Raises InvalidSpecError once the
     experiment is marked Failed for a spec that cannot run."""
     now = datetime.now(UTC)
     observed = observe_experiment(kube, namespace, name)
+    metrics.record_experiment(namespace, name, None if observed is None else observed.status)
     if observed is None or observed.status.get("phase") in TERMINAL_PHASES:
         return
     experiment, refused = _accepted_experiment(kube, observed, now)
@@ -86,7 +89,10 @@ def _plan(observed: Observed, experiment: TuningExperiment, now: datetime) -> Pl
     records = [record_of(parse_trial(trial), spec.objective) for trial in observed.trials]
     started = observed.status.get("startTime")
     elapsed = now - datetime.fromisoformat(started) if started else timedelta(0)
-    return plan_next(observed.name, spec, records, elapsed)
+    began = time.perf_counter()
+    plan = plan_next(observed.name, spec, records, elapsed)
+    metrics.planned(spec.algorithm.name, len(plan.create), time.perf_counter() - began)
+    return plan
 
 
 def _accepted_experiment(
@@ -120,3 +126,4 @@ def _write_status(kube: Kube, observed: Observed, desired: dict[str, object]) ->
     patch = status_patch(observed.status, desired)
     if patch:
         custom.patch_experiment_status(kube, observed.namespace, observed.name, patch)
+    metrics.record_experiment(observed.namespace, observed.name, {**observed.status, **desired})

@@ -24,12 +24,16 @@ from kubetune.api import API_GROUP, API_VERSION
 from kubetune.k8s.rest import Kube, connect
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.planning.outcome import STUCK_WAITING_REASONS
-from kubetune.reconcile import ingest_service  # noqa: F401  (registers the ingest endpoint's hooks)
+from kubetune.reconcile import (
+    ingest_service,  # noqa: F401  (registers the ingest endpoint's hooks)
+    metrics_service,  # noqa: F401  (registers the /metrics server's hooks)
+)
 from kubetune.reconcile.experiment import (
     TERMINAL_PHASES,
     InvalidSpecError,
     reconcile_experiment,
 )
+from kubetune.reconcile.metrics import forget_experiment
 from kubetune.reconcile.serialize import PassSerializer
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
@@ -90,6 +94,7 @@ async def experiment_resync(*, namespace: str | None, name: str, memo: Any, **_:
 @kopf.on.delete(*EXPERIMENTS, optional=True)  # optional: no finalizer, GC deletes the rest
 def experiment_deleted(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     memo["passes"].forget((str(namespace), name))
+    forget_experiment(str(namespace), name)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={EXPERIMENT_LABEL: kopf.PRESENT})

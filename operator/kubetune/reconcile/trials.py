@@ -26,6 +26,7 @@ from kubetune.planning.status import (
     trial_status_patch,
 )
 from kubetune.planning.suggest import NewTrial
+from kubetune.reconcile import metrics
 from kubetune.reconcile.observe import Observed
 from kubetune.reconcile.reporter_jobs import attach_reporter
 
@@ -41,6 +42,7 @@ def launch_trial(
     resource = build_trial_resource(observed.experiment, new.index, new.name, new.params)
     stored = custom.create_trial(kube, observed.namespace, resource)
     start_job(kube, experiment, stored, now)
+    metrics.trial_created(observed.namespace, observed.name)
     events.emit_event(kube, observed.experiment, "TrialLaunched", f"{new.name}: {new.params}")
     return stored
 
@@ -78,6 +80,7 @@ def refresh_trial(
     if not patch:
         return
     custom.patch_trial_status(kube, observed.namespace, name, patch)
+    metrics.trial_status_written(observed.namespace, observed.name, patch)
     trial["status"] = {**status, **patch}
     if outcome.phase == "Failed":
         message = f"{name}: {outcome.reason}: {outcome.message}"
@@ -87,9 +90,9 @@ def refresh_trial(
 def stop_trial(kube: Kube, observed: Observed, stop: TrialStop, now: datetime) -> None:
     """Delete the trial's Job (its Pods go with it) and record why it was stopped."""
     workloads.delete_job(kube, observed.namespace, stop.trial)
-    custom.patch_trial_status(
-        kube, observed.namespace, stop.trial, stopped_trial_status(stop.reason, now)
-    )
+    stopped = stopped_trial_status(stop.reason, now)
+    custom.patch_trial_status(kube, observed.namespace, stop.trial, stopped)
+    metrics.trial_status_written(observed.namespace, observed.name, stopped)
 
 
 def set_suspended(kube: Kube, observed: Observed, suspended: bool) -> None:

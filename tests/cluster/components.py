@@ -80,6 +80,11 @@ def apiserver_argv(layout: Layout, ports: Ports) -> list[str | Path]:
         "--endpoint-reconciler-type=none",
         "--allow-privileged=true",
         "--profiling=false",
+        # For logs and exec on a real node (tests/cluster/node.py): dial the node's IP (its
+        # name resolves nowhere) and log in to the kubelet, which trusts only our CA.
+        "--kubelet-preferred-address-types=InternalIP",
+        f"--kubelet-client-certificate={pki.admin_cert}",
+        f"--kubelet-client-key={pki.admin_key}",
     ]
 
 

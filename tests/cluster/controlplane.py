@@ -32,13 +32,17 @@ STARTUP_TIMEOUT = float(os.environ.get("KUBETUNE_CLUSTER_TIMEOUT", "120"))
 class ControlPlane:
     """One control plane in `work_dir` (a fresh temp dir, removed on stop, by default)."""
 
-    def __init__(self, bin_dir: Path, work_dir: Path | None = None) -> None:
+    def __init__(
+        self, bin_dir: Path, work_dir: Path | None = None, fake_gpu_node: bool = True
+    ) -> None:
         self.bin_dir = bin_dir
+        self.fake_gpu_node = fake_gpu_node  # False where a real node joins (tests/cluster/node)
         self._owns_work_dir = work_dir is None
         self.work_dir = work_dir or new_work_dir()
         self.log_dir = self.work_dir / "logs"
         self.kubeconfig = self.work_dir / "admin.kubeconfig"
         self.components: dict[str, Component] = {}
+        self.layout: components.Layout | None = None  # set once the PKI exists
         self.ports = components.Ports(*free_loopback_ports(5))
 
     def start(self) -> ClusterClient:
@@ -54,7 +58,7 @@ class ControlPlane:
     def _start_all(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         pki = create_pki(self.work_dir / "pki")
-        layout = components.Layout(self.bin_dir, self.work_dir, pki, self.kubeconfig)
+        self.layout = layout = components.Layout(self.bin_dir, self.work_dir, pki, self.kubeconfig)
         write_admin_kubeconfig(self.kubeconfig, self.server_url, pki)
         etcd = self._launch("etcd", components.etcd_argv(layout, self.ports))
         self._wait(lambda: answers_ok(f"http://127.0.0.1:{self.ports.etcd_client}/health"), etcd)
@@ -68,13 +72,15 @@ class ControlPlane:
         kcm_argv = components.controller_manager_argv(layout, self.ports)
         kcm = self._launch("kube-controller-manager", kcm_argv)
         scheduler = self._launch("kube-scheduler", components.scheduler_argv(layout, self.ports))
-        kwok_process = self._launch("kwok", kwok.kwok_argv(layout))
         core = ClusterClient(self.kubeconfig, self.bin_dir).core_v1()
-        # The client serialises a plain manifest dict as readily as a V1Node model.
-        core.create_node(kwok.fake_gpu_node())  # type: ignore[arg-type]
+        if self.fake_gpu_node:
+            kwok_process = self._launch("kwok", kwok.kwok_argv(layout))
+            # The client serialises a plain manifest dict as readily as a V1Node model.
+            core.create_node(kwok.fake_gpu_node())  # type: ignore[arg-type]
         self._wait_healthz(self.ports.controller_manager, kcm)
         self._wait_healthz(self.ports.scheduler, scheduler)
-        self._wait(lambda: _node_ready(core, kwok.FAKE_NODE_NAME), kwok_process)
+        if self.fake_gpu_node:
+            self._wait(lambda: _node_ready(core, kwok.FAKE_NODE_NAME), kwok_process)
         self._wait(lambda: _default_service_account_exists(core, "default"), kcm)
 
     def _wait_healthz(self, port: int, component: Component) -> None:

@@ -1,0 +1,77 @@
+"""Fixtures of the e2e tier: the local control plane plus one real node running real
+containers (containerd, runc, bridge CNI, kubelet) from locally built images.
+
+Nothing is installed here: hack/node-deps.sh installs the packages and
+hack/build-node-images.sh warms the image cache. Where either is missing, the tier skips
+with the command to run, except with KUBETUNE_REQUIRE_E2E=1, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.cluster import ClusterClient, ControlPlane, MissingBinariesError, find_bin_dir
+from tests.cluster.images import BuiltImage, build_node_images
+from tests.cluster.node import RealNode
+from tests.integration.conftest import _teardown_on_sigterm, namespace
+
+__all__ = ["namespace"]  # the integration tier's fixture, here on the real node's cluster
+
+E2E_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_E2E") == "1"
+NODE_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "buildah",
+                 "debootstrap", "gcc", "ip", "mount")  # fmt: skip
+
+
+def _missing_prerequisites() -> str | None:
+    """Why a real node cannot run here, or None when it can."""
+    if os.geteuid() != 0:
+        return "the real node needs root (mounts, cgroups, the bridge)"
+    missing = [command for command in NODE_COMMANDS if shutil.which(command) is None]
+    if missing:
+        return f"missing {', '.join(missing)}: run hack/node-deps.sh"
+    try:
+        bin_dir = find_bin_dir()
+    except MissingBinariesError as error:
+        return str(error)
+    if not os.access(bin_dir / "kubelet", os.X_OK):
+        return f"no kubelet in {bin_dir}: run hack/build-binaries.sh"
+    return None
+
+
+@pytest.fixture(scope="session")
+def node_images() -> list[BuiltImage]:
+    """The pause and trial images (cached; minutes only on a cold cache)."""
+    problem = _missing_prerequisites()
+    if problem and E2E_REQUIRED:
+        pytest.fail(f"KUBETUNE_REQUIRE_E2E=1 but {problem}", pytrace=False)
+    if problem:
+        pytest.skip(problem)
+    return build_node_images()
+
+
+@pytest.fixture(scope="session")
+def real_node_cluster(node_images: list[BuiltImage]) -> Iterator[ClusterClient]:
+    """The control plane without kwok, and the real node `kt-node` with 4 fake GPUs."""
+    plane = ControlPlane(find_bin_dir(), fake_gpu_node=False)
+    _teardown_on_sigterm()
+    try:
+        cluster = plane.start()
+        assert plane.layout is not None
+        node = RealNode(plane.layout, node_images, plane.log_dir)
+        try:
+            node.start(cluster.core_v1())
+            yield cluster
+        finally:
+            node.stop()
+    finally:
+        plane.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(real_node_cluster: ClusterClient) -> ClusterClient:
+    """What the shared `namespace` fixture builds on, here the real node's cluster."""
+    return real_node_cluster

@@ -10,5 +10,7 @@ RUN pip install /src && rm -rf /src
 # Runs as an unprivileged user with a read-only root filesystem (see the Helm chart).
 RUN useradd --uid 1000 --no-create-home kubetune
 USER 1000
+# ingest (reporter sidecars), Prometheus /metrics, kopf's /healthz; the chart's defaults.
+EXPOSE 8443 9090 8080
 ENTRYPOINT ["kopf"]
 CMD ["run", "--module=kubetune.reconcile.handlers", "--standalone", "--all-namespaces", "--liveness=http://0.0.0.0:8080/healthz"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import IO
 
@@ -27,6 +28,7 @@ from tests.cluster.readiness import ControlPlaneError, answers_ok, wait_until
 GPU_RESOURCE = "nvidia.com/gpu"
 NODE_GPUS = 4
 READY_TIMEOUT = 120.0
+NODE_LOCK_TIMEOUT = 900.0
 
 
 class RealNode:
@@ -90,13 +92,19 @@ class RealNode:
 
 
 def _take_node_lock() -> IO[str]:
+    """Waits (bounded) for another session's real node to go: sessions take turns."""
     lock = (node_cache_dir() / "node.lock").open("w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        raise ControlPlaneError("another real node runs on this machine (node.lock)") from None
-    return lock
+    deadline = time.monotonic() + NODE_LOCK_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                message = f"another real node held {lock.name} for {NODE_LOCK_TIMEOUT:.0f}s"
+                raise ControlPlaneError(message) from None
+            time.sleep(1)
 
 
 def _create_bridge() -> None:

@@ -22,6 +22,8 @@ from tests.integration.conftest import _teardown_on_sigterm, namespace
 __all__ = ["namespace"]  # the integration tier's fixture, here on the real node's cluster
 
 E2E_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_E2E") == "1"
+E2E_WANTED = E2E_REQUIRED or os.environ.get("KUBETUNE_E2E") == "1"
+OPT_IN_HINT = "e2e tier is opt-in: select it with `pytest -m e2e` (or set KUBETUNE_E2E=1)"
 NODE_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "buildah",
                  "debootstrap", "gcc", "ip", "mount")  # fmt: skip
 
@@ -42,9 +44,17 @@ def _missing_prerequisites() -> str | None:
     return None
 
 
+def _opted_in(config: pytest.Config) -> bool:
+    """Minutes of real containers, one node per machine: only runs when asked for."""
+    expression = str(config.getoption("markexpr", default=""))
+    return E2E_WANTED or ("e2e" in expression and "not e2e" not in expression)
+
+
 @pytest.fixture(scope="session")
-def node_images() -> list[BuiltImage]:
+def node_images(request: pytest.FixtureRequest) -> list[BuiltImage]:
     """The pause and trial images (cached; minutes only on a cold cache)."""
+    if not _opted_in(request.config):
+        pytest.skip(OPT_IN_HINT)
     problem = _missing_prerequisites()
     if problem and E2E_REQUIRED:
         pytest.fail(f"KUBETUNE_REQUIRE_E2E=1 but {problem}", pytrace=False)

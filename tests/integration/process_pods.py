@@ -54,21 +54,21 @@ class ProcessPodDriver(threading.Thread):
         self.trial_of: dict[str, str] = {}  # pod -> trial
         self.killed: list[str] = []  # pods deleted while their trainer ran
         self.errors: list[BaseException] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def __enter__(self) -> ProcessPodDriver:
         self.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(30)
         for pod in self.running.values():
             pod.kill()
         assert not self.errors, self.errors
 
     def run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._halt.wait(0.1):
             try:
                 self._drive()
             except ApiException as error:
@@ -82,7 +82,7 @@ class ProcessPodDriver(threading.Thread):
         for pod in pods.items:
             name = pod.metadata.name
             if pod.metadata.deletion_timestamp is not None:
-                self._delete(name)
+                self._delete_pod(name)
             elif pod.spec.node_name and name not in self.running and name not in self.completed:
                 self._start(pod)
         for name, running in list(self.running.items()):
@@ -126,7 +126,7 @@ class ProcessPodDriver(threading.Thread):
         phase = "Succeeded" if code == 0 else "Failed"
         self._write_status(name, phase, {"terminated": terminated}, {"terminated": reporter_state})
 
-    def _delete(self, name: str) -> None:
+    def _delete_pod(self, name: str) -> None:
         running = self.running.pop(name, None)
         if running is not None:
             running.kill()

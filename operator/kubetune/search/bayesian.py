@@ -7,9 +7,11 @@ The first trials come from a scrambled Sobol design. After that each suggestion:
 2. conditions on pending trials and on points already picked in this batch, believing
    the model's own mean there (kriging believer): the uncertainty around them collapses,
    so parallel workers get distinct, spread-out suggestions;
-3. maximizes log expected improvement over random points plus local perturbations of
-   the best trials and of the best candidates, all snapped to valid assignments
-   (int rounding, categories) before scoring.
+3. maximizes log expected improvement over candidates (see `candidates`): usually
+   random points plus local perturbations of the best trials and of the best candidates;
+   one suggestion in five (drawn from the derived random stream, so replayable) instead
+   ranks only moves of the incumbent along one axis, which finds the other basins of
+   nearly additive objectives that expected improvement alone under-explores.
 Categoricals enter the model one-hot, so no order is invented between choices.
 """
 
@@ -22,10 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kubetune.search.base import Observation, Suggestion
+from kubetune.search.candidates import rank_axis_moves, rank_candidates
 from kubetune.search.gaussian_process import (
     GaussianProcess,
     fit_process,
-    log_expected_improvement,
     warp_values,
 )
 from kubetune.search.history import derive_rng, encode_history, initial_trial_count
@@ -35,11 +37,8 @@ from kubetune.search.space import Assignment, SearchSpace
 from kubetune.search.transform import Points, SpaceTransform
 
 FIT_SUBSET = 60  # hyperparameters are fitted on this many trials, then all are used
-RANDOM_CANDIDATES = 384
-ANCHORS, NEIGHBORS_PER_ANCHOR = 4, 32
-LOCAL_SCALES = (0.1, 0.02, 0.004)
-AXIS_EXPLORATION_SHARE = 0.2
-AXIS_CANDIDATES = 256
+ANCHORS = 4  # best trials that seed the local search of the acquisition
+AXIS_EXPLORATION_SHARE = 0.2  # suggestions that only move the incumbent along one axis
 
 
 @dataclass(frozen=True)
@@ -122,51 +121,3 @@ def believe(
     features = transform.one_hot(np.vstack([points, believed]))
     targets = np.concatenate([values, believed_values])
     return fit_process(features, targets, model.theta), float(targets.min())
-
-
-def rank_candidates(
-    transform: SpaceTransform,
-    model: GaussianProcess,
-    best: float,
-    anchors: Points,
-    rng: np.random.Generator,
-) -> Points:
-    """Candidates in decreasing order of acquisition."""
-
-    def score(candidates: Points) -> NDArray[np.float64]:
-        mean, std = model.predict(transform.one_hot(candidates))
-        return log_expected_improvement(mean, std, best)
-
-    pool = [transform.sample(rng, RANDOM_CANDIDATES)]
-    pool += [transform.neighbors(np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng, 0.05)]
-    pool += [axis_moves(transform, np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng)]
-    scores = [score(candidates) for candidates in pool]
-    for scale in LOCAL_SCALES:
-        leaders = np.vstack(pool)[np.argsort(-np.concatenate(scores))[:ANCHORS]]
-        pool.append(transform.neighbors(np.repeat(leaders, NEIGHBORS_PER_ANCHOR, 0), rng, scale))
-        scores.append(score(pool[-1]))
-    return np.vstack(pool)[np.argsort(-np.concatenate(scores), kind="stable")]
-
-
-def axis_moves(transform: SpaceTransform, points: Points, rng: np.random.Generator) -> Points:
-    """Each point with one coordinate redrawn uniformly. Many objectives are nearly
-    additive, with a good basin per parameter that hardly depends on the others: these
-    moves reach another basin of one parameter while keeping the rest, which neither
-    local steps around the incumbent nor uniform samples in many dimensions do."""
-    moved = points.copy()
-    columns = rng.integers(0, transform.dims, len(moved))
-    moved[np.arange(len(moved)), columns] = rng.random(len(moved))
-    return transform.snap(moved)
-
-
-def rank_axis_moves(
-    transform: SpaceTransform,
-    model: GaussianProcess,
-    best: float,
-    incumbent: Points,
-    rng: np.random.Generator,
-) -> Points:
-    """Moves of the incumbent along one axis, in decreasing order of acquisition."""
-    moves = axis_moves(transform, np.repeat(incumbent, AXIS_CANDIDATES, 0), rng)
-    mean, std = model.predict(transform.one_hot(moves))
-    return moves[np.argsort(-log_expected_improvement(mean, std, best), kind="stable")]

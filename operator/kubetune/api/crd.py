@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from kubetune.api import rules
 from kubetune.api.base import API_GROUP, API_VERSION
 from kubetune.api.experiment import TuningExperimentSpec
 from kubetune.api.schema import structural
@@ -44,8 +45,18 @@ TRIAL_COLUMNS = [
 ]
 
 
-def _root_schema(spec: type[BaseModel], status: type[BaseModel]) -> dict[str, Any]:
-    return {
+# A root rule may read metadata.name, but fieldPath can only name fields the schema
+# declares, so the message names the field itself.
+NAME_LENGTH_RULE = rules.cel(
+    f"self.metadata.name.size() <= {rules.MAX_EXPERIMENT_NAME_LENGTH}",
+    f"metadata.name {rules.EXPERIMENT_NAME_TOO_LONG}",
+)
+
+
+def _root_schema(
+    spec: type[BaseModel], status: type[BaseModel], root_rules: list[dict[str, str]]
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {
         "type": "object",
         "required": ["spec"],
         "properties": {
@@ -56,6 +67,9 @@ def _root_schema(spec: type[BaseModel], status: type[BaseModel]) -> dict[str, An
             "status": structural(status.model_json_schema(by_alias=True)),
         },
     }
+    if root_rules:
+        schema["x-kubernetes-validations"] = root_rules
+    return schema
 
 
 def build_crd(
@@ -64,6 +78,8 @@ def build_crd(
     spec: type[BaseModel],
     status: type[BaseModel],
     columns: list[dict[str, Any]],
+    *,
+    root_rules: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One namespaced CRD with a status subresource, printer columns and short name."""
     plural = kind.lower() + "s"
@@ -73,7 +89,7 @@ def build_crd(
         "storage": True,
         "subresources": {"status": {}},
         "additionalPrinterColumns": columns,
-        "schema": {"openAPIV3Schema": _root_schema(spec, status)},
+        "schema": {"openAPIV3Schema": _root_schema(spec, status, root_rules or [])},
     }
     names = {
         "kind": kind,
@@ -99,6 +115,7 @@ def generated_files() -> dict[str, str]:
         TuningExperimentSpec,
         TuningExperimentStatus,
         EXPERIMENT_COLUMNS,
+        root_rules=[NAME_LENGTH_RULE],
     )
     trial = build_crd("TuningTrial", "ttr", TuningTrialSpec, TuningTrialStatus, TRIAL_COLUMNS)
     return {

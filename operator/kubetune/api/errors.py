@@ -83,7 +83,7 @@ def format_errors(error: ValidationError, prefix: str = "") -> list[str]:
     lines = []
     for detail in error.errors():
         suffix, message = _message(detail)
-        path = _yaml_path(tuple(detail["loc"])) + suffix
+        path = (_yaml_path(tuple(detail["loc"])) + suffix).lstrip(".")
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
         lines.append(f"{path}: {message}")

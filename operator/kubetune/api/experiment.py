@@ -82,3 +82,11 @@ class TuningExperiment(SpecModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     spec: TuningExperimentSpec
     status: TuningExperimentStatus = Field(default_factory=TuningExperimentStatus)
+
+    @model_validator(mode="after")
+    def _check_name_length(self) -> Self:
+        name = str(self.metadata.get("name", ""))
+        if len(name) > rules.MAX_EXPERIMENT_NAME_LENGTH:
+            detail = f"got {len(name)}"
+            raise rules.rule_error("metadata.name", rules.EXPERIMENT_NAME_TOO_LONG, detail)
+        return self

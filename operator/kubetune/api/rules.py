@@ -21,6 +21,10 @@ MAX_RESOURCE_GREATER_THAN_MIN = "must be greater than minResource"
 TOURNAMENT_WITHIN_POPULATION = "must not exceed populationSize"
 TEMPLATE_NEEDS_CONTAINER = "must have at least one container in spec.containers"
 INVALID_DURATION = "must be a duration such as 45s, 90m, 2h or 1h30m"
+# Trial and Job names append "-NNNNN" to the experiment's name, and a Job's name must fit
+# the 63-character label value its pods carry.
+MAX_EXPERIMENT_NAME_LENGTH = 57
+EXPERIMENT_NAME_TOO_LONG = f"must be at most {MAX_EXPERIMENT_NAME_LENGTH} characters"
 
 RULE_ERROR_TYPE = "kubetune_rule"
 

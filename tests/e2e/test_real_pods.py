@@ -29,6 +29,16 @@ from tests.integration.operator_harness import (
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = REPO_ROOT / "examples"
+# The MLP example trainer as is, but each epoch lasts at least EPOCH_SECONDS, as on a real
+# GPU workload: digits epochs take milliseconds, and a trial finishing before the operator
+# hears of its first rung would give ASHA nothing to stop.
+EPOCH_SECONDS = 0.7
+PACED_TRAINER = (
+    "import runpy, sys, time; import kubetune.reporting as sdk; report = sdk.report; "
+    f"sdk.report = lambda *a, **k: (time.sleep({EPOCH_SECONDS}), report(*a, **k))[1]; "
+    "sys.argv[0] = 'examples/trainers/digits_mlp.py'; "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
 
 
 def free_port_on(address: str) -> int:
@@ -83,10 +93,13 @@ def test_quickstart_succeeds_with_the_best_trial(kube: Cluster, namespace: str) 
 
 
 def test_asha_stops_real_pods_of_losing_trials(kube: Cluster, namespace: str) -> None:
-    body = example("mlp-asha.yaml", maxTrials=6, parallelTrials=2, trialTimeout="5m")
+    body = example("mlp-asha.yaml", maxTrials=8, parallelTrials=2, trialTimeout="5m")
     body["spec"]["objective"].pop("target")  # run the whole budget, so stopping shows
     body["spec"]["earlyStopping"]["maxResource"] = 9
-    trainer_of(body)["command"][2] = "--epochs=9"
+    trainer = trainer_of(body)
+    script, options = trainer["command"][1], trainer["command"][3:]
+    assert script == "examples/trainers/digits_mlp.py"
+    trainer["command"] = ["python", "-c", PACED_TRAINER, "--epochs=9", *options]
     with operator_running(namespace):
         kube.create(body)
         done = kube.wait_for_phase("digits-mlp-asha", "Succeeded", "Failed", timeout=500)
@@ -96,7 +109,10 @@ def test_asha_stops_real_pods_of_losing_trials(kube: Cluster, namespace: str) ->
     assert done["status"]["phase"] == "Succeeded", done["status"]
     assert "EarlyStopped" in phases, phases
     for trial in trials:  # the learning curves came through the reporter, epoch by epoch
-        assert trial["status"]["curve"][0]["step"] == 1, trial["status"]
+        curve = trial["status"]["curve"]
+        assert curve[0]["step"] == 1, trial["status"]
+        if trial["status"]["phase"] == "EarlyStopped":  # its pod was killed mid-training
+            assert curve[-1]["step"] < 9, trial["status"]
     eventually(lambda: not live_pods(kube), "no trial pod left running", 60)
 
 

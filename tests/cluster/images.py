@@ -127,7 +127,12 @@ def build_trial_image() -> BuiltImage:
     archive = images_cache_dir() / f"trial-{_top_layer_key(base)}.tar"
     if not archive.exists():
         _commit_trial_top(base)
-    return _export(TRIAL_IMAGE, archive)
+        buildah("rmi", "--prune")  # the top layers of earlier builds, no longer tagged
+    built = _export(TRIAL_IMAGE, archive)
+    for stale in images_cache_dir().glob("trial-*.tar"):
+        if stale != archive:
+            stale.unlink()  # each archive holds the whole image; only the latest is used
+    return built
 
 
 def _clean_source_copy(source: Path) -> Path:

@@ -12,7 +12,8 @@ import pytest
 from tests.cluster import ClusterClient, eventually
 from tests.cluster.node import GPU_RESOURCE, NODE_GPUS
 
-pytestmark = pytest.mark.e2e
+# The first test also builds images on a cold cache (minutes; docs/e2e.md).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 TRIAL_IMAGE = "kubetune/trial:0.1.0"  # as the examples name it
 PROBE = (

@@ -26,7 +26,8 @@ from tests.integration.operator_harness import (
     operator_running,
 )
 
-pytestmark = pytest.mark.e2e
+# The first test also builds images on a cold cache (minutes; docs/e2e.md).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 EXAMPLES = REPO_ROOT / "examples"
 # The MLP example trainer as is, but each epoch lasts at least EPOCH_SECONDS, as on a real
@@ -121,6 +122,8 @@ def test_deleting_the_experiment_removes_every_pod(
 ) -> None:
     body = example("quickstart.yaml", maxTrials=4, parallelTrials=2)
     trainer_of(body)["command"] = ["sleep", "600"]  # trials that would run for long
+    # sleep, as PID 1, ignores SIGTERM: a short grace period has the kubelet kill it soon.
+    body["spec"]["trial"]["template"]["spec"]["terminationGracePeriodSeconds"] = 3
     with operator_running(namespace):
         kube.create(body)
         running = eventually(

@@ -72,7 +72,7 @@ def buildah(*args: str | Path) -> str:
     return result.stdout.strip()
 
 
-def _has_image(name: str) -> bool:
+def has_image(name: str) -> bool:
     return name in buildah("images", "--format={{.Name}}:{{.Tag}}").split()
 
 
@@ -100,10 +100,10 @@ def build_pause_image() -> BuiltImage:
     return _export(SANDBOX_IMAGE, archive)
 
 
-def _trial_base() -> str:
+def trial_base() -> str:
     """The base image in buildah's storage, committed from the cached root filesystem."""
     name = f"localhost/kubetune/trial-base:{base_key()}"
-    if not _has_image(name):
+    if not has_image(name):
         rootfs = build_base_rootfs(images_cache_dir())
         container = buildah("from", "scratch")
         buildah("copy", container, f"{rootfs}/", "/")
@@ -111,7 +111,7 @@ def _trial_base() -> str:
     return name
 
 
-def _top_layer_key(base: str) -> str:
+def top_layer_key(base: str) -> str:
     digest = hashlib.sha256(base.encode())
     for top in TOP_LAYER_INPUTS:
         root = REPO_ROOT / top
@@ -123,15 +123,25 @@ def _top_layer_key(base: str) -> str:
 
 
 def build_trial_image() -> BuiltImage:
-    base = _trial_base()
-    archive = images_cache_dir() / f"trial-{_top_layer_key(base)}.tar"
-    if not archive.exists():
-        _commit_trial_top(base)
-        buildah("rmi", "--prune")  # the top layers of earlier builds, no longer tagged
-    built = _export(TRIAL_IMAGE, archive)
-    for stale in images_cache_dir().glob("trial-*.tar"):
+    base = trial_base()
+    key = top_layer_key(base)
+    if not (images_cache_dir() / f"trial-{key}.tar").exists():
+        settings = [*(f"--env={e}" for e in TRIAL_ENV), "--workingdir=/app"]
+        settings += [f"--user={TRIAL_USER_UID}", "--entrypoint=[]"]
+        settings += ['--cmd=["kubetune-reporter", "--help"]']
+        examples_to_app = "mkdir -p /app && mv /tmp/src/examples /app/ && rm -rf /tmp/src"
+        commit_source_layer(base, TRIAL_IMAGE, examples_to_app, settings)
+    return export_latest(TRIAL_IMAGE, "trial", key)
+
+
+def export_latest(name: str, prefix: str, key: str) -> BuiltImage:
+    """Exports `name` as `<prefix>-<key>.tar` and deletes that prefix's older archives:
+    each holds the whole image, and only the latest is used."""
+    archive = images_cache_dir() / f"{prefix}-{key}.tar"
+    built = _export(name, archive)
+    for stale in images_cache_dir().glob(f"{prefix}-*.tar"):
         if stale != archive:
-            stale.unlink()  # each archive holds the whole image; only the latest is used
+            stale.unlink()
     return built
 
 
@@ -145,41 +155,22 @@ def _clean_source_copy(source: Path) -> Path:
     return source
 
 
-def _commit_trial_top(base: str) -> None:
-    """pip installs the package from a clean copy of the source (setuptools writes build
-    files next to it), with no dependencies and no index: the base already has them."""
+def commit_source_layer(base: str, name: str, then: str, settings: list[str]) -> None:
+    """On `base`, pip installs kubetune from a clean copy of the source (setuptools writes
+    build files next to it) with no dependencies and no index: the base has them. `then`
+    is a shell command run afterwards; `settings` are `buildah config` options."""
     with tempfile.TemporaryDirectory() as scratch:
         source = _clean_source_copy(Path(scratch) / "src")
         container = buildah("from", base)
         buildah("copy", container, source, "/tmp/src")
-        pip = [
-            f"{VENV}/bin/pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            "--no-build-isolation",
-            "/tmp/src",
-        ]
+        pip = [f"{VENV}/bin/pip", "install", "--quiet", "--no-deps", "--no-index"]
+        pip += ["--no-build-isolation", "/tmp/src"]
         buildah("run", "--isolation=chroot", container, "--", *pip)
-        buildah(
-            "run",
-            "--isolation=chroot",
-            container,
-            "--",
-            "sh",
-            "-c",
-            "mkdir -p /app && mv /tmp/src/examples /app/ && rm -rf /tmp/src",
-        )
-        for setting in (
-            *[f"--env={e}" for e in TRIAL_ENV],
-            "--workingdir=/app",
-            f"--user={TRIAL_USER_UID}",
-            "--entrypoint=[]",
-            '--cmd=["kubetune-reporter", "--help"]',
-        ):
+        buildah("run", "--isolation=chroot", container, "--", "sh", "-c", then)
+        for setting in settings:
             buildah("config", setting, container)
-        buildah("commit", "--quiet", "--rm", container, TRIAL_IMAGE)
+        buildah("commit", "--quiet", "--rm", container, name)
+    buildah("rmi", "--prune")  # the layers of earlier builds, no longer tagged
 
 
 def build_node_images() -> list[BuiltImage]:

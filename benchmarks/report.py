@@ -37,14 +37,22 @@ def verdict(ours: np.ndarray, theirs: np.ndarray) -> str:
     return "tie"
 
 
+def ratio_cell(ours: float | None, peer: float | None) -> str:
+    """Our median over the peer's; a peer at zero regret gives no finite ratio."""
+    if ours is None or peer is None:
+        return "-"
+    if peer < 1e-12:
+        return "both 0" if ours < 1e-12 else "peer 0"
+    return f"{ours / peer:.2f}"
+
+
 def print_regret_table(table, methods, checkpoint) -> None:
     print(f"median normalized regret at {checkpoint} trials (lower is better)")
     print(f"{'problem':22}" + "".join(f"{m:>14}" for m in methods) + f"{'ours/TPE':>10}")
     for name, by_method in table.items():
         medians = {m: float(np.median(by_method[m][:, checkpoint - 1])) for m in methods}
-        ratio = medians.get(DEFAULT, np.nan) / max(medians.get(PEER, np.nan), 1e-12)
         cells = "".join(f"{medians[m]:14.4f}" for m in methods)
-        print(f"{name:22}{cells}{ratio:10.2f}")
+        print(f"{name:22}{cells}{ratio_cell(medians.get(DEFAULT), medians.get(PEER)):>10}")
     print()
 
 

@@ -17,6 +17,7 @@ import pytest
 from tests.cluster import ClusterClient, ControlPlane, MissingBinariesError, find_bin_dir
 from tests.cluster.images import BuiltImage, build_node_images
 from tests.cluster.node import RealNode
+from tests.cluster.operator_image import build_operator_image
 from tests.integration.conftest import _teardown_on_sigterm, namespace
 
 __all__ = ["namespace"]  # the integration tier's fixture, here on the real node's cluster
@@ -52,7 +53,7 @@ def _opted_in(config: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session")
 def node_images(request: pytest.FixtureRequest) -> list[BuiltImage]:
-    """The pause and trial images (cached; minutes only on a cold cache)."""
+    """The pause, trial and operator images (cached; minutes only on a cold cache)."""
     if not _opted_in(request.config):
         pytest.skip(OPT_IN_HINT)
     problem = _missing_prerequisites()
@@ -60,7 +61,7 @@ def node_images(request: pytest.FixtureRequest) -> list[BuiltImage]:
         pytest.fail(f"KUBETUNE_REQUIRE_E2E=1 but {problem}", pytrace=False)
     if problem:
         pytest.skip(problem)
-    return build_node_images()
+    return [*build_node_images(), build_operator_image()]
 
 
 @pytest.fixture(scope="session")

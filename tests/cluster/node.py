@@ -23,7 +23,7 @@ from tests.cluster.containerd import Containerd
 from tests.cluster.images import BuiltImage, node_cache_dir
 from tests.cluster.mounts import unmount_everything_under
 from tests.cluster.processes import Component
-from tests.cluster.readiness import ControlPlaneError, answers_ok, wait_until
+from tests.cluster.readiness import ControlPlaneError, wait_until
 
 GPU_RESOURCE = "nvidia.com/gpu"
 NODE_GPUS = 4
@@ -86,9 +86,6 @@ class RealNode:
         if self._lock is not None:
             self._lock.close()  # releases the flock
             self._lock = None
-
-    def kubelet_healthy(self) -> bool:
-        return answers_ok(f"http://127.0.0.1:{kubelet.KUBELET_HEALTHZ_PORT}/healthz")
 
 
 def _take_node_lock() -> IO[str]:

@@ -41,7 +41,11 @@ class BayesianAlgorithm(SpecModel):
     name: Literal["bayesian"] = "bayesian"
     seed: Seed = 0
     initial_trials: InitialTrials = None
-    max_history: int = Field(300, ge=10, description="Most recent trials the GP is fit on.")
+    max_history: int = Field(
+        300,
+        ge=10,
+        description="Trials the GP conditions on: the best half of them plus a seeded sample.",
+    )
 
 
 class TpeAlgorithm(SpecModel):

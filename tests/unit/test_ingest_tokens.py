@@ -24,7 +24,8 @@ from kubetune.planning.ingest_rules import (
     parse_report_request,
 )
 from kubetune.planning.tokens import new_experiment_key, trial_token, verify_trial_token
-from kubetune.reconcile.ingest import bound_port, start_ingest
+from kubetune.reconcile.http_serving import bound_port
+from kubetune.reconcile.ingest import start_ingest
 from kubetune.reporting.ingest_client import Backoff, IngestClient, TrialIdentity
 from kubetune.reporting.sidecar import Reporter, ReporterSettings
 from kubetune.reporting.tail import MetricsFileTail

@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from kubetune.planning.plan import FINISHED_STOP_REASON
 from kubetune.planning.status import stopped_trial_status
 from kubetune.reconcile import handlers, metrics
-from kubetune.reconcile.metrics_service import bound_port, start_metrics_server
+from kubetune.reconcile.http_serving import bound_port
+from kubetune.reconcile.metrics_service import start_metrics_server
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -24,6 +24,7 @@ from kubetune.planning.ingest_rules import (
     check_token,
     parse_report_request,
 )
+from kubetune.reconcile.http_serving import serve
 
 REPORTS_ROUTE = "/v1/reports"
 INGEST_REPORTS = Counter(
@@ -108,15 +109,5 @@ async def _healthz(request: web.Request) -> web.Response:
 async def start_ingest(
     port: int, keys: KeySource, sink: ReportSink, host: str = "0.0.0.0"
 ) -> web.AppRunner:
-    """Serves the endpoint until the returned runner's `cleanup()`. Port 0 picks a free
-    port (tests); `bound_port(runner)` tells which."""
-    runner = web.AppRunner(make_ingest_app(keys, sink), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
-def bound_port(runner: web.AppRunner) -> int:
-    for address in runner.addresses:
-        return int(address[1])
-    raise RuntimeError("the ingest server is not listening")
+    """Serves the endpoint until the returned runner's `cleanup()`."""
+    return await serve(make_ingest_app(keys, sink), host, port)

@@ -16,6 +16,8 @@ import kopf
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from kubetune.reconcile.http_serving import bound_port, serve
+
 DEFAULT_METRICS_PORT = 9090
 METRICS_ROUTE = "/metrics"
 RUNNER_MEMO_KEY = "kubetune_metrics_runner"
@@ -32,17 +34,7 @@ async def start_metrics_server(port: int, host: str = "0.0.0.0") -> web.AppRunne
     """Serves the default registry until the returned runner's `cleanup()`."""
     app = web.Application()
     app.router.add_get(METRICS_ROUTE, _metrics)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
-def bound_port(runner: web.AppRunner) -> int:
-    """The port actually listened on (the chosen one when port 0 was asked for)."""
-    for address in runner.addresses:
-        return int(address[1])
-    raise RuntimeError("the metrics server is not listening")
+    return await serve(app, host, port)
 
 
 @kopf.on.startup()

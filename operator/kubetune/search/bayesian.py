@@ -30,7 +30,7 @@ from kubetune.search.gaussian_process import (
     fit_process,
     warp_values,
 )
-from kubetune.search.history import derive_rng, encode_history, initial_trial_count
+from kubetune.search.history import derive_rng, encode_history, in_initial_design
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
 from kubetune.search.space import Assignment, SearchSpace
@@ -59,7 +59,7 @@ class BayesianSuggester:
         seed: int,
     ) -> Suggestion:
         transform = SpaceTransform(space)
-        if len(finished) < max(initial_trial_count(self.initial_trials, transform.dims), 2):
+        if in_initial_design(self.initial_trials, transform.dims, len(finished)):
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)

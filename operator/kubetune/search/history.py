@@ -61,3 +61,9 @@ def initial_trial_count(setting: int | None, dims: int) -> int:
     """Trials sampled space-filling before a model is fitted: one more than the number
     of dimensions, kept between 5 and 10 so small budgets still leave room to model."""
     return setting if setting is not None else min(max(dims + 1, 5), 10)
+
+
+def in_initial_design(setting: int | None, dims: int, finished: int) -> bool:
+    """Whether a model-based suggester should still sample space-filling: before its
+    initial trials are done, and always before two (a model needs a contrast)."""
+    return finished < max(initial_trial_count(setting, dims), 2)

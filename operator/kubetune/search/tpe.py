@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kubetune.search.base import Observation, Suggestion
-from kubetune.search.history import derive_rng, encode_history, initial_trial_count
+from kubetune.search.history import derive_rng, encode_history, in_initial_design
 from kubetune.search.parzen import ParzenEstimator
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
@@ -45,7 +45,7 @@ class TpeSuggester:
         seed: int,
     ) -> Suggestion:
         transform = SpaceTransform(space)
-        if len(finished) < max(initial_trial_count(self.initial_trials, transform.dims), 2):
+        if in_initial_design(self.initial_trials, transform.dims, len(finished)):
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)

@@ -1,8 +1,8 @@
 """``kubetune``: run an experiment locally, and inspect experiments.
 
 ``run`` is the embedded local mode. ``status``, ``trials``, ``best`` and ``plot`` read an
-experiment through an `ExperimentSource`; today that is the local runner's directory,
-and a cluster source (TuningExperiments through kubeconfig) plugs in at `open_source`.
+experiment through an `ExperimentSource`: the local runner's directory, or with
+``--cluster`` the TuningExperiments of a namespace through kubeconfig.
 User mistakes (bad YAML, an invalid spec, an unknown experiment) exit with status 2 and
 one message naming the field, never a traceback.
 """
@@ -25,8 +25,17 @@ USAGE_ERROR = 2
 
 
 def open_source(args: argparse.Namespace) -> ExperimentSource:
-    """Where experiments are read from; the seam for a cluster backend."""
-    return LocalSource(Path(args.dir))
+    """Where experiments are read from: the cluster with --cluster, else the local runs."""
+    if not args.cluster:
+        return LocalSource(Path(args.dir))
+    from kubetune.k8s.rest import connect  # the Kubernetes client only when asked for
+    from kubetune.k8s.source import ClusterSource
+
+    try:
+        kube = connect()
+    except Exception as error:  # no kubeconfig and no in-cluster service account
+        raise ValueError(f"--cluster: no Kubernetes configuration: {error}") from None
+    return ClusterSource(kube, args.namespace)
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -108,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         reader.set_defaults(handler=handler)
         if name == "plot":
             reader.add_argument("--out", help="directory for the PNGs (default: DIR/NAME/plots)")
+        reader.add_argument(
+            "--cluster",
+            action="store_true",
+            help="read the TuningExperiment from the cluster ($KUBECONFIG or in-cluster)",
+        )
+        reader.add_argument("-n", "--namespace", default="default", help="with --cluster")
     for sub in commands.choices.values():
         sub.add_argument("--dir", default=DEFAULT_ROOT, help="local results directory")
     return parser

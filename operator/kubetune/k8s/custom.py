@@ -47,6 +47,11 @@ def patch_experiment_annotations(
     kube.request("PATCH", _path(namespace, EXPERIMENTS, name), body=body, content_type=MERGE_PATCH)
 
 
+def list_experiments(kube: Kube, namespace: str) -> list[Document]:
+    items: list[Document] = kube.request("GET", _path(namespace, EXPERIMENTS))["items"]
+    return items
+
+
 def list_trials(kube: Kube, namespace: str, experiment: str) -> list[Document]:
     """Every TuningTrial of `experiment`, read from etcd (not a cache), so none is missed."""
     query = {"labelSelector": f"{EXPERIMENT_LABEL}={experiment}"}

@@ -126,15 +126,20 @@ def test_deleting_the_experiment_removes_every_pod(
     body["spec"]["trial"]["template"]["spec"]["terminationGracePeriodSeconds"] = 3
     with operator_running(namespace):
         kube.create(body)
+        # The two pods start a moment apart: wait for both, then check parallelTrials held.
         running = eventually(
-            lambda: [p for p in live_pods(kube) if p.status.phase == "Running"] or None,
-            "trial pods running",
+            lambda: _running_pods(kube) if len(_running_pods(kube)) >= 2 else None,
+            "both trial pods running",
             120,
         )
         assert len(running) == 2
         cluster.kubectl("delete", "-n", namespace, "tuningexperiment", "digits-svc")
         eventually(lambda: not _all_pods(kube), "every pod deleted", 90)
     assert not kube.jobs() and not kube.trials()
+
+
+def _running_pods(kube: Cluster) -> list[Any]:
+    return [pod for pod in live_pods(kube) if pod.status.phase == "Running"]
 
 
 def _all_pods(kube: Cluster) -> list[Any]:

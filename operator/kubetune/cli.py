@@ -57,7 +57,7 @@ def command_status(args: argparse.Namespace) -> int:
     metric = snapshot.experiment.spec.objective.metric
     if status.best is not None:
         print(f"best:       {status.best.trial} {describe_value(metric, status.best.value)}")
-    for condition in status.conditions:
+    for condition in (c for c in status.conditions if c.status == "True"):
         print(f"reason:     {condition.reason}: {condition.message}")
     return 0
 

@@ -51,9 +51,11 @@ def test_a_trainer_that_never_reports_fails(tmp_path: Path) -> None:
     assert run(path, tmp_path / "results") == 1
     status = json.loads((tmp_path / "results" / "tiny" / "status.json").read_text())["status"]
     assert status["phase"] == "Failed"
-    assert status["conditions"][0]["reason"] == "MaxFailedTrialsExceeded"
+    failed = next(c for c in status["conditions"] if c["type"] == "Failed")
+    assert failed["reason"] == "MaxFailedTrialsExceeded"
     trial = stored_trials(tmp_path / "results")[0]["status"]
-    assert trial["message"] == "objective metric score never reported"
+    assert trial["reason"] == "MissingObjectiveMetric"
+    assert trial["message"] == "the trainer finished without reporting the objective metric 'score'"
 
 
 def test_target_reached_finishes_early(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from kubetune.planning.plan import FINISHED_STOP_REASON
-from kubetune.planning.status import stopped_trial_status
+from kubetune.api import TuningTrialStatus
+from kubetune.planning.lifecycle import TrialReason, settle
+from kubetune.planning.status import lifecycle_document
 from kubetune.reconcile import handlers, metrics
 from kubetune.reconcile.http_serving import bound_port
 from kubetune.reconcile.metrics_service import start_metrics_server
@@ -35,9 +36,9 @@ def test_trial_outcomes_are_counted_from_the_statuses_written() -> None:
     metrics.trial_created(namespace, name)
     metrics.trial_status_written(namespace, name, {"phase": "Running"})  # not an end
     metrics.trial_status_written(namespace, name, {"phase": "Succeeded"})
-    metrics.trial_status_written(namespace, name, stopped_trial_status("below median", NOW))
-    finished = stopped_trial_status(f"{FINISHED_STOP_REASON}: goal reached", NOW)
-    metrics.trial_status_written(namespace, name, finished)
+    for reason in (TrialReason.EARLY_STOPPED, TrialReason.EXPERIMENT_FINISHED):
+        stopped = settle(TuningTrialStatus(phase="Running"), "EarlyStopped", reason, "", NOW)
+        metrics.trial_status_written(namespace, name, lifecycle_document(stopped))
     labels = {"namespace": namespace, "experiment": name}
     assert _sample("kubetune_trials_created_total", **labels) == 2
     completed = "kubetune_trials_completed_total"

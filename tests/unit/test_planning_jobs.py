@@ -104,10 +104,13 @@ def test_first_container_is_the_trainer_when_none_is_named_so() -> None:
 
 def test_trial_resource_is_owned_by_the_experiment_and_deterministic() -> None:
     experiment = {"apiVersion": "kubetune.dev/v1alpha1", "kind": "TuningExperiment",
-                  "metadata": {"name": "exp", "namespace": "team", "uid": "u1"}}  # fmt: skip
+                  "metadata": {"name": "exp", "namespace": "team", "uid": "u1"},
+                  "spec": {"objective": {"metric": "acc"}}}  # fmt: skip
     first = build_trial_resource(experiment, 7, "exp-0007", {"lr": 0.1})
     assert first == build_trial_resource(experiment, 7, "exp-0007", {"lr": 0.1})
-    assert first["spec"] == {"experiment": "exp", "index": 7, "parameters": {"lr": 0.1}}
+    assert first["spec"] == {
+        "experiment": "exp", "index": 7, "parameters": {"lr": 0.1}, "objectiveMetric": "acc"
+    }  # fmt: skip
     assert first["metadata"]["ownerReferences"][0]["uid"] == "u1"
 
 

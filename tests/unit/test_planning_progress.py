@@ -112,7 +112,7 @@ def test_median_rule_stops_a_losing_running_trial() -> None:
     ]
     stops = early_stops(spec, records)
     assert [stop.trial for stop in stops] == ["exp-0002"]
-    assert "median" in stops[0].reason
+    assert stops[0].reason == "EarlyStopped" and "median" in stops[0].message
     assert early_stops(make_spec(), records) == []  # no rule, no stops
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from kubetune.planning.outcome import TrialOutcome
+from kubetune.api import TuningTrialStatus
+from kubetune.planning.lifecycle import Outcome, TrialReason, conclude
 from kubetune.planning.spec_changes import decide_spec, encode_spec
 from kubetune.planning.status import (
-    desired_trial_status,
     invalid_spec_status,
+    lifecycle_document,
     set_condition,
     status_patch,
-    stopped_trial_status,
-    trial_status_patch,
 )
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -38,25 +37,17 @@ def test_patches_name_only_what_changed() -> None:
     }
 
 
-def test_trial_patch_keeps_metrics_the_sidecar_reported() -> None:
+def test_a_concluded_trial_patches_only_what_changed() -> None:
     stored = {"phase": "Running", "metrics": {"loss": 0.5, "acc": 0.7}}
-    desired = desired_trial_status(
-        stored, TrialOutcome("Succeeded", "Completed", None, {"acc": 0.9}), NOW
-    )
-    patch = trial_status_patch(stored, desired)
-    assert patch["metrics"] == {"loss": 0.5, "acc": 0.9}
-    assert (patch["phase"], patch["completionTime"]) == ("Succeeded", "2026-01-02T03:04:05Z")
-    assert (
-        trial_status_patch(stored, desired_trial_status(stored, TrialOutcome("Running"), NOW)) == {}
-    )
-
-
-def test_stopped_trials_say_why() -> None:
-    assert (
-        stopped_trial_status("the experiment finished: GoalReached", NOW)["reason"]
-        == "ExperimentFinished"
-    )
-    assert stopped_trial_status("asha rule: loss=3 at step 2", NOW)["reason"] == "EarlyStopped"
+    status = TuningTrialStatus.model_validate(stored)
+    ended = Outcome("Succeeded", TrialReason.COMPLETED, metrics={"acc": 0.9})
+    patch = status_patch(stored, lifecycle_document(conclude(status, ended, "acc", NOW)))
+    assert patch == {
+        "phase": "Succeeded", "reason": "Completed", "metrics": {"loss": 0.5, "acc": 0.9},
+        "completionTime": "2026-01-02T03:04:05Z", "curve": [],
+    }  # fmt: skip
+    running = lifecycle_document(conclude(status, Outcome("Running"), "acc", NOW))
+    assert status_patch({**stored, "curve": []}, running) == {}
 
 
 def test_invalid_spec_is_a_failed_condition() -> None:

@@ -3,6 +3,7 @@ metrics file, batches, rides out an endpoint that is down, and flushes on SIGTER
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -85,13 +86,15 @@ def test_skips_malformed_lines_and_reads_the_line_protocol(
 ) -> None:
     metrics = tmp_path / "metrics.jsonl"
     metrics.write_text(
-        '{"step": 1, "metrics": {"acc": NaN}}\nnot json\nkubetune metric acc=0.7 step=2\n'
+        '{"step": 1, "metrics": {"acc": "x"}}\nnot json\nkubetune metric acc=0.7 step=2\n'
+        '{"step": 3, "metrics": {"acc": NaN}}\n'
     )
     reporter = make_reporter(metrics, endpoint.url)
     thread = run_in_thread(reporter)
-    reports = endpoint.wait_for_reports(1)
+    reports = endpoint.wait_for_reports(2)
     stop(reporter, thread)
-    assert reports == [{"step": 2, "metrics": {"acc": 0.7}}]
+    assert reports[0] == {"step": 2, "metrics": {"acc": 0.7}}
+    assert reports[1]["step"] == 3 and math.isnan(reports[1]["metrics"]["acc"])
     assert reporter.tail.skipped_lines == 2
 
 
@@ -128,6 +131,19 @@ def test_a_refused_batch_is_dropped_not_retried(tmp_path: Path) -> None:
     assert reporter.delivered == 0
 
 
+def wait_for_sigterm_handler(pid: int, timeout_s: float = 20.0) -> None:
+    """Until the process catches SIGTERM (Linux shows caught signals as a bit mask)."""
+    deadline = time.monotonic() + timeout_s
+    bit = 1 << (signal.SIGTERM - 1)
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) & bit:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the sidecar never installed its SIGTERM handler")
+
+
 def test_the_process_flushes_on_sigterm_and_exits_zero(
     tmp_path: Path, endpoint: RecordingEndpoint
 ) -> None:
@@ -148,7 +164,8 @@ def test_the_process_flushes_on_sigterm_and_exits_zero(
     try:
         for step in range(3):
             write_report(metrics, step, 0.5)
-        time.sleep(0.5)  # the process has started and read the file by now
+        wait_for_sigterm_handler(process.pid)  # started, not just forked: loaded hosts are slow
+        time.sleep(0.3)  # and it has read the file by now
         write_report(metrics, 3, 0.9)  # the trainer's last words, just before it exits
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=15)

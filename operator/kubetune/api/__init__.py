@@ -14,7 +14,7 @@ from kubetune.api.algorithm import (
     SobolAlgorithm,
     TpeAlgorithm,
 )
-from kubetune.api.base import API_GROUP, API_VERSION, GROUP_VERSION, dump_resource
+from kubetune.api.base import API_GROUP, API_VERSION, GROUP_VERSION, dump_resource, rfc3339
 from kubetune.api.convert import (
     parse_experiment,
     parse_trial,
@@ -55,7 +55,6 @@ from kubetune.api.trial import (
     TuningTrialSpec,
     TuningTrialStatus,
     append_curve_point,
-    record_metrics,
 )
 from kubetune.api.trialspec import DEFAULT_GPU_RESOURCE, TrialSpec
 
@@ -106,7 +105,7 @@ __all__ = [
     "parse_duration",
     "parse_experiment",
     "parse_trial",
-    "record_metrics",
+    "rfc3339",
     "stopping_settings",
     "suggester_settings",
     "to_search_space",

@@ -9,9 +9,10 @@ operator can read a status written by a newer one.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Discriminator
+from pydantic import BaseModel, ConfigDict, Discriminator, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 API_GROUP = "kubetune.dev"
@@ -48,6 +49,15 @@ class StatusModel(BaseModel):
         serialize_by_alias=True,
         extra="ignore",
     )
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 in UTC with second precision, the form Kubernetes itself writes: one
+    format for every time either runtime stores."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]
 
 
 def dump_resource(model: BaseModel) -> dict[str, Any]:

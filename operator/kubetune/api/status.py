@@ -6,12 +6,11 @@ Bounded by design: counts, the best trial and conditions, never a list of trials
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from kubetune.api.base import StatusModel
+from kubetune.api.base import StatusModel, Timestamp
 
 ExperimentPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Stopped"]
 ParameterValue = float | int | str
@@ -38,7 +37,7 @@ class Condition(StatusModel):
     status: Literal["True", "False", "Unknown"]
     reason: str = ""
     message: str = ""
-    last_transition_time: datetime | None = None
+    last_transition_time: Timestamp | None = None
 
 
 class TuningExperimentStatus(StatusModel):
@@ -46,5 +45,5 @@ class TuningExperimentStatus(StatusModel):
     trials: TrialCounts = Field(default_factory=TrialCounts)
     best: BestTrial | None = None
     conditions: list[Condition] = Field(default_factory=list)
-    start_time: datetime | None = None
-    completion_time: datetime | None = None
+    start_time: Timestamp | None = None
+    completion_time: Timestamp | None = None

@@ -7,12 +7,11 @@ object stays far below etcd's size limit.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from kubetune.api.base import GROUP_VERSION, SpecModel, StatusModel
+from kubetune.api.base import GROUP_VERSION, SpecModel, StatusModel, Timestamp
 from kubetune.api.status import ParameterValue
 
 MAX_CURVE_POINTS = 100
@@ -28,6 +27,11 @@ class TuningTrialSpec(SpecModel):
     experiment: str = Field(min_length=1, max_length=253)
     index: int = Field(ge=0, description="Position in the experiment's sequence of trials.")
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    objective_metric: str | None = Field(
+        None,
+        description="The experiment's objective metric, so the ingest can judge a report "
+        "(a non-finite objective fails the trial) without reading the experiment.",
+    )
 
 
 class TuningTrialStatus(StatusModel):
@@ -35,8 +39,8 @@ class TuningTrialStatus(StatusModel):
     metrics: dict[str, float] = Field(default_factory=dict, description="Latest values.")
     curve: list[CurvePoint] = Field(default_factory=list, max_length=MAX_CURVE_POINTS)
     job_name: str | None = None
-    start_time: datetime | None = None
-    completion_time: datetime | None = None
+    start_time: Timestamp | None = None
+    completion_time: Timestamp | None = None
     reason: str | None = None
     message: str | None = None
 
@@ -64,9 +68,3 @@ def append_curve_point(
 def _thin(curve: list[CurvePoint]) -> list[CurvePoint]:
     """Every other point of the history, always keeping the first and the latest."""
     return [*curve[:-1:2], curve[-1]]
-
-
-def record_metrics(status: TuningTrialStatus, step: int, values: dict[str, float]) -> None:
-    """Record one report from a trainer: latest values and the capped curve."""
-    status.metrics = {**status.metrics, **values}
-    status.curve = append_curve_point(status.curve, step, values)

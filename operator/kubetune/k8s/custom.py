@@ -69,8 +69,14 @@ def create_trial(kube: Kube, namespace: str, trial: Document) -> Document:
     return kube.request("GET", _path(namespace, TRIALS, trial["metadata"]["name"]))
 
 
-def patch_trial_status(kube: Kube, namespace: str, name: str, patch: Document) -> None:
+def patch_trial_status(
+    kube: Kube, namespace: str, name: str, patch: Document, resource_version: str | None = None
+) -> None:
+    """Merge `patch` into the trial's status; with `resource_version`, only if the trial is
+    still that version (else 409), so a decision made on a stale read is never written."""
+    body: Document = {"status": patch}
+    if resource_version is not None:
+        body["metadata"] = {"resourceVersion": resource_version}
     kube.request(
-        "PATCH", _path(namespace, TRIALS, name, "status"),
-        body={"status": patch}, content_type=MERGE_PATCH,
-    )  # fmt: skip
+        "PATCH", _path(namespace, TRIALS, name, "status"), body=body, content_type=MERGE_PATCH
+    )

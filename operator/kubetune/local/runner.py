@@ -29,22 +29,13 @@ from kubetune.local.console import Console
 from kubetune.local.gpus import GpuPool, detect_gpus
 from kubetune.local.launch import start_trial
 from kubetune.local.process import TrialProcess
-from kubetune.local.status import experiment_status, with_times
 from kubetune.local.store import DEFAULT_ROOT, ExperimentStore
-from kubetune.local.trials import (
-    EXIT_CODE,
-    STOPPED,
-    TIMEOUT,
-    mark_running,
-    new_trial,
-    record_report,
-    reset_for_rerun,
-    settle,
-    settle_exit,
-)
+from kubetune.local.trials import end, mark_running, new_trial, now, record, reset_for_rerun
+from kubetune.planning.lifecycle import Outcome, TrialReason, exit_outcome, is_finished
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.progress import Finish, TrialStop
 from kubetune.planning.records import record_of
+from kubetune.planning.status import experiment_status
 from kubetune.reporting.protocol import MetricReport, ParseError
 
 STATUS_EVERY_SECONDS = 2.0
@@ -127,7 +118,7 @@ class LocalRunner:
         for stop in plan.stop:
             self.stop_trial(stop)
         for planned in plan.create:
-            trial = new_trial(self.name, planned)
+            trial = new_trial(self.name, planned, self.spec.objective.metric)
             self.trials[planned.name] = trial
             self.store.save_trial(trial)  # on disk before it runs: a resume finds it
         if plan.finish is None:
@@ -144,7 +135,9 @@ class LocalRunner:
             trial = self.trials[name]
             changed = self.ingest(trial, process.drain())
             code = process.poll()
-            if code is not None:
+            if is_finished(trial.status):  # its own report ended it (a diverged objective)
+                self.end_process(name, None)
+            elif code is not None:
                 self.ingest(trial, process.drain())  # what arrived while it exited
                 self.end_process(name, code)
             elif self.trial_timeout is not None and process.elapsed() > self.trial_timeout:
@@ -152,32 +145,32 @@ class LocalRunner:
             elif changed:
                 self.store.save_trial(trial)
 
-    def ingest(self, trial: TuningTrial, reports: list[MetricReport | ParseError]) -> bool:
-        for report in reports:
-            if isinstance(report, ParseError):
-                self.console.say(
-                    f"{trial.metadata['name']}: ignored a metric line: {report.reason}"
-                )
-            else:
-                record_report(trial, report)
+    def ingest(self, trial: TuningTrial, arrived: list[MetricReport | ParseError]) -> bool:
+        """Record what the trainer reported, as the operator's ingest endpoint would."""
+        name = trial.metadata["name"]
+        for error in (item for item in arrived if isinstance(item, ParseError)):
+            self.console.say(f"{name}: ignored a metric line: {error.reason}")
+        reports = [item for item in arrived if isinstance(item, MetricReport)]
+        refused = record(trial, reports, self.spec.objective.metric) if reports else None
+        if refused is not None:
+            self.console.say(f"{name}: reports not recorded: {refused.message}")
         return bool(reports)
 
     def end_process(self, name: str, code: int | None) -> None:
-        """`code` None: the trial ran out of time."""
+        """`code` None: the process is stopped (out of time, or its trial already ended)."""
         process = self.processes.pop(name)
         process.stop() if code is None else process.close()
         self.gpus.release(name)
         trial = self.trials[name]
-        if code is None:
-            settle(
-                trial,
-                "Failed",
-                TIMEOUT,
-                f"ran longer than limits.trialTimeout {self.spec.limits.trial_timeout}",
-            )
-        else:
-            settle_exit(trial, code, self.spec.objective.metric, process.stderr_summary())
-        if trial.status.reason == EXIT_CODE and self.retries[name] < self.spec.limits.trial_retries:
+        limit = self.spec.limits.trial_timeout
+        outcome = (
+            Outcome("Failed", TrialReason.TIMEOUT, f"ran longer than limits.trialTimeout {limit}")
+            if code is None
+            else exit_outcome(code, process.stderr_summary())
+        )
+        end(trial, outcome, self.spec.objective.metric)
+        retryable = trial.status.reason == TrialReason.EXIT_CODE
+        if retryable and self.retries[name] < self.spec.limits.trial_retries:
             self.retries[name] += 1
             self.console.say(f"{name}: {trial.status.message}; retry {self.retries[name]}")
             reset_for_rerun(trial)
@@ -191,7 +184,7 @@ class LocalRunner:
             process.stop()
             self.gpus.release(stop.trial)
         trial = self.trials[stop.trial]
-        settle(trial, "EarlyStopped", STOPPED, stop.reason)
+        end(trial, Outcome("EarlyStopped", stop.reason, stop.message), self.spec.objective.metric)
         self.store.save_trial(trial)
         self.console.trial_done(trial)
 
@@ -212,7 +205,12 @@ class LocalRunner:
             process = start_trial(self.spec, trial, self.store.path, self.run_id, visible)
         except OSError as error:
             self.gpus.release(name)
-            settle(trial, "Failed", "StartError", f"cannot start the trainer: {error}")
+            message = f"cannot start the trainer: {error}"
+            end(
+                trial,
+                Outcome("Failed", TrialReason.START_ERROR, message),
+                self.spec.objective.metric,
+            )
             self.console.trial_done(trial)
         else:
             self.processes[name] = process
@@ -221,8 +219,9 @@ class LocalRunner:
 
     def save_status(self, plan: Plan, force: bool = False) -> None:
         """Written when something changed, and every few seconds for the time used."""
-        best = self.trials.get(plan.best.name) if plan.best else None
-        status = with_times(experiment_status(plan, best), self.status)
+        stored = dump_resource(self.status)
+        desired = experiment_status(stored, plan, now(), self.spec.suspend)
+        status = TuningExperimentStatus.model_validate({**stored, **desired})
         changed = dump_resource(status) != dump_resource(self.status)
         if force or changed or time.monotonic() - self.saved_at > STATUS_EVERY_SECONDS:
             self.store.save_status(status, self.elapsed().total_seconds())

@@ -127,5 +127,10 @@ def build_trial_resource(experiment: Document, index: int, name: str, params: Do
             "labels": trial_labels(metadata["name"], name),
             "ownerReferences": [owner_reference(experiment)],
         },
-        "spec": {"experiment": metadata["name"], "index": index, "parameters": dict(params)},
+        "spec": {
+            "experiment": metadata["name"],
+            "index": index,
+            "parameters": dict(params),
+            "objectiveMetric": experiment["spec"]["objective"]["metric"],
+        },
     }

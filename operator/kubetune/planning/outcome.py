@@ -8,16 +8,17 @@ cannot be pulled would wait forever, so that is a failure too.
 
 Final metrics come from the trainer container's termination message (what it wrote to
 /dev/termination-log): a JSON document ``{"metrics": {...}}`` or lines of the stdout
-protocol ``kubetune metric a=1 b=2``. They are merged over what the reporter sidecar sent.
+protocol ``kubetune metric a=1 b=2``. The lifecycle (`planning.lifecycle.conclude`) records
+them over what the reporter sidecar sent, then judges the trial.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from kubetune.planning.lifecycle import Outcome, TrialReason
 from kubetune.reporting.protocol import MetricReport, parse_json_line, parse_line
 
 Document = Mapping[str, Any]
@@ -29,42 +30,22 @@ DONE_CONDITIONS = ("Complete", "SuccessCriteriaMet")
 FAILED_CONDITIONS = ("Failed", "FailureTarget")
 
 
-@dataclass(frozen=True)
-class TrialOutcome:
-    """A trial's phase as its workload shows it, with the reason when it failed."""
-
-    phase: str  # Pending | Running | Succeeded | Failed
-    reason: str | None = None
-    message: str | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def finished(self) -> bool:
-        return self.phase in ("Succeeded", "Failed")
-
-
-def trial_outcome(
-    job: Document | None,
-    pods: Sequence[Document],
-    objective_metric: str,
-    trainer: str,
-    reported: Mapping[str, float] | None = None,
-) -> TrialOutcome:
-    """The outcome of one trial; `reported` are metrics its sidecar already delivered."""
+def trial_outcome(job: Document | None, pods: Sequence[Document], trainer: str) -> Outcome:
+    """The outcome of one trial's Job and Pods (`trainer`: the trainer container's name)."""
     if job is None:
-        return TrialOutcome("Pending")
+        return Outcome("Pending")
     # A trial Job runs one pod to completion: its pod's success is the Job's, known a
     # moment before the Job controller (which batches pod updates) marks it Complete.
     if _condition(job, *DONE_CONDITIONS) or any(_phase(pod) == "Succeeded" for pod in pods):
-        return _succeeded(pods, objective_metric, trainer, dict(reported or {}))
+        return _succeeded(pods, trainer)
     failed = _condition(job, *FAILED_CONDITIONS)
     if failed is not None:
         return _failed(failed, pods, trainer)
     stuck = _stuck_container(pods)
     if stuck is not None:
-        return TrialOutcome("Failed", stuck[0], stuck[1])
+        return Outcome("Failed", stuck[0], stuck[1])
     running = any(_phase(pod) == "Running" for pod in pods)
-    return TrialOutcome("Running" if running else "Pending")
+    return Outcome("Running" if running else "Pending")
 
 
 def _phase(pod: Document) -> str | None:
@@ -79,31 +60,25 @@ def _condition(job: Document, *types: str) -> Document | None:
     return None
 
 
-def _succeeded(
-    pods: Sequence[Document], objective: str, trainer: str, metrics: dict[str, float]
-) -> TrialOutcome:
+def _succeeded(pods: Sequence[Document], trainer: str) -> Outcome:
     done = [pod for pod in pods if _phase(pod) == "Succeeded"]
     terminated = _terminated_state(_latest(done), trainer) if done else None
-    if terminated:
-        metrics.update(parse_termination_message(terminated.get("message") or ""))
-    if objective not in metrics:
-        message = f"the trainer finished without reporting the objective metric {objective!r}"
-        return TrialOutcome("Failed", "MissingObjectiveMetric", message, metrics)
-    return TrialOutcome("Succeeded", "Completed", None, metrics)
+    message = (terminated or {}).get("message") or ""
+    return Outcome("Succeeded", TrialReason.COMPLETED, metrics=parse_termination_message(message))
 
 
-def _failed(condition: Document, pods: Sequence[Document], trainer: str) -> TrialOutcome:
+def _failed(condition: Document, pods: Sequence[Document], trainer: str) -> Outcome:
     """Prefer what the container says (OOMKilled, exit code) over the Job's summary."""
     job_reason = condition.get("reason") or "Failed"
     message = condition.get("message") or ""
     terminated = [_terminated_state(pod, trainer) for pod in pods]
     states = [state for state in terminated if state and state.get("exitCode", 0) != 0]
     if any(state.get("reason") == "OOMKilled" for state in states):
-        return TrialOutcome("Failed", "OOMKilled", "the trainer ran out of memory")
+        return Outcome("Failed", TrialReason.OOM_KILLED, "the trainer ran out of memory")
     if job_reason == "DeadlineExceeded" or not states:
-        return TrialOutcome("Failed", job_reason, message)
+        return Outcome("Failed", job_reason, message)
     code = states[-1].get("exitCode")
-    return TrialOutcome("Failed", "ExitCode", f"the trainer exited with code {code}")
+    return Outcome("Failed", TrialReason.EXIT_CODE, f"the trainer exited with code {code}")
 
 
 def _stuck_container(pods: Sequence[Document]) -> tuple[str, str] | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from kubetune.api import TrialCounts, TuningExperimentSpec
+from kubetune.planning.lifecycle import TrialReason
 from kubetune.planning.progress import (
     Finish,
     TrialStop,
@@ -27,8 +28,6 @@ from kubetune.planning.progress import (
 )
 from kubetune.planning.records import TrialRecord
 from kubetune.planning.suggest import NewTrial, suggest_trials
-
-FINISHED_STOP_REASON = "the experiment finished"
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,12 @@ def plan_next(
 
 
 def _finishing(spec: TuningExperimentSpec, records: Sequence[TrialRecord], finish: Finish) -> Plan:
-    reason = f"{FINISHED_STOP_REASON}: {finish.reason}"
-    stops = tuple(TrialStop(record.name, reason) for record in records if record.active)
+    message = f"the experiment finished: {finish.reason}"
+    stops = tuple(
+        TrialStop(record.name, TrialReason.EXPERIMENT_FINISHED, message)
+        for record in records
+        if record.active
+    )
     counts = count_trials(records)
     return Plan(stops, (), finish, counts, best_trial(spec, records))
 

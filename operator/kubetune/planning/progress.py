@@ -20,6 +20,7 @@ from kubetune.api import (
     parse_duration,
     stopping_settings,
 )
+from kubetune.planning.lifecycle import TrialReason
 from kubetune.planning.records import TrialRecord
 from kubetune.search.stopping import Curve, make_stopping_rule
 
@@ -45,8 +46,11 @@ class Finish:
 
 @dataclass(frozen=True)
 class TrialStop:
+    """A running trial the plan ends: early stopping, or the end of the experiment."""
+
     trial: str
-    reason: str
+    reason: TrialReason
+    message: str
 
 
 def count_trials(records: Sequence[TrialRecord]) -> TrialCounts:
@@ -134,7 +138,11 @@ def early_stops(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> l
         return []
     curves = {record.name: _minimized_curve(spec, record) for record in records if record.curve}
     return [
-        TrialStop(record.name, _stop_reason(rule_name, spec.objective.metric, record))
+        TrialStop(
+            record.name,
+            TrialReason.EARLY_STOPPED,
+            _stop_message(rule_name, spec.objective.metric, record),
+        )
         for record in records
         if record.phase == "Running"
         and record.name in curves
@@ -144,7 +152,7 @@ def early_stops(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> l
     ]
 
 
-def _stop_reason(rule_name: str, metric: str, record: TrialRecord) -> str:
+def _stop_message(rule_name: str, metric: str, record: TrialRecord) -> str:
     step, value = record.curve[-1]
     return f"{rule_name} rule: {metric}={value:g} at step {step} is among the worst"
 

@@ -1,5 +1,6 @@
-"""The experiment's status document: conditions that keep their transition times, and
-patches that name only what changed.
+"""The status documents of an experiment and of its trials, built the same way for both
+runtimes: conditions that keep their transition times, and patches that name only what
+changed. The local runner stores these very documents; the operator writes their patches.
 
 The operator reconciles often (every Job and Pod event triggers a pass); writing the
 whole status each time would bump resourceVersion, wake every watcher and cost an API
@@ -13,15 +14,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from kubetune.planning.outcome import TrialOutcome
-from kubetune.planning.plan import FINISHED_STOP_REASON, Plan
+from kubetune.api import TuningTrialStatus, dump_resource, rfc3339
+from kubetune.planning.plan import Plan
 
 Document = dict[str, Any]
+# What the lifecycle decides about a trial; the rest of its status (jobName, startTime)
+# belongs to whoever started its workload.
+LIFECYCLE_FIELDS = ("phase", "reason", "message", "completionTime", "metrics", "curve")
 
 
 def timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with second precision, the form Kubernetes itself writes."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(moment)
 
 
 def set_condition(
@@ -61,39 +64,10 @@ def status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> Docum
     return {key: value for key, value in desired.items() if stored.get(key) != value}
 
 
-def trial_status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> Document:
-    """Like `status_patch`, for a trial; merged metrics keep what the sidecar reported."""
-    patch = status_patch(stored, desired)
-    if "metrics" in patch:
-        patch["metrics"] = {**(stored.get("metrics") or {}), **patch["metrics"]}
-        if patch["metrics"] == stored.get("metrics"):
-            del patch["metrics"]
-    return patch
-
-
-def desired_trial_status(
-    stored: Mapping[str, Any], outcome: TrialOutcome, now: datetime
-) -> Document:
-    """The status a trial should have given what its workload shows."""
-    desired: Document = {"phase": outcome.phase}
-    if outcome.metrics:
-        desired["metrics"] = outcome.metrics
-    if outcome.finished:
-        desired["reason"] = outcome.reason
-        desired["message"] = outcome.message
-        desired["completionTime"] = stored.get("completionTime") or timestamp(now)
-    return desired
-
-
-def stopped_trial_status(message: str, now: datetime) -> Document:
-    """A trial ended by the operator: early stopping, or the end of the experiment."""
-    reason = "ExperimentFinished" if message.startswith(FINISHED_STOP_REASON) else "EarlyStopped"
-    return {
-        "phase": "EarlyStopped",
-        "reason": reason,
-        "message": message,
-        "completionTime": timestamp(now),
-    }
+def lifecycle_document(status: TuningTrialStatus) -> Document:
+    """The fields of a trial's status that the lifecycle owns, as stored."""
+    document = dump_resource(status)
+    return {key: document.get(key) for key in LIFECYCLE_FIELDS if key in document}
 
 
 def experiment_status(
@@ -114,7 +88,7 @@ def experiment_status(
     if plan.finish is not None:
         finish = plan.finish
         desired["phase"] = finish.phase
-        desired["completionTime"] = timestamp(now)
+        desired["completionTime"] = stored.get("completionTime") or timestamp(now)
         conditions = set_condition(
             conditions, finish.phase, True, reason=finish.reason, message=finish.message, now=now
         )

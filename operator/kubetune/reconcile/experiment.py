@@ -48,6 +48,7 @@ def reconcile_experiment(kube: Kube, namespace: str, name: str) -> None:
     for trial in observed.trials:
         if (trial.get("status") or {}).get("phase", "Pending") in trials.ACTIVE:
             trials.refresh_trial(kube, observed, experiment, trial, now)
+    trials.release_settled(kube, observed)
     plan = _plan(observed, experiment, now)
     _act(kube, observed, experiment, plan, now)
     _record(kube, observed, experiment, plan, refused=refused, now=now)

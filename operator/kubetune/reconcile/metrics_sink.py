@@ -18,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from kubetune.api import parse_trial
 from kubetune.k8s.custom import patch_trial_status
 from kubetune.k8s.metrics_io import get_trial, read_experiment_key
 from kubetune.k8s.rest import Kube
 from kubetune.planning.ingest_rules import Rejection, ReportBatch, TrialRef
-from kubetune.planning.metrics_record import metrics_status_patch, record_reports
+from kubetune.planning.lifecycle import Refusal, record_reports
+from kubetune.planning.status import lifecycle_document, status_patch
 from kubetune.reporting.protocol import MetricReport
 
 COALESCE_WINDOW_S = 0.5
@@ -93,12 +95,19 @@ class TrialStatusWriter:
         group.done.set_result(outcome)
 
     def _write(self, ref: TrialRef, reports: list[MetricReport]) -> Rejection | None:
+        """Record through the shared lifecycle. The patch names the resourceVersion it was
+        computed from: had the pass settled the trial meanwhile, the write fails (409), the
+        reporter resends, and the re-read trial refuses reports as finished."""
         stored = get_trial(self.kube, ref.namespace, ref.trial)
         if stored is None or stored.get("spec", {}).get("experiment") != ref.experiment:
             return Rejection(404, "unknown_trial", f"no trial {ref.trial} in {ref.experiment}")
         trial = parse_trial(stored)
-        if trial.status.phase == "EarlyStopped":
-            return Rejection(409, "trial_stopped", f"{ref.trial} was stopped")
-        record_reports(trial.status, reports)
-        patch_trial_status(self.kube, ref.namespace, ref.trial, metrics_status_patch(trial.status))
+        objective = trial.spec.objective_metric or ""
+        recorded = record_reports(trial.status, reports, objective, datetime.now(UTC))
+        if isinstance(recorded, Refusal):
+            return Rejection(recorded.status, recorded.reason, f"{ref.trial}: {recorded.message}")
+        patch = status_patch(stored.get("status") or {}, lifecycle_document(recorded))
+        if patch:
+            version = stored["metadata"]["resourceVersion"]
+            patch_trial_status(self.kube, ref.namespace, ref.trial, patch, version)
         return None

@@ -15,16 +15,12 @@ from typing import Any
 
 from kubetune.api import TuningExperiment, parse_trial
 from kubetune.k8s import custom, events, workloads
-from kubetune.k8s.rest import Kube
+from kubetune.k8s.rest import Kube, is_status
 from kubetune.planning.jobs import build_trial_job, build_trial_resource, trainer_name
-from kubetune.planning.outcome import TrialOutcome, trial_outcome
+from kubetune.planning.lifecycle import Outcome, TrialReason, conclude
+from kubetune.planning.outcome import trial_outcome
 from kubetune.planning.progress import TrialStop
-from kubetune.planning.status import (
-    desired_trial_status,
-    stopped_trial_status,
-    timestamp,
-    trial_status_patch,
-)
+from kubetune.planning.status import lifecycle_document, status_patch, timestamp
 from kubetune.planning.suggest import NewTrial
 from kubetune.reconcile import metrics
 from kubetune.reconcile.observe import Observed
@@ -32,7 +28,9 @@ from kubetune.reconcile.reporter_jobs import attach_reporter
 
 Document = dict[str, Any]
 ACTIVE = ("Pending", "Running")
-JOB_MISSING = TrialOutcome("Failed", "JobDeleted", "the trial's Job was deleted before it finished")
+JOB_MISSING = Outcome(
+    "Failed", TrialReason.JOB_DELETED, "the trial's Job was deleted before it finished"
+)
 
 
 def launch_trial(
@@ -69,28 +67,61 @@ def refresh_trial(
     if job is None and not status.get("jobName"):
         start_job(kube, experiment, trial, now)
         return
-    outcome = JOB_MISSING if job is None else trial_outcome(
-        job, observed.pods.get(name, []), experiment.spec.objective.metric,
-        trainer_name(experiment), status.get("metrics"),
-    )  # fmt: skip
-    desired = desired_trial_status(status, outcome, now)
+    outcome = (
+        JOB_MISSING
+        if job is None
+        else trial_outcome(job, observed.pods.get(name, []), trainer_name(experiment))
+    )
+    concluded = conclude(parse_trial(trial).status, outcome, experiment.spec.objective.metric, now)
+    desired = lifecycle_document(concluded)
     if job is not None and not status.get("jobName"):  # the crash came between Job and status
         desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
-    patch = trial_status_patch(status, desired)
-    if not patch:
+    patch = status_patch(status, desired)
+    if not patch or not _patched(kube, observed, trial, patch):
         return
-    custom.patch_trial_status(kube, observed.namespace, name, patch)
     metrics.trial_status_written(observed.namespace, observed.name, patch)
     trial["status"] = {**status, **patch}
-    if outcome.phase == "Failed":
-        message = f"{name}: {outcome.reason}: {outcome.message}"
+    if concluded.phase == "Failed":
+        message = f"{name}: {concluded.reason}: {concluded.message}"
         events.emit_event(kube, observed.experiment, "TrialFailed", message, warning=True)
+
+
+def _patched(kube: Kube, observed: Observed, trial: Document, patch: Document) -> bool:
+    """Write a decision made on this read of the trial; False when the trial changed since
+    (the ingest recorded a report): the next pass decides again on what it recorded."""
+    name, version = trial["metadata"]["name"], trial["metadata"].get("resourceVersion")
+    try:
+        custom.patch_trial_status(kube, observed.namespace, name, patch, version)
+    except Exception as error:
+        if not is_status(error, 409):
+            raise
+        return False
+    return True
+
+
+def release_settled(kube: Kube, observed: Observed) -> None:
+    """Delete the Job of a trial that ended while its Job still runs (its trainer reported
+    a non-finite objective): a settled trial's workload only burns its GPUs."""
+    for trial in observed.trials:
+        settled = (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE
+        job = observed.jobs.get(trial["metadata"]["name"])
+        if settled and job is not None and not _job_ended(job):
+            workloads.delete_job(kube, observed.namespace, job["metadata"]["name"])
+
+
+def _job_ended(job: Document) -> bool:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    ended = ("Complete", "Failed", "SuccessCriteriaMet", "FailureTarget")
+    return any(c.get("type") in ended and c.get("status") == "True" for c in conditions)
 
 
 def stop_trial(kube: Kube, observed: Observed, stop: TrialStop, now: datetime) -> None:
     """Delete the trial's Job (its Pods go with it) and record why it was stopped."""
     workloads.delete_job(kube, observed.namespace, stop.trial)
-    stopped = stopped_trial_status(stop.reason, now)
+    trial = next(t for t in observed.trials if t["metadata"]["name"] == stop.trial)
+    ended = Outcome("EarlyStopped", stop.reason, stop.message)
+    status = conclude(parse_trial(trial).status, ended, "", now)
+    stopped = status_patch(trial.get("status") or {}, lifecycle_document(status))
     custom.patch_trial_status(kube, observed.namespace, stop.trial, stopped)
     metrics.trial_status_written(observed.namespace, observed.name, stopped)
 

@@ -56,7 +56,8 @@ def encode_batch(identity: TrialIdentity, reports: list[MetricReport]) -> bytes:
         "trial": identity.trial,
         "reports": points,
     }
-    return json.dumps(body, allow_nan=False).encode()
+    # NaN and Infinity go out as such: the lifecycle needs to see a diverged objective.
+    return json.dumps(body).encode()
 
 
 class IngestClient:

@@ -8,24 +8,30 @@ Two encodings of one `MetricReport`:
 - a JSON line in a metrics file: ``{"step": 5, "metrics": {"val_accuracy": 0.93}}``.
 
 Parsing never raises: trainer output is untrusted text, and one bad line must not take
-down the process that reads it. Ordinary output gives ``None``; a line that is meant for
-us but is malformed gives a `ParseError` whose reason can be shown to the user.
+down the process that reads it. A diverged value (``nan``, ``inf``) is a measurement, not
+a typo: it is parsed, and the trial lifecycle (planning/lifecycle.py) decides what it
+means, so a trainer that diverges is never judged by its last finite value. Ordinary
+output gives ``None``; a line that is meant for us but is malformed gives a `ParseError`
+whose reason can be shown to the user.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 
 LINE_PREFIX = ("kubetune", "metric")
 STEP_KEY = "step"
 MAX_LINE_CHARS = 8192  # bounds the work per line; a real report is far shorter
+# Steps are stored as JSON integers; beyond 10^12 no training run counts, and larger
+# numbers lose precision in JSON readers that use doubles.
+MAX_STEP = 10**12
 
 _METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
-# Plain decimal notation only: Python's float() would also take "nan", "inf" and "1_0".
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Plain decimal notation, or the non-finite words Python and C print for a diverged value
+# (Python's float() alone would also take "1_0" or "infinity").
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf)", re.I)
 _STEP = re.compile(r"\d+")
 
 
@@ -88,14 +94,14 @@ def _parse_metric(name: str, text: str, seen: dict[str, float]) -> float | str:
         return f"invalid metric name {name!r} (want [A-Za-z_][A-Za-z0-9_./-]*)"
     if name in seen:
         return f"metric {name!r} given twice"
-    if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):  # 1e999 is inf
-        return f"metric {name!r}: {text!r} is not a finite number"
+    if not _NUMBER.fullmatch(text):
+        return f"metric {name!r}: {text!r} is not a number"
     return float(text)
 
 
 def _parse_step(text: str) -> int | str:
-    if not _STEP.fullmatch(text):
-        return f"step must be a non-negative integer, got {text!r}"
+    if not _STEP.fullmatch(text) or int(text) > MAX_STEP:
+        return f"step must be an integer from 0 to {MAX_STEP}, got {text[:40]!r}"
     return int(text)
 
 
@@ -119,8 +125,8 @@ def parse_json_line(line: str) -> MetricReport | ParseError | None:
     if not isinstance(document, dict):
         return ParseError("expected a JSON object", line)
     step = document.get(STEP_KEY)
-    if step is not None and (type(step) is not int or step < 0):
-        return ParseError(f"step must be a non-negative integer, got {step!r}", line)
+    if step is not None and (type(step) is not int or not 0 <= step <= MAX_STEP):
+        return ParseError(f"step must be an integer from 0 to {MAX_STEP}, got {step!r}", line)
     raw_metrics = document.get("metrics")
     if not isinstance(raw_metrics, dict):
         return ParseError('expected "metrics" to be an object of name: number', line)
@@ -135,22 +141,22 @@ def _json_metrics(raw: dict[object, object]) -> dict[str, float] | str:
     for name, value in raw.items():
         if not isinstance(name, str) or not is_metric_name(name):
             return f"invalid metric name {name!r} (want [A-Za-z_][A-Za-z0-9_./-]*)"
-        number = _finite_number(value)
+        number = _number(value)
         if number is None:
-            return f"metric {name!r}: {str(value)[:40]!r} is not a finite number"
+            return f"metric {name!r}: {str(value)[:40]!r} is not a number"
         metrics[name] = number
     return metrics
 
 
-def _finite_number(value: object) -> float | None:
+def _number(value: object) -> float | None:
+    """json.loads reads NaN and Infinity as floats: kept, like ``nan`` on a line."""
     # bool is an int subclass, but `true` is no measurement
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        number = float(value)
+        return float(value)
     except OverflowError:  # an integer beyond the float range
         return None
-    return number if math.isfinite(number) else None  # json.loads accepts NaN, Infinity
 
 
 def format_line(report: MetricReport) -> str:
@@ -162,4 +168,6 @@ def format_line(report: MetricReport) -> str:
 
 
 def format_json_line(report: MetricReport) -> str:
-    return json.dumps({STEP_KEY: report.step, "metrics": report.metrics}, allow_nan=False)
+    """The metrics-file encoding; a non-finite value is written as NaN or Infinity, which
+    every JSON reader of this project (json.loads) accepts."""
+    return json.dumps({STEP_KEY: report.step, "metrics": report.metrics})

@@ -1,0 +1,171 @@
+"""The trial lifecycle, defined once for both runtimes: recording a trainer's reports and
+settling a trial with a phase and a typed reason.
+
+The operator (reports through the ingest endpoint, outcomes read from Jobs and Pods) and
+the local runner (reports read from a child process, outcomes from its exit code) only
+observe and act; every rule about what a report or an outcome does to a trial lives
+here, so the same trainer gets the same trial in both places.
+
+Recording is at-least-once safe: a report at a step the curve already has (or an earlier
+one) rewinds the curve to that step before appending, so a resent batch rewrites the same
+points and a retried trainer replaces its old attempt instead of breaking the strictly
+increasing steps the stopping rules need.
+
+A non-finite objective (a diverged trainer printing ``loss=nan``) fails the trial at once
+with `ObjectiveNotFinite`: the search already treats a failed trial as the worst value,
+it is never the best trial, and continuing a diverged run only burns GPU time. Other
+non-finite metrics are dropped (JSON, and so the API server, cannot store them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from kubetune.api import TrialPhase, TuningTrialStatus
+from kubetune.api.trial import CurvePoint, append_curve_point
+from kubetune.planning.records import COMPLETED_PHASES
+from kubetune.reporting.protocol import MetricReport
+
+# A trial's status must stay small whatever its trainer (or a stolen token) sends: the
+# curve is thinned at MAX_CURVE_POINTS, and the distinct metric names are capped here.
+MAX_METRIC_NAMES = 64
+
+
+class TrialReason(StrEnum):
+    """Why a trial is where it is. Kubernetes' own failure reasons (ImagePullBackOff,
+    DeadlineExceeded, BackoffLimitExceeded...) pass through as plain strings."""
+
+    COMPLETED = "Completed"
+    MISSING_OBJECTIVE = "MissingObjectiveMetric"
+    OBJECTIVE_NOT_FINITE = "ObjectiveNotFinite"
+    EXIT_CODE = "ExitCode"
+    OOM_KILLED = "OOMKilled"
+    TIMEOUT = "TrialTimeout"
+    START_ERROR = "StartError"
+    JOB_DELETED = "JobDeleted"
+    EARLY_STOPPED = "EarlyStopped"
+    EXPERIMENT_FINISHED = "ExperimentFinished"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Reports that were not recorded, and why; `status` is the HTTP answer the ingest gives."""
+
+    status: int
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a trial's workload shows: still going, or ended (`reason` says how), with the
+    final metrics it carries (a termination message), recorded before it is judged."""
+
+    phase: TrialPhase
+    reason: str | None = None
+    message: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in COMPLETED_PHASES
+
+
+def is_finished(status: TuningTrialStatus) -> bool:
+    return status.phase in COMPLETED_PHASES
+
+
+def record_reports(
+    status: TuningTrialStatus, reports: Iterable[MetricReport], objective: str, now: datetime
+) -> TuningTrialStatus | Refusal:
+    """The status with `reports` recorded, in the order the trainer made them; or why
+    none of them is recorded (a finished trial's history never changes)."""
+    if is_finished(status):
+        return Refusal(409, "trial_finished", f"the trial is already {status.phase}")
+    reports = list(reports)
+    refused = _too_many_names(status, reports)
+    if refused is not None:
+        return refused
+    recorded = status.model_copy(deep=True)
+    for report in reports:
+        diverged = _record_one(recorded, report, objective)
+        if diverged is not None:
+            return settle(recorded, "Failed", TrialReason.OBJECTIVE_NOT_FINITE, diverged, now)
+    return recorded
+
+
+def _too_many_names(status: TuningTrialStatus, reports: list[MetricReport]) -> Refusal | None:
+    names = set(status.metrics).union(*(report.metrics for report in reports))
+    if len(names) <= MAX_METRIC_NAMES:
+        return None
+    message = f"a trial records at most {MAX_METRIC_NAMES} distinct metric names"
+    return Refusal(422, "too_many_metrics", message)
+
+
+def _record_one(status: TuningTrialStatus, report: MetricReport, objective: str) -> str | None:
+    """Record one report in place; the divergence message when its objective is not finite."""
+    value = report.metrics.get(objective)
+    if value is not None and not math.isfinite(value):
+        at = "" if report.step is None else f" at step {report.step}"
+        return f"the trainer reported {objective}={value}{at}; the objective must be finite"
+    finite = {name: v for name, v in report.metrics.items() if math.isfinite(v)}
+    status.metrics = {**status.metrics, **finite}
+    if report.step is not None and finite:
+        kept = rewind_curve(status.curve, report.step)
+        status.curve = append_curve_point(kept, report.step, finite)
+    return None
+
+
+def rewind_curve(curve: list[CurvePoint], step: int) -> list[CurvePoint]:
+    """The curve without the points at or after `step` (usually all of it)."""
+    if not curve or curve[-1].step < step:
+        return curve
+    return [point for point in curve if point.step < step]
+
+
+def settle(
+    status: TuningTrialStatus, phase: TrialPhase, reason: str, message: str, now: datetime
+) -> TuningTrialStatus:
+    """The status of a trial that ended; a trial already settled keeps its first ending."""
+    if is_finished(status):
+        return status
+    return status.model_copy(
+        update={
+            "phase": phase,
+            "reason": str(reason),
+            "message": message or None,
+            "completion_time": status.completion_time or now,
+        }
+    )
+
+
+def conclude(
+    status: TuningTrialStatus, outcome: Outcome, objective: str, now: datetime
+) -> TuningTrialStatus:
+    """The status once its workload shows `outcome`. A workload that succeeded without
+    the objective metric is a failed trial, in both runtimes."""
+    if is_finished(status):
+        return status
+    if outcome.metrics:
+        recorded = record_reports(status, [MetricReport(None, outcome.metrics)], objective, now)
+        status = recorded if isinstance(recorded, TuningTrialStatus) else status
+    if is_finished(status) or not outcome.finished:
+        return status if is_finished(status) else status.model_copy(update={"phase": outcome.phase})
+    if outcome.phase == "Succeeded" and objective not in status.metrics:
+        message = f"the trainer finished without reporting the objective metric {objective!r}"
+        return settle(status, "Failed", TrialReason.MISSING_OBJECTIVE, message, now)
+    reason = outcome.reason or TrialReason.COMPLETED
+    return settle(status, outcome.phase, reason, outcome.message or "", now)
+
+
+def exit_outcome(code: int, stderr_tail: str) -> Outcome:
+    """The outcome of a trainer process that exited with `code` (negative: a signal)."""
+    if code == 0:
+        return Outcome("Succeeded", TrialReason.COMPLETED)
+    how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    detail = f"{how}; last stderr lines:\n{stderr_tail}" if stderr_tail else how
+    return Outcome("Failed", TrialReason.EXIT_CODE, detail)

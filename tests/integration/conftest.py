@@ -27,6 +27,8 @@ from tests.cluster import (
     eventually,
     find_bin_dir,
 )
+from tests.integration.operator_harness import Cluster, install_crds, kubeconfig_env
+from tests.unit.reporter_endpoint import free_port
 
 CLUSTER_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_CLUSTER") == "1"
 
@@ -87,3 +89,18 @@ def namespace(cluster: ClusterClient, request: pytest.FixtureRequest) -> Iterato
 def _has_default_service_account(core: client.CoreV1Api, namespace: str) -> bool:
     accounts = core.list_namespaced_service_account(namespace).items
     return any(account.metadata.name == "default" for account in accounts)
+
+
+@pytest.fixture
+def reporting_cluster(
+    cluster: ClusterClient, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Cluster]:
+    """The CRDs installed and the operator's ingest endpoint on loopback, where the
+    reporter sidecars of process-played pods reach it."""
+    install_crds(cluster)
+    kubeconfig_env(cluster)
+    port = free_port()
+    monkeypatch.setenv("KUBETUNE_INGEST_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
+    monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://127.0.0.1:{port}")
+    yield Cluster(cluster, namespace)

@@ -6,7 +6,6 @@ new trials, and the experiment ends with the truly best trial.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +16,11 @@ from tests.integration.curve_trainer import quality
 from tests.integration.operator_harness import (
     Cluster,
     experiment,
-    install_crds,
-    kubeconfig_env,
     operator_running,
 )
 from tests.integration.process_pods import ProcessPodDriver
-from tests.unit.reporter_endpoint import free_port
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def kube(
-    cluster: ClusterClient, namespace: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cluster]:
-    install_crds(cluster)
-    kubeconfig_env(cluster)
-    port = free_port()
-    monkeypatch.setenv("KUBETUNE_INGEST_HOST", "127.0.0.1")
-    monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
-    monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://127.0.0.1:{port}")
-    yield Cluster(cluster, namespace)
 
 
 def curve_experiment(name: str) -> dict[str, Any]:
@@ -54,15 +37,15 @@ def curve_experiment(name: str) -> dict[str, Any]:
 
 
 def test_reports_flow_to_the_operator_and_asha_stops_losers(
-    cluster: ClusterClient, namespace: str, kube: Cluster, tmp_path: Path
+    cluster: ClusterClient, namespace: str, reporting_cluster: Cluster, tmp_path: Path
 ) -> None:
     with ProcessPodDriver(cluster, namespace, tmp_path) as driver, operator_running(namespace):
-        kube.create(curve_experiment("curves"))
-        done = kube.wait_for_phase("curves", "Succeeded", "Failed", timeout=240)
+        reporting_cluster.create(curve_experiment("curves"))
+        done = reporting_cluster.wait_for_phase("curves", "Succeeded", "Failed", timeout=240)
 
     status = done["status"]
     assert status["phase"] == "Succeeded", status
-    trials = {trial["metadata"]["name"]: trial for trial in kube.trials()}
+    trials = {trial["metadata"]["name"]: trial for trial in reporting_cluster.trials()}
     phases = {name: trial["status"]["phase"] for name, trial in trials.items()}
     assert len(trials) == 9  # stopped trials' slots went to new trials
     assert "EarlyStopped" in phases.values(), phases

@@ -35,6 +35,7 @@ from kubetune.planning.lifecycle import Outcome, TrialReason, exit_outcome, is_f
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.progress import Finish, TrialStop
 from kubetune.planning.records import record_of
+from kubetune.planning.spec_changes import EDITABLE_FIELDS, refused_edits
 from kubetune.planning.status import experiment_status
 from kubetune.reporting.protocol import MetricReport, ParseError
 
@@ -77,12 +78,7 @@ class LocalRunner:
     def open(self) -> None:
         """Start a new run, or resume the stored one of the same spec."""
         if self.store.exists():
-            saved = self.store.saved_document().get("spec")
-            if saved != self.document.get("spec"):
-                raise ResumeConflictError(
-                    f"{self.store.path} holds a run of a different spec for {self.name!r}; "
-                    "delete that directory or rename the experiment to start over"
-                )
+            self.check_resumable(self.store.saved_document().get("spec") or {})
         self.store.save_document(self.document)
         self.status, self.used_seconds = self.store.load_status()
         for trial in self.store.load_trials():
@@ -93,6 +89,17 @@ class LocalRunner:
         if self.spec.trial.gpus > len(self.gpus.devices) > 0:
             have = len(self.gpus.devices)
             raise ValueError(f"spec.trial.gpus: {self.spec.trial.gpus} per trial, {have} here")
+
+    def check_resumable(self, saved: dict[str, Any]) -> None:
+        """A resume may change what the operator lets a running experiment change (the
+        budget, suspend); any other edit would mix incomparable trials."""
+        refused = refused_edits(saved, self.document.get("spec") or {})
+        if refused:
+            raise ResumeConflictError(
+                f"{self.store.path} holds a run of {self.name!r} with other "
+                f"{', '.join(refused)}; only {', '.join(EDITABLE_FIELDS)} may change "
+                "between runs: delete that directory or rename the experiment to start over"
+            )
 
     def run(self) -> Finish:
         try:

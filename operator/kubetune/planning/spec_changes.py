@@ -23,6 +23,10 @@ from kubetune.api import API_GROUP
 ACCEPTED_SPEC_ANNOTATION = f"{API_GROUP}/accepted-spec"
 MUTABLE_LIMITS = ("parallelTrials", "maxTrials")
 MUTABLE_TOP_LEVEL = ("suspend",)
+EDITABLE_FIELDS = (
+    *(f"spec.limits.{key}" for key in MUTABLE_LIMITS),
+    *(f"spec.{key}" for key in MUTABLE_TOP_LEVEL),
+)
 
 Document = dict[str, Any]
 
@@ -47,10 +51,16 @@ def decide_spec(submitted: Mapping[str, Any], stored_annotation: str | None) -> 
     accepted = json.loads(stored_annotation) if stored_annotation else None
     if accepted is None:
         return SpecDecision(dict(submitted), (), encode_spec(submitted))
-    refused = changed_fields(_immutable_part(accepted), _immutable_part(submitted))
+    refused = refused_edits(accepted, submitted)
     effective = _with_mutable_fields(accepted, submitted) if refused else dict(submitted)
     encoded = encode_spec(effective)
     return SpecDecision(effective, refused, None if encoded == stored_annotation else encoded)
+
+
+def refused_edits(accepted: Mapping[str, Any], submitted: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields of `submitted` that may not change from `accepted`: what the operator
+    ignores in a running experiment, and what a local resume refuses."""
+    return changed_fields(_immutable_part(accepted), _immutable_part(submitted))
 
 
 def _immutable_part(spec: Mapping[str, Any]) -> Document:

@@ -16,6 +16,7 @@ from typing import Any
 
 from kubetune.api import TuningTrialStatus, dump_resource, rfc3339
 from kubetune.planning.plan import Plan
+from kubetune.planning.spec_changes import EDITABLE_FIELDS
 
 Document = dict[str, Any]
 # What the lifecycle decides about a trial; the rest of its status (jobName, startTime)
@@ -130,7 +131,7 @@ def refused_spec_conditions(
         return conditions
     message = (
         "changes to " + ", ".join(refused) + " are ignored while the experiment runs; "
-        "only spec.limits.parallelTrials, spec.limits.maxTrials and spec.suspend may change"
+        f"only {', '.join(EDITABLE_FIELDS)} may change"
     )
     if not refused:
         return set_condition(

@@ -1,0 +1,52 @@
+"""The trainer of the parity suite: one script whose behaviour each scenario picks with
+the MODE environment variable, run unchanged by local mode and by trial pods.
+
+It reports ``score = quality(x) * (1 - 0.5**step)`` at steps 1..N, so every decision
+(the best trial, which trials early stopping ends, when a target is reached) is known in
+advance and cannot depend on which runtime ran it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from kubetune.reporting import report
+
+
+def quality(x: float) -> float:
+    """Best at x = 0.3; always positive on [-1, 1]."""
+    return 2.0 - (x - 0.3) ** 2
+
+
+def emit(mode: str, step: int, score: float) -> None:
+    if mode == "print":  # the line protocol only: no SDK, no metrics file
+        print(f"kubetune metric score={score!r} step={step}", flush=True)
+    else:
+        report(step=step, score=score)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--x", type=float, required=True)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--step-seconds", type=float, default=0.2)
+    args = parser.parse_args()
+    mode = os.environ.get("MODE", "sdk")
+    if mode == "silent":
+        print("training... done, but forgot to report", flush=True)
+        return
+    if mode == "crash":
+        print("RuntimeError: CUDA out of memory (pretend)", file=sys.stderr)
+        sys.exit(3)
+    for step in range(1, args.steps + 1):
+        time.sleep(args.step_seconds)
+        diverged = mode == "nan" and step > 1
+        emit(mode, step, float("nan") if diverged else quality(args.x) * (1 - 0.5**step))
+    time.sleep(args.step_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -64,7 +64,7 @@ SCENARIOS = [
     Scenario("target-reached", xs=(-0.5, 0.3, 0.9),
              spec={"objective": {"target": 1.7}},
              finish=("Succeeded", "GoalReached"), reasons=("Completed",) * 2),
-    Scenario("asha-stops", xs=(0.3, -0.9, -0.8), args=("--steps=6", "--step-seconds=0.5"),
+    Scenario("asha-stops", xs=(0.3, 0.8, 0.95), args=("--steps=6", "--step-seconds=0.5"),
              spec={"earlyStopping": {"rule": "asha", "minResource": 1, "maxResource": 6,
                                      "reductionFactor": 3}},
              reasons=("Completed", "EarlyStopped", "EarlyStopped")),

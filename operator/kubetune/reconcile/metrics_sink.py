@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -30,6 +31,9 @@ from kubetune.planning.status import lifecycle_document, status_patch
 from kubetune.reporting.protocol import MetricReport
 
 COALESCE_WINDOW_S = 0.5
+# The ingest's own threads: on asyncio's default executor its writes waited behind
+# reconcile passes until reporters timed out and resent (issue: metrics lost at scale).
+INGEST_THREADS = 4
 KEY_REREAD_INTERVAL_S = 5.0  # a forged token cannot make us read Secrets faster than this
 UNAVAILABLE = Rejection(503, "store_unavailable", "could not record now; retry")
 
@@ -65,6 +69,7 @@ class _Group:
 class TrialStatusWriter:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
+        self.executor = ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest")
         self.groups: dict[TrialRef, _Group] = {}
         self.locks: dict[TrialRef, tuple[asyncio.Lock, int]] = {}  # lock, commits using it
 
@@ -84,7 +89,10 @@ class TrialStatusWriter:
         self.locks[trial] = (lock, users + 1)
         async with lock:
             try:
-                outcome = await asyncio.to_thread(self._write, trial, group.reports)
+                loop = asyncio.get_running_loop()
+                outcome = await loop.run_in_executor(
+                    self.executor, self._write, trial, group.reports
+                )
             except Exception:  # any API failure: the reporter retries
                 outcome = UNAVAILABLE
         lock, users = self.locks[trial]

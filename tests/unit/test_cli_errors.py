@@ -65,8 +65,16 @@ def test_changed_spec_under_the_same_name_is_refused(
 ) -> None:
     path = experiment_file(tmp_path, limits={"maxTrials": 1})
     assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
-    rewrite(path, {"limits": {"maxTrials": 2}})
-    assert "different spec" in run_and_read_error(path, capsys)
+    rewrite(path, {"objective": {"metric": "score", "goal": "minimize"}})
+    assert "with a different spec.objective.goal" in run_and_read_error(path, capsys)
+
+
+def test_the_budget_may_change_between_runs_as_on_a_cluster(tmp_path: Path) -> None:
+    path = experiment_file(tmp_path, limits={"maxTrials": 1})
+    assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
+    rewrite(path, {"limits": {"maxTrials": 3, "parallelTrials": 1}})
+    assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
+    assert len(list((tmp_path / "r" / "tiny" / "trials").glob("*.json"))) == 3
 
 
 def test_unknown_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,6 +23,7 @@ from kubetune.local.interrupts import StopRequest, signals_ask_to_stop
 from kubetune.local.launch import fresh_metrics_file
 from kubetune.local.orphans import TrainerRecord, end_leftover_trainers, save_record, start_marker
 from kubetune.local.process import TrialProcess
+from kubetune.reporting.protocol import MetricReport
 from tests.unit.local_helpers import experiment_file, run, stored_trials
 
 # Starts a child of its own (a data-loader worker, say), notes both pids, reports, then
@@ -79,8 +80,9 @@ class Family:
         return [(int(trainer), int(child)) for trainer, child in pairs]
 
     def status(self) -> dict[str, Any]:
-        saved: dict[str, Any] = json.loads((self.results / "tiny" / "status.json").read_text())
-        return saved["status"]
+        saved = json.loads((self.results / "tiny" / "status.json").read_text())
+        status: dict[str, Any] = saved["status"]
+        return status
 
 
 @pytest.fixture
@@ -244,7 +246,8 @@ def test_an_sdk_trainer_reports_each_step_once(tmp_path: Path) -> None:
     wait_for(lambda: process.poll() is not None)
     reports = process.drain()
     process.close()
-    assert [report.step for report in reports] == [1, 2, 3]  # type: ignore[union-attr]
+    assert [r.step for r in reports if isinstance(r, MetricReport)] == [1, 2, 3]
+    assert len(reports) == 3
 
 
 def test_every_start_of_a_trial_gets_its_own_metrics_file(tmp_path: Path) -> None:
@@ -263,3 +266,13 @@ def test_an_ignored_signal_stays_ignored_under_nohup() -> None:
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_missing_trainer_program_fails_at_start(tmp_path: Path) -> None:
+    path = experiment_file(tmp_path, limits={"maxTrials": 1})
+    document = yaml.safe_load(path.read_text())
+    document["spec"]["trial"]["template"]["spec"]["containers"][0]["command"] = ["no-such-x"]
+    path.write_text(yaml.safe_dump(document))
+    assert run(path, tmp_path / "r") == 1
+    trial = stored_trials(tmp_path / "r")[0]["status"]
+    assert trial["reason"] == "StartError" and "no-such-x" in trial["message"]

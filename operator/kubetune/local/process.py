@@ -31,6 +31,7 @@ documented in docs/local-mode.md.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import shutil
@@ -60,8 +61,8 @@ def dying_with_runner(command: Sequence[str], env: Mapping[str, str]) -> list[st
     """`command` started through the trampoline (Linux only: it needs prctl). The program
     is looked up here, so a missing one fails at start as it would without a trampoline."""
     program = shutil.which(command[0], path=env.get("PATH"))
-    if program is None:
-        raise FileNotFoundError(f"no such program: {command[0]!r}")
+    if program is None:  # absent, or not executable
+        raise FileNotFoundError(errno.ENOENT, "no executable program", command[0])
     if not sys.platform.startswith("linux"):
         return list(command)
     runner = str(os.getpid())

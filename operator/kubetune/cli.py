@@ -4,24 +4,37 @@
 experiment through an `ExperimentSource`: the local runner's directory, or with
 ``--cluster`` the TuningExperiments of a namespace through kubeconfig.
 User mistakes (bad YAML, an invalid spec, an unknown experiment) exit with status 2 and
-one message naming the field, never a traceback.
+one message naming the field, never a traceback. So does a directory that another
+``kubetune run`` holds. A suspended experiment exits 3; an interrupted run (Ctrl-C,
+SIGTERM, a closed stdout) exits 128 + the signal's number, after saving everything.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kubetune.api import SpecError
+from kubetune.local.conditions import shown_phase
 from kubetune.local.console import describe_params, describe_value
+from kubetune.local.interrupts import Interrupted
+from kubetune.local.lock import DirectoryInUseError
 from kubetune.local.prepare import load_document, prepare_experiment
-from kubetune.local.runner import ResumeConflictError, RunOptions, run_experiment
+from kubetune.local.runner import (
+    ExperimentSuspendedError,
+    ResumeConflictError,
+    RunOptions,
+    run_experiment,
+)
 from kubetune.local.store import DEFAULT_ROOT, LocalSource
 from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot, ExperimentSource
 
 USAGE_ERROR = 2
+SUSPENDED = 3
+INTERRUPTED_BY_SIGINT = 130
 
 
 def open_source(args: argparse.Namespace) -> ExperimentSource:
@@ -49,7 +62,7 @@ def command_status(args: argparse.Namespace) -> int:
     snapshot = open_source(args).load(args.name)
     status = snapshot.experiment.status
     counts = status.trials
-    print(f"experiment: {snapshot.name}\nphase:      {status.phase}")
+    print(f"experiment: {snapshot.name}\nphase:      {shown_phase(status)}")
     print(
         f"trials:     {counts.created} created, {counts.running} running, "
         f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped"
@@ -128,16 +141,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def complain(text: str) -> None:
+    """On stderr, which may be a closed pipe too: then there is no one left to tell."""
+    with contextlib.suppress(OSError):
+        print(text, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (SpecError, ResumeConflictError, ExperimentNotFoundError, ValueError) as error:
-        print(f"kubetune: error: {error}", file=sys.stderr)
+    except (
+        SpecError,
+        ResumeConflictError,
+        ExperimentNotFoundError,
+        DirectoryInUseError,
+        ValueError,
+    ) as error:
+        complain(f"kubetune: error: {error}")
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        print("\nkubetune: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+    except ExperimentSuspendedError as suspended:
+        complain(f"kubetune: {suspended}")
+        return SUSPENDED
+    except KeyboardInterrupt as interrupt:
+        complain("\nkubetune: interrupted; run the same command again to resume")
+        return interrupt.exit_code if isinstance(interrupt, Interrupted) else INTERRUPTED_BY_SIGINT
     return code
 
 

@@ -65,17 +65,17 @@ def test_changed_spec_under_the_same_name_is_refused(
 ) -> None:
     path = experiment_file(tmp_path, limits={"maxTrials": 1})
     assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
-    rewrite(path, {"limits": {"maxTrials": 2}, "objective": {"metric": "loss", "goal": "minimize"}})
+    rewrite(path, {"objective": {"metric": "score", "goal": "minimize"}})
     error = run_and_read_error(path, capsys)
-    assert "with other spec.objective" in error and "only spec.limits.parallelTrials" in error
+    assert "with other spec.objective.goal" in error and "only spec.limits.parallelTrials" in error
 
 
-def test_a_resume_takes_a_raised_budget(tmp_path: Path) -> None:
+def test_the_budget_may_change_between_runs_as_on_a_cluster(tmp_path: Path) -> None:
     path = experiment_file(tmp_path, limits={"maxTrials": 1})
     assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
-    rewrite(path, {"limits": {"maxTrials": 2}})
+    rewrite(path, {"limits": {"maxTrials": 3, "parallelTrials": 1}})
     assert main(["run", str(path), "--dir", str(tmp_path / "r")]) == 0
-    assert len(list((tmp_path / "r" / "tiny" / "trials").glob("*.json"))) == 2
+    assert len(list((tmp_path / "r" / "tiny" / "trials").glob("*.json"))) == 3
 
 
 def test_unknown_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

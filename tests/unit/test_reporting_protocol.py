@@ -114,22 +114,27 @@ def test_formats_read_back_exactly() -> None:
     assert parse_json_line(format_json_line(original)) == original
 
 
-def test_report_prints_the_line_and_appends_json(
+def test_report_appends_json_only_when_a_metrics_file_is_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     metrics_file = tmp_path / "metrics.jsonl"
     monkeypatch.setenv("KUBETUNE_METRICS_FILE", str(metrics_file))
     report(step=2, val_accuracy=0.5)
     report(loss=1)
-    assert capsys.readouterr().out.splitlines() == [
-        "kubetune metric val_accuracy=0.5 step=2",
-        "kubetune metric loss=1.0",
-    ]
+    assert capsys.readouterr().out == ""  # one channel: the local runner reads both
     lines = metrics_file.read_text().splitlines()
     assert [parse_json_line(line) for line in lines] == [
         MetricReport(2, {"val_accuracy": 0.5}),
         MetricReport(None, {"loss": 1.0}),
     ]
+
+
+def test_report_prints_the_line_outside_kubetune(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KUBETUNE_METRICS_FILE", raising=False)
+    report(step=2, val_accuracy=0.5)
+    assert capsys.readouterr().out == "kubetune metric val_accuracy=0.5 step=2\n"
 
 
 @pytest.mark.parametrize(

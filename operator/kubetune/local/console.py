@@ -3,10 +3,19 @@ a closing summary with the best trial and how to look at the results.
 
 On a terminal the progress line rewrites itself in place; in a log file (or under
 pytest) it is printed only when it changes, so logs stay readable.
+
+When the reader of a pipe goes away (``kubetune run ... | head``), writing fails with
+EPIPE. The console then stops writing, points the stream's descriptor at /dev/null (so
+the interpreter's last flush at exit cannot fail either) and sets `reader_gone`; the
+runner treats that as a request to stop in order (see interrupts.py). It never raises:
+a failed print must not leave a trial settled in memory but not on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from typing import TextIO
 
 from kubetune.api import TrialCounts, TuningTrial
@@ -36,14 +45,27 @@ class Console:
         self.live = out.isatty()
         self.shown = ""
         self.done = -1
+        self.reader_gone = False
+
+    def write(self, text: str) -> None:
+        """Write and flush, or nothing at all once the reader is gone."""
+        if self.reader_gone:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except OSError as error:
+            if error.errno not in (errno.EPIPE, errno.EIO):  # EIO: its terminal is gone
+                raise
+            self.reader_gone = True
+            silence(self.out)
 
     def say(self, text: str) -> None:
         if self.live and self.shown:
-            self.out.write("\r" + " " * len(self.shown) + "\r")
-        self.out.write(text + "\n")
-        self.out.flush()
+            self.write("\r" + " " * len(self.shown) + "\r")
+        self.write(text + "\n")
         if self.live and self.shown:
-            self.out.write(self.shown)
+            self.write(self.shown)
 
     def progress(self, counts: TrialCounts, best: TrialRecord | None) -> None:
         done = counts.succeeded + counts.failed + counts.stopped
@@ -53,11 +75,10 @@ class Console:
         if line == self.shown:
             return
         if self.live:
-            self.out.write("\r" + line.ljust(len(self.shown)))
+            self.write("\r" + line.ljust(len(self.shown)))
         elif done != self.done:  # a log gets one line per finished trial, not per start
-            self.out.write(line + "\n")
+            self.write(line + "\n")
         self.done = done
-        self.out.flush()
         self.shown = line
 
     def trial_done(self, trial: TuningTrial) -> None:
@@ -70,12 +91,19 @@ class Console:
         self.say(line)
 
     def summary(self, name: str, finish: Finish, best: TuningTrial | None, root: str) -> None:
-        if self.live:
-            self.out.write("\n")
-        self.out.write(f"\nExperiment {name} {finish.phase.lower()}: {finish.message}.\n")
+        lines = ["", f"Experiment {name} {finish.phase.lower()}: {finish.message}."]
         if best is not None:
             value = describe_value(self.metric, best.status.metrics.get(self.metric))
-            self.out.write(f"Best trial {best.metadata['name']}: {value}\n")
-            self.out.write(f"  parameters: {describe_params(best.spec.parameters, exact=True)}\n")
-        self.out.write(f"Results in {root}/{name}/; plots: kubetune plot {name}\n")
-        self.out.flush()
+            lines.append(f"Best trial {best.metadata['name']}: {value}")
+            lines.append(f"  parameters: {describe_params(best.spec.parameters, exact=True)}")
+        lines.append(f"Results in {root}/{name}/; plots: kubetune plot {name}")
+        self.write(("\n" if self.live else "") + "\n".join(lines) + "\n")
+
+
+def silence(stream: TextIO) -> None:
+    """Send what `stream` still holds, and anything later, to /dev/null."""
+    with contextlib.suppress(OSError, ValueError):  # no descriptor (a StringIO): nothing to do
+        descriptor = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)

@@ -2,11 +2,15 @@
 parameters filled in, run from the current directory, with the environment a trial pod
 would see (template env, KUBETUNE_PARAM_*, KUBETUNE_TRIAL, KUBETUNE_METRICS_FILE) and
 CUDA_VISIBLE_DEVICES naming the GPUs this trial holds.
+
+Every start of a trial (a retry too) gets a metrics file of its own, and a record in
+``processes/`` while it runs, so a later run can end it if this runner is killed.
 """
 
 from __future__ import annotations
 
 import os
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +47,14 @@ def trial_env(
     return env
 
 
+def fresh_metrics_file(directory: Path, name: str, attempt: str) -> Path:
+    """A file no earlier start wrote: a retry must not re-read the failed start's reports
+    (its steps would be judged again), nor an orphan write into a re-run's file."""
+    stem = directory / "metrics" / f"{name}.{attempt}"
+    candidates = (Path(f"{stem}.{n}.jsonl" if n else f"{stem}.jsonl") for n in count())
+    return next(path for path in candidates if not path.exists())
+
+
 def start_trial(
     spec: TuningExperimentSpec,
     trial: TuningTrial,
@@ -50,12 +62,13 @@ def start_trial(
     attempt: str,
     devices: list[int] | None,
 ) -> TrialProcess:
-    """The running trial. Each attempt gets its own metrics file, so a trainer orphaned
-    by a killed runner can never write into the re-run's metrics."""
+    """The running trial; `attempt` names this runner (see fresh_metrics_file)."""
     name = str(trial.metadata["name"])
-    metrics_file = directory / "metrics" / f"{name}.{attempt}.jsonl"
+    metrics_file = fresh_metrics_file(directory, name, attempt)
     metrics_file.parent.mkdir(parents=True, exist_ok=True)
+    metrics_file.touch()  # claimed now, before a retry looks for a fresh name
     container = trainer_container(spec, trial)
     env = trial_env(container, trial, metrics_file, devices)
     log_file = directory / "logs" / f"{name}.log"
-    return TrialProcess(trainer_command(container), env, log_file, metrics_file)
+    record = directory / "processes" / f"{name}.json"
+    return TrialProcess(trainer_command(container), env, log_file, metrics_file, record)

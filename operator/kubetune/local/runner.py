@@ -5,11 +5,17 @@ One loop: collect what the running trainers reported and whether they ended, ask
 planner what to do next, stop and start processes accordingly, persist. Every trial is
 on disk before its process starts, so a killed runner resumes without losing or
 duplicating a trial: a trial that was running is re-run under the same name and index.
+
+Around that loop, the runner holds the directory's lock (lock.py), ends trainers that a
+killed predecessor left (orphans.py), stops in order on a signal or a closed stdout
+(interrupts.py), and says so in the status (conditions.py); `spec.suspend` ends a run
+before it starts anything.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -25,10 +31,19 @@ from kubetune.api import (
     dump_resource,
     parse_duration,
 )
+from kubetune.local.conditions import (
+    FINAL_PHASES,
+    mark_interrupted,
+    mark_suspended,
+    without_runner_conditions,
+)
 from kubetune.local.console import Console
 from kubetune.local.gpus import GpuPool, detect_gpus
+from kubetune.local.interrupts import StopRequest, signals_ask_to_stop
 from kubetune.local.launch import start_trial
-from kubetune.local.process import TrialProcess
+from kubetune.local.lock import RunnerLock
+from kubetune.local.orphans import end_leftover_trainers
+from kubetune.local.process import TrialProcess, stop_all
 from kubetune.local.store import DEFAULT_ROOT, ExperimentStore
 from kubetune.local.trials import end, mark_running, new_trial, now, record, reset_for_rerun
 from kubetune.planning.lifecycle import Outcome, TrialReason, exit_outcome, is_finished
@@ -44,6 +59,10 @@ STATUS_EVERY_SECONDS = 2.0
 
 class ResumeConflictError(ValueError):
     """The directory holds a run of a different spec under the same experiment name."""
+
+
+class ExperimentSuspendedError(RuntimeError):
+    """`spec.suspend` is true: the run started nothing and recorded the Suspended condition."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +93,17 @@ class LocalRunner:
         self.saved_at = 0.0
         limit = self.spec.limits.trial_timeout
         self.trial_timeout = parse_duration(limit).total_seconds() if limit else None
+        self.lock = RunnerLock(self.store.lock_path)
+        self.stop_request = StopRequest()
 
     def open(self) -> None:
         """Start a new run, or resume the stored one of the same spec."""
+        self.claim_directory()
         if self.store.exists():
             self.check_resumable(self.store.saved_document().get("spec") or {})
         self.store.save_document(self.document)
         self.status, self.used_seconds = self.store.load_status()
+        self.clear_runner_conditions()
         for trial in self.store.load_trials():
             if trial.status.phase in ("Pending", "Running"):
                 reset_for_rerun(trial)
@@ -102,18 +125,18 @@ class LocalRunner:
             )
 
     def run(self) -> Finish:
-        try:
-            while True:
-                plan = self.step()
-                if plan.finish is not None and not self.processes:
-                    final = self.plan()  # counts and best after the last stops
-                    self.save_status(final, force=True)
-                    return final.finish or plan.finish
-                time.sleep(self.options.poll_seconds)
-        finally:
-            for process in self.processes.values():  # interrupted: resume re-runs these
-                process.stop()
-            self.store.save_status(self.status, self.elapsed().total_seconds())
+        with signals_ask_to_stop(self.stop_request):
+            try:
+                while True:
+                    self.stop_if_asked()
+                    plan = self.step()
+                    if plan.finish is not None and not self.processes:
+                        final = self.plan()  # counts and best after the last stops
+                        self.save_status(final, force=True)
+                        return final.finish or plan.finish
+                    time.sleep(self.options.poll_seconds)
+            finally:
+                self.wind_down()
 
     def plan(self) -> Plan:
         records = [record_of(trial, self.spec.objective) for trial in self.trials.values()]
@@ -234,14 +257,70 @@ class LocalRunner:
             self.store.save_status(status, self.elapsed().total_seconds())
             self.status, self.saved_at = status, time.monotonic()
 
+    # Lock, signals, interruption and suspend: how a run starts and ends, apart from the
+    # trial bookkeeping above.
+
+    def claim_directory(self) -> None:
+        """Refuse a second runner, then end the trainers a killed runner left behind (with
+        the lock held, no live runner owns them)."""
+        self.lock.acquire()
+        ended = end_leftover_trainers(self.store.processes)
+        if ended:
+            self.console.say(f"ended trainers left running by an earlier run: {', '.join(ended)}")
+
+    def clear_runner_conditions(self) -> None:
+        """A new run drives the experiment again: not Interrupted, and Suspended only if
+        it still is (refuse_if_suspended)."""
+        self.status = without_runner_conditions(self.status)
+        self.store.save_status(self.status, self.used_seconds)
+
+    def refuse_if_suspended(self) -> None:
+        """`spec.suspend` as on a cluster: no new trials, and nothing else to wait for
+        locally, so the run records the Suspended condition and ends."""
+        if not self.spec.suspend:
+            return
+        plan = self.plan()
+        if plan.finish is not None:  # nothing left to suspend: run() reports the finish
+            return
+        self.save_status(plan, force=True)
+        mark_suspended(self.status)
+        self.store.save_status(self.status, self.elapsed().total_seconds())
+        raise ExperimentSuspendedError(
+            f"{self.name} is suspended (spec.suspend: true), so no trial was started; "
+            "set spec.suspend to false and run the same command again to resume"
+        )
+
+    def stop_if_asked(self) -> None:
+        """Between steps, the safe point: a signal or a closed stdout stops the run here."""
+        if self.console.reader_gone:
+            self.stop_request.ask(signal.SIGPIPE)
+        self.stop_request.raise_if_asked()
+
+    def wind_down(self) -> None:
+        """However run() ends, no trainer outlives it and the store says where it stopped;
+        trials that were running stay Running on disk, and a resume re-runs them."""
+        self.stop_request.winding_down = True
+        stop_all(list(self.processes.values()))
+        self.processes.clear()
+        if self.status.phase not in FINAL_PHASES:
+            mark_interrupted(self.status, self.stop_request.cause())
+        self.store.save_status(self.status, self.elapsed().total_seconds())
+
+    def close(self) -> None:
+        self.lock.release()
+
 
 def run_experiment(
     experiment: TuningExperiment, document: dict[str, Any], options: RunOptions
 ) -> tuple[Finish, TuningExperimentStatus]:
     """Run (or resume) `experiment` to its end; prints progress and a summary."""
     runner = LocalRunner(experiment, document, options)
-    runner.open()
-    finish = runner.run()
+    try:
+        runner.open()
+        runner.refuse_if_suspended()
+        finish = runner.run()
+    finally:
+        runner.close()
     best_name = runner.status.best.trial if runner.status.best else None
     best = runner.trials.get(best_name) if best_name else None
     runner.console.summary(runner.name, finish, best, str(options.root))

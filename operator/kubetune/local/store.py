@@ -5,7 +5,9 @@
 - ``trials/<trial>.json``: one TuningTrial document per trial, the same schema as in a
   cluster, written the moment the trial is created and after every change;
 - ``status.json``: the experiment status and the run time used so far;
-- ``logs/``, ``metrics/``: each trial's output and metrics file.
+- ``logs/``, ``metrics/``: each trial's output and metrics file;
+- ``runner.lock``: held by the live runner, if any (lock.py);
+- ``processes/``: one record per running trainer (orphans.py).
 
 Every file is written atomically (temporary file, fsync, rename), so killing the runner
 at any instant leaves either the old or the new content, never half of it.
@@ -29,6 +31,14 @@ from kubetune.api import (
     parse_experiment,
     parse_trial,
 )
+from kubetune.local.conditions import (
+    FINAL_PHASES,
+    INTERRUPTED,
+    SUSPENDED,
+    is_true,
+    mark_interrupted,
+)
+from kubetune.local.lock import runner_is_active
 from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot
 
 DEFAULT_ROOT = ".kubetune"
@@ -62,6 +72,14 @@ class ExperimentStore:
     @property
     def metrics(self) -> Path:
         return self.path / "metrics"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / "runner.lock"
+
+    @property
+    def processes(self) -> Path:
+        return self.path / "processes"
 
     def exists(self) -> bool:
         return (self.path / "experiment.yaml").is_file()
@@ -120,4 +138,14 @@ class LocalSource:
             )
         experiment: TuningExperiment = parse_experiment(store.saved_document())
         experiment.status = store.load_status()[0]
+        if runner_was_killed(store, experiment.status):
+            mark_interrupted(experiment.status, "it was killed, or its machine stopped")
         return ExperimentSnapshot(experiment, store.load_trials())
+
+
+def runner_was_killed(store: ExperimentStore, status: TuningExperimentStatus) -> bool:
+    """Unfinished, not stopped in order (which leaves a condition), and no runner holds
+    the lock: a killed runner could not say so itself."""
+    if status.phase in FINAL_PHASES or is_true(status, INTERRUPTED) or is_true(status, SUSPENDED):
+        return False
+    return not runner_is_active(store.lock_path)

@@ -1,10 +1,13 @@
 """The one-call trainer SDK: ``report(step=epoch, val_accuracy=0.93)``.
 
-It prints the line protocol to stdout (what the reporter sidecar and the local runner
-read) and, when ``KUBETUNE_METRICS_FILE`` is set, appends the same report as a JSON line,
-for trainers whose stdout is noisy or captured by a framework. Invalid values raise at
-the call site, where the trainer author can fix them, instead of turning up later as a
-parse error in someone else's log.
+Each report goes out on exactly one channel. When ``KUBETUNE_METRICS_FILE`` is set (a
+trial pod, or a local ``kubetune run``), it is appended to that file as a JSON line: the
+reporter sidecar tails the file, and the local runner reads both the file and stdout, so
+printing as well would record every report twice (curves such as steps 1,2,3,2,3,4, and
+a stopping rule judging a rung twice). Outside kubetune the variable is unset, and the
+report is printed as a ``kubetune metric`` line, for the person watching. Invalid values
+raise at the call site, where the trainer author can fix them, instead of turning up
+later as a parse error in someone else's log.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ METRICS_FILE_ENV = "KUBETUNE_METRICS_FILE"
 def report(step: int | None = None, **metrics: float) -> MetricReport:
     """Report metric values, optionally at a training step (epoch, iteration)."""
     checked = _validated(MetricReport(step=step, metrics=dict(metrics)))
-    print(format_line(checked), flush=True)
     path = os.environ.get(METRICS_FILE_ENV)
     if path:
         append_json_line(path, format_json_line(checked))
+    else:
+        print(format_line(checked), flush=True)
     return checked
 
 

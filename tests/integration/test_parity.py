@@ -128,6 +128,7 @@ def summary(status: Document, trials: list[Document]) -> Document:
 
 
 def run_locally(scenario: Scenario, workdir: Path) -> Document:
+    workdir.mkdir(parents=True, exist_ok=True)
     path, results = workdir / f"{scenario.name}.yaml", workdir / "results"
     document = experiment_of(scenario)
     path.write_text(yaml.safe_dump(document))

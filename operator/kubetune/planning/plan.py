@@ -63,7 +63,8 @@ def _finishing(spec: TuningExperimentSpec, records: Sequence[TrialRecord], finis
         for record in records
         if record.active
     )
-    counts = count_trials(records)
+    # Counted as they will stand: a finished experiment gets no later pass to recount.
+    counts = count_trials(_with_stopped(records, {stop.trial for stop in stops}))
     return Plan(stops, (), finish, counts, best_trial(spec, records))
 
 

@@ -2,9 +2,12 @@
 
 Kubernetes spells fields in camelCase and Python in snake_case: one base class holds the
 alias rule so that every model reads and writes YAML the way `kubectl` shows it, while
-code uses Python names. Spec models forbid unknown fields, so a typo in local mode fails
-the way `kubectl apply --validate=strict` does; status models ignore them, so an older
-operator can read a status written by a newer one.
+code uses Python names. Spec models take what the API server takes and nothing more: camelCase
+keys only (a snake_case key is an unknown field there), unknown fields rejected as
+`kubectl apply --validate=strict` does, and strict JSON types (`maxTrials: "5"` is a string,
+not a number; a number is never a bool). Status models are written by the operator, never
+by a user: they ignore unknown fields, so an older operator can read a status written by a
+newer one, and take timestamps as the RFC 3339 strings the API server returns.
 """
 
 from __future__ import annotations
@@ -28,14 +31,19 @@ MAX_METRICS = 32
 
 
 class SpecModel(BaseModel):
-    """Base of user-written models: camelCase on the wire, unknown fields rejected."""
+    """Base of user-written models: camelCase only, unknown fields rejected, strict types.
+
+    JSON cannot carry NaN or infinity, so neither can a spec sent through `kubectl`.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
-        validate_by_name=True,
+        validate_by_name=False,
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
     )
 
 

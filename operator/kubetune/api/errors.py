@@ -14,10 +14,22 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from kubetune.api import rules
 from kubetune.api.rules import RULE_ERROR_TYPE
 
 # Union members are tagged by these values in pydantic locations; YAML has no such level.
 _TAGGED_FIELDS = ("algorithm", "earlyStopping")
+# pydantic's strict type errors -> the JSON type the field expects, as the API server says.
+_EXPECTED_TYPES = {
+    "int_type": "integer",
+    "float_type": "number",
+    "string_type": "string",
+    "bool_type": "boolean",
+    "list_type": "array",
+    "dict_type": "object",
+    "model_type": "object",
+    "model_attributes_type": "object",
+}
 
 
 class SpecError(ValueError):
@@ -62,6 +74,8 @@ def _message(error: ErrorDetails) -> tuple[str, str]:
         return f".{field}", f'Unsupported value: "{context["tag"]}": supported values: {supported}'
     if kind == "union_tag_not_found":
         return "." + context["discriminator"].strip("'"), "Required value"
+    if kind in _EXPECTED_TYPES:
+        return "", rules.wrong_type(error["input"], _EXPECTED_TYPES[kind])
     if kind == "missing":
         return "", "Required value"
     if kind == "extra_forbidden":

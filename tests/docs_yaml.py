@@ -10,7 +10,8 @@ A block is one of:
   mapping is merged at that path into examples/quickstart.yaml and the result validated,
   so a one-line `earlyStopping: {...}` is checked as strictly as a whole experiment.
 
-No other way out: a block that is neither parses as YAML or fails the test.
+No other way out: a block that is neither parses as YAML or fails the test. YAML is read
+as `kubetune run` and kubectl read it (`kubetune.local.kubectl_yaml`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from kubetune.local.kubectl_yaml import KubectlLoader, load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOC_FILES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
@@ -64,7 +67,7 @@ def yaml_blocks(files: list[Path] = DOC_FILES) -> list[Block]:
 
 def graft(fragment: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     """examples/quickstart.yaml with `fragment` merged into the mapping at `keys`."""
-    document: dict[str, Any] = yaml.safe_load(BASE_EXPERIMENT.read_text(encoding="utf-8"))
+    document: dict[str, Any] = load_yaml(BASE_EXPERIMENT.read_text(encoding="utf-8"))
     target = document
     for key in keys:
         target = target.setdefault(key, {})
@@ -76,7 +79,7 @@ def documents(block: Block) -> list[Any]:
     """The block's documents, a fragment grafted into a whole experiment; YAMLError if the
     text does not parse."""
     keys = block.fragment_path
-    loaded = list(yaml.safe_load_all(block.text))
+    loaded = list(yaml.load_all(block.text, Loader=KubectlLoader))
     if keys is None:
         return [document for document in loaded if document is not None]
     assert len(loaded) == 1 and isinstance(loaded[0], dict), f"{block.name}: not a mapping"

@@ -90,6 +90,14 @@ STRICT_TYPES: list[tuple[Change, str]] = [
 ]
 
 
+def test_an_unknown_metadata_field_is_rejected_as_strict_validation_does() -> None:
+    document = copy.deepcopy(BASE)
+    document["metadata"]["label"] = {"team": "a"}
+    with pytest.raises(SpecError) as caught:
+        parse_experiment(document)
+    assert caught.value.errors == ["metadata.label: Forbidden: unknown field"]
+
+
 @pytest.mark.parametrize(("change", "message"), STRICT_TYPES)
 def test_a_mistyped_or_snake_case_field_is_rejected_by_name(change: Change, message: str) -> None:
     assert errors_of(change) == [message]

@@ -79,7 +79,7 @@ def _message(error: ErrorDetails) -> tuple[str, str]:
     if kind == "missing":
         return "", "Required value"
     if kind == "extra_forbidden":
-        return "", "Forbidden: unknown field"
+        return "", rules.UNKNOWN_FIELD
     if kind == "literal_error":
         supported = ", ".join(f'"{tag}"' for tag in re.findall(r"'([^']*)'", context["expected"]))
         return "", f'Unsupported value: "{error["input"]}": supported values: {supported}'

@@ -109,6 +109,29 @@ class TuningExperimentSpec(SpecModel):
         return self
 
 
+# ObjectMeta's fields (Kubernetes v1): strict field validation refuses any other key under
+# metadata, so a typo such as `label:` fails at apply rather than being dropped.
+OBJECT_META_FIELDS = frozenset(
+    [
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    ]
+)
+
+
 class TuningExperiment(SpecModel):
     api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
     kind: Literal["TuningExperiment"] = "TuningExperiment"
@@ -122,4 +145,11 @@ class TuningExperiment(SpecModel):
         if len(name) > rules.MAX_EXPERIMENT_NAME_LENGTH:
             detail = f"got {len(name)}"
             raise rules.rule_error("metadata.name", rules.EXPERIMENT_NAME_TOO_LONG, detail)
+        return self
+
+    @model_validator(mode="after")
+    def _check_metadata_fields(self) -> Self:
+        unknown = sorted(set(self.metadata) - OBJECT_META_FIELDS)
+        if unknown:
+            raise rules.rule_error(f"metadata.{unknown[0]}", rules.UNKNOWN_FIELD)
         return self

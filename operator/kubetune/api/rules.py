@@ -24,6 +24,7 @@ PARALLEL_WITHIN_MAX_TRIALS = "must not exceed maxTrials"
 MAX_RESOURCE_GREATER_THAN_MIN = "must be greater than minResource"
 TOURNAMENT_WITHIN_POPULATION = "must not exceed populationSize"
 TEMPLATE_NEEDS_CONTAINER = "must have at least one container in spec.containers"
+UNKNOWN_FIELD = "Forbidden: unknown field"
 INVALID_DURATION = "must be a duration such as 45s, 90m, 2h or 1h30m"
 DURATION_POSITIVE = "must be longer than 0s"
 REPORTABLE_METRIC = (

@@ -2,12 +2,16 @@
 
 Kubernetes spells fields in camelCase and Python in snake_case: one base class holds the
 alias rule so that every model reads and writes YAML the way `kubectl` shows it, while
-code uses Python names. Spec models take what the API server takes and nothing more: camelCase
-keys only (a snake_case key is an unknown field there), unknown fields rejected as
-`kubectl apply --validate=strict` does, and strict JSON types (`maxTrials: "5"` is a string,
-not a number; a number is never a bool). Status models are written by the operator, never
-by a user: they ignore unknown fields, so an older operator can read a status written by a
-newer one, and take timestamps as the RFC 3339 strings the API server returns.
+code uses Python names.
+
+- Spec models (user-written) take what the API server takes and nothing more: camelCase
+  keys only (a snake_case key is an unknown field there), unknown fields rejected as
+  `kubectl apply --validate=strict` does, strict JSON types (`maxTrials: "5"` is a
+  string, not a number; a number is never a bool).
+- Record models (a TuningTrial's spec, written by the operator from Python values) keep
+  unknown fields out but are built by field name, with lax types.
+- Status models (operator-written) ignore unknown fields, so an older operator can read a
+  status written by a newer one, and take timestamps as the strings the server returns.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ class SpecModel(BaseModel):
         strict=True,
         allow_inf_nan=False,
     )
+
+
+class RecordModel(SpecModel):
+    """Base of operator-written specs (a TuningTrial): unknown fields still rejected, but
+    built from Python values by field name, where JSON's strict typing has nothing to catch."""
+
+    model_config = ConfigDict(validate_by_name=True, strict=False)
 
 
 class StatusModel(BaseModel):

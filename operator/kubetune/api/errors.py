@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from kubetune.api import rules
-from kubetune.api.rules import RULE_ERROR_TYPE
 
 # Union members are tagged by these values in pydantic locations; YAML has no such level.
 _TAGGED_FIELDS = ("algorithm", "earlyStopping")
@@ -61,7 +60,7 @@ def _message(error: ErrorDetails) -> tuple[str, str]:
     """The (path suffix, message) of one error."""
     context: dict[str, Any] = dict(error.get("ctx") or {})
     kind = error["type"]
-    if kind == RULE_ERROR_TYPE:
+    if kind == rules.RULE_ERROR_TYPE:
         return "." + context["field"], context["text"]
     if kind == "unsupported_value":
         given = error["input"].get(context["field"]) if isinstance(error["input"], dict) else None

@@ -48,7 +48,8 @@ def _bound_rule(field: str) -> dict[str, str]:
 
 
 class _RangeParameter(SpecModel):
-    """Shared checks of a numeric range: ordered bounds, positive bounds on log scale."""
+    """Shared checks of a numeric range: bounds of a magnitude the search can represent,
+    ordered, and positive on log scale."""
 
     model_config = ConfigDict(
         json_schema_extra=rules.cel_rules(

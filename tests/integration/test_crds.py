@@ -3,6 +3,8 @@ every example experiment is accepted and reads back unchanged (nothing pruned), 
 invalid example is rejected by the API server itself (OpenAPI schema + CEL) with the
 message its `# expect: <substring>` header promises, naming its `# field:`.
 
+Every TuningExperiment shown in README.md and docs/ passes a strict dry run too.
+
 A file headed `# rejected-by: operator` is invalid in a way only the operator can judge
 (its `# expect:` message is the operator's); the API server must accept it, so the
 header stays honest if the schema later learns to reject it.
@@ -22,12 +24,14 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.cluster import ClusterClient, eventually
 from tests.cluster.binaries import REPO_ROOT
+from tests.docs_yaml import experiment_documents
 
 pytestmark = pytest.mark.integration
 
 CRD_DIR = REPO_ROOT / "crds"
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.yaml"))
 INVALID_EXAMPLES = sorted((REPO_ROOT / "examples" / "invalid").glob("*.yaml"))
+DOCS_EXPERIMENTS = experiment_documents()
 HEADER = re.compile(r"^#\s*([a-z-]+):\s*(.+?)\s*$")
 
 
@@ -67,12 +71,21 @@ class Resources:
         group, version = body["apiVersion"].split("/")
         return group, version, self.plurals[(body["apiVersion"], body["kind"])]
 
-    def create(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Creates with strict field validation: an unknown field is an error, not pruned."""
+    def create(
+        self, namespace: str, body: dict[str, Any], *, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Creates with strict field validation: an unknown field is an error, not pruned.
+        A dry run validates and stores nothing."""
         group, version, plural = self._route(body)
         return dict(
             self.api.create_namespaced_custom_object(
-                group, version, namespace, plural, body, field_validation="Strict"
+                group,
+                version,
+                namespace,
+                plural,
+                body,
+                field_validation="Strict",
+                dry_run="All" if dry_run else None,
             )
         )
 
@@ -147,3 +160,16 @@ def test_invalid_example_is_rejected_by_the_api_server(
     assert rejection.value.status in (400, 422), message
     assert expected["expect"] in message
     assert expected.get("field", "") in message, "the error should name the offending field"
+
+
+@pytest.mark.parametrize(
+    ("block", "document"), DOCS_EXPERIMENTS, ids=[name for name, _ in DOCS_EXPERIMENTS]
+)
+def test_docs_experiment_passes_a_strict_dry_run(
+    resources: Resources, namespace: str, block: str, document: dict[str, Any]
+) -> None:
+    """What README.md and docs/ show is what `kubectl apply` accepts (tests/docs_yaml.py)."""
+    try:
+        resources.create(namespace, document, dry_run=True)
+    except ApiException as rejection:
+        pytest.fail(f"{block}: {rejection.status} {rejection.body}")

@@ -113,9 +113,14 @@ def test_camel_case_round_trip() -> None:
     assert dump_resource(parse_experiment(document)) == document
 
 
-def test_snake_case_names_are_accepted_too() -> None:
+def test_snake_case_keys_are_unknown_fields_as_on_the_api_server() -> None:
     doc = with_change(lambda s: s.update(limits={"max_trials": 3, "parallel_trials": 3}))
-    assert parse_experiment(doc).spec.limits.parallel_trials == 3
+    with pytest.raises(SpecError) as caught:
+        parse_experiment(doc)
+    assert caught.value.errors == [
+        "spec.limits.max_trials: Forbidden: unknown field",
+        "spec.limits.parallel_trials: Forbidden: unknown field",
+    ]
 
 
 def test_search_space_mirrors_parameters_in_order() -> None:

@@ -81,3 +81,39 @@ def test_the_budget_may_change_between_runs_as_on_a_cluster(tmp_path: Path) -> N
 def test_unknown_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "nope", "--dir", str(tmp_path)]) == 2
     assert "no experiment 'nope'" in capsys.readouterr().err
+
+
+def rewrite_text(path: Path, old: str, new: str) -> Path:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("maxTrials: 4", "maxTrials: '4'", 'spec.limits.maxTrials: Invalid value: "string"'),
+        ("min: 0.0", "min: '0.01'", 'spec.parameters[0].min: Invalid value: "string"'),
+        ("maxTrials: 4", "max_trials: 4", "spec.limits.max_trials: Forbidden: unknown field"),
+        ("metric: score", "metric: val score", "spec.objective.metric: must be a metric name"),
+    ],
+)
+def test_what_the_api_server_refuses_kubetune_run_refuses_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, message: str
+) -> None:
+    path = rewrite_text(experiment_file(tmp_path), old, new)
+    assert message in run_and_read_error(path, capsys)
+
+
+def test_a_command_as_one_string_is_refused_before_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = experiment_file(tmp_path)
+    document = yaml.safe_load(path.read_text())
+    container = document["spec"]["trial"]["template"]["spec"]["containers"][0]
+    container["command"] = " ".join(container["command"])
+    path.write_text(yaml.safe_dump(document))
+    error = run_and_read_error(path, capsys)
+    assert "spec.trial.template.spec.containers[0].command: Invalid value" in error
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("*.json"))

@@ -14,6 +14,7 @@ from kubetune.api import rules
 from kubetune.api.crd import OUTPUT_DIRS, generated_files
 from kubetune.api.unions import is_unknown
 from kubetune.api.yamltext import dump_yaml
+from kubetune.reporting.protocol import METRIC_NAME_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = generated_files()
@@ -73,8 +74,24 @@ def test_rules_carry_the_python_messages() -> None:
         rules.MAX_RESOURCE_GREATER_THAN_MIN,
         rules.TOURNAMENT_WITHIN_POPULATION,
         rules.TEMPLATE_NEEDS_CONTAINER,
+        rules.REPORTABLE_METRIC,
+        rules.DURATION_POSITIVE,
+        rules.BOUND_TOO_LARGE,
     ):
         assert f'"{message}"' in text
+
+
+def test_the_metric_rule_uses_the_protocols_own_pattern() -> None:
+    assert f"matches('^{METRIC_NAME_PATTERN}$')" in GENERATED["tuningexperiments.yaml"]
+
+
+def test_a_container_argv_is_typed_as_a_list_of_strings() -> None:
+    template = schema_of("tuningexperiments.yaml")["properties"]["spec"]["properties"]["trial"]
+    pod_spec = template["properties"]["template"]["properties"]["spec"]
+    container = pod_spec["properties"]["containers"]["items"]
+    for argv in ("command", "args"):
+        assert container["properties"][argv]["type"] == "array"
+        assert container["properties"][argv]["items"] == {"type": "string"}
 
 
 def test_crd_names_columns_and_status_subresource() -> None:

@@ -2,9 +2,16 @@
 
 Kubernetes spells fields in camelCase and Python in snake_case: one base class holds the
 alias rule so that every model reads and writes YAML the way `kubectl` shows it, while
-code uses Python names. Spec models forbid unknown fields, so a typo in local mode fails
-the way `kubectl apply --validate=strict` does; status models ignore them, so an older
-operator can read a status written by a newer one.
+code uses Python names.
+
+- Spec models (user-written) take what the API server takes and nothing more: camelCase
+  keys only (a snake_case key is an unknown field there), unknown fields rejected as
+  `kubectl apply --validate=strict` does, strict JSON types (`maxTrials: "5"` is a
+  string, not a number; a number is never a bool).
+- Record models (a TuningTrial's spec, written by the operator from Python values) keep
+  unknown fields out but are built by field name, with lax types.
+- Status models (operator-written) ignore unknown fields, so an older operator can read a
+  status written by a newer one, and take timestamps as the strings the server returns.
 """
 
 from __future__ import annotations
@@ -28,15 +35,27 @@ MAX_METRICS = 32
 
 
 class SpecModel(BaseModel):
-    """Base of user-written models: camelCase on the wire, unknown fields rejected."""
+    """Base of user-written models: camelCase only, unknown fields rejected, strict types.
+
+    JSON cannot carry NaN or infinity, so neither can a spec sent through `kubectl`.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
-        validate_by_name=True,
+        validate_by_name=False,
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
     )
+
+
+class RecordModel(SpecModel):
+    """Base of operator-written specs (a TuningTrial): unknown fields still rejected, but
+    built from Python values by field name, where JSON's strict typing has nothing to catch."""
+
+    model_config = ConfigDict(validate_by_name=True, strict=False)
 
 
 class StatusModel(BaseModel):

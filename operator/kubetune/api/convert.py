@@ -29,13 +29,36 @@ from kubetune.search.space import (
     SearchSpace,
 )
 
+# The API server decodes a JSON number as an int64 whenever it is a whole number in range.
+_INT64_LIMIT = 2**63
+
+
+def as_sent_by_kubectl(value: Any) -> Any:
+    """`value` with whole floats turned into ints, as they reach the API server.
+
+    kubectl sends YAML's `maxTrials: 20.0` as the JSON number 20, which an integer field
+    accepts, and a cluster's operator reads it back as 20. Local mode sees the same number,
+    so the strict models accept and reject alike in both runtimes.
+    """
+    if isinstance(value, dict):
+        return {key: as_sent_by_kubectl(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_sent_by_kubectl(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < _INT64_LIMIT:
+        return int(value)
+    return value
+
 
 def parse_experiment(doc: dict[str, Any]) -> TuningExperiment:
-    """Validate a TuningExperiment document; SpecError names every bad field."""
+    """Validate a TuningExperiment document; SpecError names every bad field.
+
+    The one entry point for user input (local mode) and stored objects (the operator):
+    both get the API server's strict validation of the spec.
+    """
     if not isinstance(doc, dict):
         raise SpecError([f"document must be a mapping, got {type(doc).__name__}"])
     try:
-        return TuningExperiment.model_validate(doc)
+        return TuningExperiment.model_validate(as_sent_by_kubectl(doc))
     except ValidationError as error:
         raise SpecError(format_errors(error)) from None
 

@@ -14,10 +14,21 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from kubetune.api.rules import RULE_ERROR_TYPE
+from kubetune.api import rules
 
 # Union members are tagged by these values in pydantic locations; YAML has no such level.
 _TAGGED_FIELDS = ("algorithm", "earlyStopping")
+# pydantic's strict type errors -> the JSON type the field expects, as the API server says.
+_EXPECTED_TYPES = {
+    "int_type": "integer",
+    "float_type": "number",
+    "string_type": "string",
+    "bool_type": "boolean",
+    "list_type": "array",
+    "dict_type": "object",
+    "model_type": "object",
+    "model_attributes_type": "object",
+}
 
 
 class SpecError(ValueError):
@@ -49,7 +60,7 @@ def _message(error: ErrorDetails) -> tuple[str, str]:
     """The (path suffix, message) of one error."""
     context: dict[str, Any] = dict(error.get("ctx") or {})
     kind = error["type"]
-    if kind == RULE_ERROR_TYPE:
+    if kind == rules.RULE_ERROR_TYPE:
         return "." + context["field"], context["text"]
     if kind == "unsupported_value":
         given = error["input"].get(context["field"]) if isinstance(error["input"], dict) else None
@@ -62,10 +73,12 @@ def _message(error: ErrorDetails) -> tuple[str, str]:
         return f".{field}", f'Unsupported value: "{context["tag"]}": supported values: {supported}'
     if kind == "union_tag_not_found":
         return "." + context["discriminator"].strip("'"), "Required value"
+    if kind in _EXPECTED_TYPES:
+        return "", rules.wrong_type(error["input"], _EXPECTED_TYPES[kind])
     if kind == "missing":
         return "", "Required value"
     if kind == "extra_forbidden":
-        return "", "Forbidden: unknown field"
+        return "", rules.UNKNOWN_FIELD
     if kind == "literal_error":
         supported = ", ".join(f'"{tag}"' for tag in re.findall(r"'([^']*)'", context["expected"]))
         return "", f'Unsupported value: "{error["input"]}": supported values: {supported}'

@@ -4,7 +4,7 @@ which limits. Its status lives in `status.py`.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -22,17 +22,50 @@ from kubetune.api.params import Parameter
 from kubetune.api.status import TuningExperimentStatus
 from kubetune.api.stopping import EarlyStoppingSpec, NoStopping
 from kubetune.api.trialspec import TrialSpec
+from kubetune.reporting.protocol import METRIC_NAME_PATTERN, STEP_KEY, is_metric_name
+
+MetricName = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+# CEL's form of `is_metric_name`, built from the protocol's own pattern.
+_REPORTABLE = f"matches('^{METRIC_NAME_PATTERN}$') && {{0}} != '{STEP_KEY}'"
 
 
 class Objective(SpecModel):
     """The metric the search optimizes, its direction, and an optional goal."""
 
-    metric: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    model_config = ConfigDict(
+        json_schema_extra=rules.cel_rules(
+            rules.cel(
+                "self.metric." + _REPORTABLE.format("self.metric"),
+                rules.REPORTABLE_METRIC,
+                field=".metric",
+            ),
+            rules.cel(
+                "!has(self.additionalMetrics) || self.additionalMetrics.all(m, m."
+                + _REPORTABLE.format("m")
+                + ")",
+                rules.REPORTABLE_METRIC,
+                field=".additionalMetrics",
+            ),
+        )
+    )
+
+    metric: MetricName
     goal: Literal["minimize", "maximize"] = "maximize"
     target: float | None = Field(None, description="Stop the search once this is reached.")
-    additional_metrics: list[str] = Field(
+    additional_metrics: list[MetricName] = Field(
         default_factory=list, max_length=MAX_METRICS, description="Also recorded, not tuned."
     )
+
+    @model_validator(mode="after")
+    def _check_reportable(self) -> Self:
+        """A metric no trainer can report would fail every trial: refuse it at apply."""
+        if not is_metric_name(self.metric):
+            raise rules.rule_error("metric", rules.REPORTABLE_METRIC, f"got {self.metric!r}")
+        for name in self.additional_metrics:
+            if not is_metric_name(name):
+                detail = f"got {name!r}"  # under the list, where the CEL rule reports it
+                raise rules.rule_error("additionalMetrics", rules.REPORTABLE_METRIC, detail)
+        return self
 
     def to_minimized(self, value: float) -> float:
         """Search algorithms minimize: negate maximized metrics."""
@@ -76,6 +109,29 @@ class TuningExperimentSpec(SpecModel):
         return self
 
 
+# ObjectMeta's fields (Kubernetes v1): strict field validation refuses any other key under
+# metadata, so a typo such as `label:` fails at apply rather than being dropped.
+OBJECT_META_FIELDS = frozenset(
+    [
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    ]
+)
+
+
 class TuningExperiment(SpecModel):
     api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
     kind: Literal["TuningExperiment"] = "TuningExperiment"
@@ -89,4 +145,11 @@ class TuningExperiment(SpecModel):
         if len(name) > rules.MAX_EXPERIMENT_NAME_LENGTH:
             detail = f"got {len(name)}"
             raise rules.rule_error("metadata.name", rules.EXPERIMENT_NAME_TOO_LONG, detail)
+        return self
+
+    @model_validator(mode="after")
+    def _check_metadata_fields(self) -> Self:
+        unknown = sorted(set(self.metadata) - OBJECT_META_FIELDS)
+        if unknown:
+            raise rules.rule_error(f"metadata.{unknown[0]}", rules.UNKNOWN_FIELD)
         return self

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_snake
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel
@@ -32,6 +33,17 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# A zero trial timeout fails every trial at once, a zero maxDuration ends the search before
+# it starts: both are accepted-but-hopeless specs, refused at apply.
+_POSITIVE_DURATIONS = ("maxDuration", "trialTimeout")
+
+
+def _positive_duration_rule(field: str) -> dict[str, str]:
+    """The CEL rule: a duration matching DURATION_PATTERN is zero when no digit is 1-9."""
+    rule = f"!has(self.{field}) || self.{field}.matches('[1-9]')"
+    return rules.cel(rule, rules.DURATION_POSITIVE, field=f".{field}")
+
+
 class Limits(SpecModel):
     """Budget of the search: trial counts, failures tolerated, wall-clock durations."""
 
@@ -41,7 +53,8 @@ class Limits(SpecModel):
                 f"{rules.or_default('parallelTrials', 1)} <= {rules.or_default('maxTrials', 10)}",
                 rules.PARALLEL_WITHIN_MAX_TRIALS,
                 field=".parallelTrials",
-            )
+            ),
+            *(_positive_duration_rule(field) for field in _POSITIVE_DURATIONS),
         )
     )
 
@@ -59,4 +72,12 @@ class Limits(SpecModel):
         if self.parallel_trials > self.max_trials:
             detail = f"got parallelTrials={self.parallel_trials}, maxTrials={self.max_trials}"
             raise rules.rule_error("parallelTrials", rules.PARALLEL_WITHIN_MAX_TRIALS, detail)
+        return self
+
+    @model_validator(mode="after")
+    def _check_positive_durations(self) -> Self:
+        for field in _POSITIVE_DURATIONS:
+            text = getattr(self, to_snake(field))
+            if text is not None and parse_duration(text) == timedelta(0):
+                raise rules.rule_error(field, rules.DURATION_POSITIVE, f"got {text}")
         return self

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticKnownError
 
 from kubetune.api import rules
 from kubetune.api.base import MAX_NAME_LENGTH, MAX_VALUES, SpecModel
@@ -28,8 +29,27 @@ Scale = Literal["linear", "log"]
 CategoryValue = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
 
 
+def _require_json_number(value: object) -> object:
+    """One error, "must be of type number", rather than one per member of `int | float`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticKnownError("float_type")
+    return value
+
+
+# An integer stays an integer (a batch size of 16 is written "16" into the command).
+Number = Annotated[int | float, BeforeValidator(_require_json_number)]
+
+
+def _bound_rule(field: str) -> dict[str, str]:
+    """The CEL rule keeping one bound within +-MAX_BOUND (see `rules.MAX_BOUND` for why)."""
+    limit = f"{rules.MAX_BOUND:.1e}"
+    rule = f"!has(self.{field}) || (self.{field} >= -{limit} && self.{field} <= {limit})"
+    return rules.cel(rule, rules.BOUND_TOO_LARGE, field=f".{field}")
+
+
 class _RangeParameter(SpecModel):
-    """Shared checks of a numeric range: ordered bounds, positive bounds on log scale."""
+    """Shared checks of a numeric range: bounds of a magnitude the search can represent,
+    ordered, and positive on log scale."""
 
     model_config = ConfigDict(
         json_schema_extra=rules.cel_rules(
@@ -43,6 +63,7 @@ class _RangeParameter(SpecModel):
                 rules.LOG_SCALE_NEEDS_POSITIVE_MIN,
                 field=".min",
             ),
+            *(_bound_rule(field) for field in ("min", "max")),
         )
     )
 
@@ -53,6 +74,9 @@ class _RangeParameter(SpecModel):
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
+        for field, bound in (("min", self.min), ("max", self.max)):
+            if abs(bound) > rules.MAX_BOUND:
+                raise rules.rule_error(field, rules.BOUND_TOO_LARGE, f"got {bound}")
         if self.max <= self.min:
             detail = f"got min={self.min}, max={self.max}"
             raise rules.rule_error("max", rules.MAX_GREATER_THAN_MIN, detail)
@@ -77,7 +101,7 @@ class IntParameter(_RangeParameter):
     step: int = Field(1, ge=1, description="Distance between allowed values.")
 
 
-def _first_duplicate(values: list[str] | list[float]) -> str | None:
+def _first_duplicate(values: list[str] | list[Number]) -> str | None:
     seen: set[object] = set()
     for value in values:
         if value in seen:
@@ -105,7 +129,7 @@ class DiscreteParameter(SpecModel):
 
     name: ParameterName
     type: Literal["discrete"]
-    values: list[int | float] = Field(min_length=1, max_length=MAX_VALUES)
+    values: list[Number] = Field(min_length=1, max_length=MAX_VALUES)
 
     @model_validator(mode="after")
     def _check_unique(self) -> Self:

@@ -9,8 +9,12 @@ in Python), so messages do not repeat the field name.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import JsonValue
 from pydantic_core import PydanticCustomError
+
+from kubetune.reporting.protocol import METRIC_NAME_PATTERN, STEP_KEY
 
 MAX_GREATER_THAN_MIN = "must be greater than min"
 LOG_SCALE_NEEDS_POSITIVE_MIN = "must be greater than 0 for log scale"
@@ -20,13 +24,47 @@ PARALLEL_WITHIN_MAX_TRIALS = "must not exceed maxTrials"
 MAX_RESOURCE_GREATER_THAN_MIN = "must be greater than minResource"
 TOURNAMENT_WITHIN_POPULATION = "must not exceed populationSize"
 TEMPLATE_NEEDS_CONTAINER = "must have at least one container in spec.containers"
+UNKNOWN_FIELD = "Forbidden: unknown field"
 INVALID_DURATION = "must be a duration such as 45s, 90m, 2h or 1h30m"
+DURATION_POSITIVE = "must be longer than 0s"
+REPORTABLE_METRIC = (
+    f"must be a metric name a trainer can report: {METRIC_NAME_PATTERN}, other than {STEP_KEY}"
+)
+# Bounds of int and float parameters. The search maps [min, max] onto [0, 1] through
+# max - min, which overflows to infinity near 1e308 (every trial then lands on a bound),
+# and it handles integers as float64, exact only up to 2**53 (about 9.007e15). 1e15 keeps
+# every integer in range exact and the span finite with room to spare; log scale has no
+# use for more, and a wider linear range is better written as a scale of its own.
+MAX_BOUND = 1e15
+BOUND_TOO_LARGE = "must be between -1e15 and 1e15"
 # Trial and Job names append "-NNNNN" to the experiment's name, and a Job's name must fit
 # the 63-character label value its pods carry.
 MAX_EXPERIMENT_NAME_LENGTH = 57
 EXPERIMENT_NAME_TOO_LONG = f"must be at most {MAX_EXPERIMENT_NAME_LENGTH} characters"
 
 RULE_ERROR_TYPE = "kubetune_rule"
+
+# JSON's names for Python values, as the API server names them in a type error.
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),  # before int: a bool is an int in Python, never in JSON
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed YAML value: `"5"` is a string, `5` an integer."""
+    if value is None:
+        return "null"
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "unknown")
+
+
+def wrong_type(value: Any, expected: str) -> str:
+    """The API server's words for a schema type error, e.g. a string where a number goes."""
+    return f'Invalid value: "{json_type(value)}": must be of type {expected}'
 
 
 def rule_error(field: str, message: str, detail: str = "") -> PydanticCustomError:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from kubetune.api.base import GROUP_VERSION, SpecModel, StatusModel, Timestamp
+from kubetune.api.base import GROUP_VERSION, RecordModel, StatusModel, Timestamp
 from kubetune.api.status import ParameterValue
 
 MAX_CURVE_POINTS = 100
@@ -23,7 +23,7 @@ class CurvePoint(StatusModel):
     values: dict[str, float] = Field(default_factory=dict)
 
 
-class TuningTrialSpec(SpecModel):
+class TuningTrialSpec(RecordModel):
     experiment: str = Field(min_length=1, max_length=253)
     index: int = Field(ge=0, description="Position in the experiment's sequence of trials.")
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
@@ -45,7 +45,7 @@ class TuningTrialStatus(StatusModel):
     message: str | None = None
 
 
-class TuningTrial(SpecModel):
+class TuningTrial(RecordModel):
     api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
     kind: Literal["TuningTrial"] = "TuningTrial"
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -1,12 +1,14 @@
 """`spec.trial`: the pod each trial runs and the GPUs it requests.
 
 The template is a free-form PodTemplateSpec, so every pod feature (volumes, node
-selectors, tolerations) is available without this project mirroring the Pod schema;
-only the one thing every trial needs, a container, is checked.
+selectors, tolerations) is available without this project mirroring the Pod schema.
+Checked here, and by the CRD schema alike: a container exists, and each container's
+`command` and `args` are lists of strings (one string would run as a list of characters).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Self
 
 from pydantic import ConfigDict, Field, model_validator
@@ -16,8 +18,17 @@ from kubetune.api.base import SpecModel
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 
-# Enough of the PodTemplateSpec schema for CEL to see the containers list; the rest is
-# kept as written (CEL cannot read fields the schema leaves untyped).
+# The Pod API sets no limit on argv; this one bounds CEL cost (house rule: every list in a
+# spec has maxItems) while no real command comes near it.
+MAX_ARGV_ITEMS = 1024
+_STRINGS: dict[str, Any] = {
+    "type": "array",
+    "maxItems": MAX_ARGV_ITEMS,
+    "items": {"type": "string"},
+}
+_ARGV_FIELDS = ("command", "args")
+# Enough of the PodTemplateSpec schema for CEL to see the containers list and for the API
+# server to type each container's argv; the rest is kept as written.
 _TEMPLATE_SCHEMA: dict[str, Any] = {
     "properties": {
         "spec": {
@@ -27,7 +38,11 @@ _TEMPLATE_SCHEMA: dict[str, Any] = {
                 "containers": {
                     "type": "array",
                     "maxItems": 64,
-                    "items": {"type": "object", "additionalProperties": True},
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": True,
+                        "properties": dict.fromkeys(_ARGV_FIELDS, _STRINGS),
+                    },
                 }
             },
         }
@@ -44,6 +59,39 @@ def has_container(template: dict[str, Any]) -> bool:
     pod_spec = template.get("spec")
     containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
     return isinstance(containers, list) and len(containers) > 0
+
+
+def _argv_errors(argv: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(field, message) of one `command` or `args` value; absent (None) is fine."""
+    if argv is None:
+        return
+    if not isinstance(argv, list):
+        yield path, rules.wrong_type(argv, "array")
+        return
+    if len(argv) > MAX_ARGV_ITEMS:
+        yield path, f"must have at most {MAX_ARGV_ITEMS} items"
+    for index, part in enumerate(argv):
+        if not isinstance(part, str):
+            yield f"{path}[{index}]", rules.wrong_type(part, "string")
+
+
+def _container_errors(container: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(field, message) for each place one container differs from the CRD's schema."""
+    if not isinstance(container, dict):
+        yield path, rules.wrong_type(container, "object")
+        return
+    for key in _ARGV_FIELDS:
+        yield from _argv_errors(container.get(key), f"{path}.{key}")
+
+
+def template_type_errors(template: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field below the trial spec, message) of every mistyped container or argv."""
+    containers = template["spec"]["containers"]
+    return [
+        error
+        for index, container in enumerate(containers)
+        for error in _container_errors(container, f"template.spec.containers[{index}]")
+    ]
 
 
 class TrialSpec(SpecModel):
@@ -65,4 +113,7 @@ class TrialSpec(SpecModel):
     def _check_container(self) -> Self:
         if not has_container(self.template):
             raise rules.rule_error("template", rules.TEMPLATE_NEEDS_CONTAINER)
+        if errors := template_type_errors(self.template):
+            field, message = errors[0]
+            raise rules.rule_error(field, message)
         return self

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from kubetune.api import SpecError, TuningExperiment, parse_experiment
+from kubetune.local.kubectl_yaml import load_yaml
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.placeholders import CONTAINERS_PATH, PlaceholderError, check_template
 
@@ -29,7 +30,7 @@ def load_document(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise SpecError([f"{path}: {error.strerror}"]) from None
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as error:
         raise SpecError([f"{path}: invalid YAML: {error}"]) from None
     if not isinstance(document, dict):

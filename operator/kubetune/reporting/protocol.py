@@ -28,7 +28,10 @@ MAX_LINE_CHARS = 8192  # bounds the work per line; a real report is far shorter
 # numbers lose precision in JSON readers that use doubles.
 MAX_STEP = 10**12
 
-_METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+# The one definition of a metric name; the CRD's rule for spec.objective.metric uses it too,
+# so an experiment can only name a metric its trainers are able to report.
+METRIC_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_./-]*"
+_METRIC_NAME = re.compile(METRIC_NAME_PATTERN)
 # Plain decimal notation, or the non-finite words Python and C print for a diverged value
 # (Python's float() alone would also take "1_0" or "infinity").
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf)", re.I)
@@ -91,7 +94,7 @@ def _parse_pairs(pairs: list[str]) -> tuple[int | None, dict[str, float]] | str:
 def _parse_metric(name: str, text: str, seen: dict[str, float]) -> float | str:
     """The value of one ``name=value`` pair, or the reason it is rejected."""
     if not is_metric_name(name):
-        return f"invalid metric name {name!r} (want [A-Za-z_][A-Za-z0-9_./-]*)"
+        return f"invalid metric name {name!r} (want {METRIC_NAME_PATTERN})"
     if name in seen:
         return f"metric {name!r} given twice"
     if not _NUMBER.fullmatch(text):
@@ -140,7 +143,7 @@ def _json_metrics(raw: dict[object, object]) -> dict[str, float] | str:
     metrics: dict[str, float] = {}
     for name, value in raw.items():
         if not isinstance(name, str) or not is_metric_name(name):
-            return f"invalid metric name {name!r} (want [A-Za-z_][A-Za-z0-9_./-]*)"
+            return f"invalid metric name {name!r} (want {METRIC_NAME_PATTERN})"
         number = _number(value)
         if number is None:
             return f"metric {name!r}: {str(value)[:40]!r} is not a number"

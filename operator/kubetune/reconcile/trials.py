@@ -100,19 +100,19 @@ def _patched(kube: Kube, observed: Observed, trial: Document, patch: Document) -
 
 
 def release_settled(kube: Kube, observed: Observed) -> None:
-    """Delete the Job of a trial that ended while its Job still runs (its trainer reported
-    a non-finite objective): a settled trial's workload only burns its GPUs."""
+    """Delete the Job of a trial that ended while its pod still runs (its trainer reported
+    a non-finite objective): a settled trial's workload only burns its GPUs. A pod that
+    finished is left alone: its Job completes by itself."""
     for trial in observed.trials:
+        name = trial["metadata"]["name"]
         settled = (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE
-        job = observed.jobs.get(trial["metadata"]["name"])
-        if settled and job is not None and not _job_ended(job):
-            workloads.delete_job(kube, observed.namespace, job["metadata"]["name"])
+        live = [pod for pod in observed.pods.get(name, []) if _pod_live(pod)]
+        if settled and live and name in observed.jobs:
+            workloads.delete_job(kube, observed.namespace, observed.jobs[name]["metadata"]["name"])
 
 
-def _job_ended(job: Document) -> bool:
-    conditions = (job.get("status") or {}).get("conditions") or []
-    ended = ("Complete", "Failed", "SuccessCriteriaMet", "FailureTarget")
-    return any(c.get("type") in ended and c.get("status") == "True" for c in conditions)
+def _pod_live(pod: Document) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Pending", "Running")
 
 
 def stop_trial(kube: Kube, observed: Observed, stop: TrialStop, now: datetime) -> None:

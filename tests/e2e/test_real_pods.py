@@ -93,6 +93,29 @@ def test_quickstart_succeeds_with_the_best_trial(kube: Cluster, namespace: str) 
     assert sidecars == {"kubetune-reporter": "Always"}  # the native sidecar
 
 
+# A trainer that only prints (no SDK, no metrics file): the operator reads its log.
+PRINT_ONLY_TRAINER = (
+    "import os, time; c = float(os.environ['KUBETUNE_PARAM_C']); "
+    "[print(f'kubetune metric val_accuracy={s / (3 + 1 / c)!r} step={s}', flush=True) "
+    "or time.sleep(0.3) for s in (1, 2, 3)]"
+)
+
+
+def test_a_print_only_trainer_works_on_real_pods(kube: Cluster, namespace: str) -> None:
+    body = example("quickstart.yaml", maxTrials=2, parallelTrials=2)
+    trainer_of(body)["command"] = ["python", "-c", PRINT_ONLY_TRAINER]
+    with operator_running(namespace):
+        kube.create(body)
+        done = kube.wait_for_phase("digits-svc", "Succeeded", "Failed", timeout=300)
+
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    for trial in kube.trials():
+        status, c = trial["status"], trial["spec"]["parameters"]["C"]
+        assert status["phase"] == "Succeeded", status
+        assert status["metrics"]["val_accuracy"] == pytest.approx(3 / (3 + 1 / c))
+        assert [point["step"] for point in status["curve"]] == [1, 2, 3]
+
+
 def test_asha_stops_real_pods_of_losing_trials(kube: Cluster, namespace: str) -> None:
     body = example("mlp-asha.yaml", maxTrials=8, parallelTrials=2, trialTimeout="5m")
     body["spec"]["objective"].pop("target")  # run the whole budget, so stopping shows
@@ -112,6 +135,8 @@ def test_asha_stops_real_pods_of_losing_trials(kube: Cluster, namespace: str) ->
     for trial in trials:  # the learning curves came through the reporter, epoch by epoch
         curve = trial["status"]["curve"]
         assert curve[0]["step"] == 1, trial["status"]
+        steps = [point["step"] for point in curve]  # the SDK reports each epoch once
+        assert steps == list(range(1, len(steps) + 1)), steps
         if trial["status"]["phase"] == "EarlyStopped":  # its pod was killed mid-training
             assert curve[-1]["step"] < 9, trial["status"]
     eventually(lambda: not live_pods(kube), "no trial pod left running", 60)

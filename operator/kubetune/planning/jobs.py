@@ -34,6 +34,20 @@ def owner_reference(owner: Document) -> Document:
     }  # fmt: skip
 
 
+def controller_uid(document: Document) -> str | None:
+    """The uid of the object that controls `document` (its creator), if any."""
+    for reference in document.get("metadata", {}).get("ownerReferences") or []:
+        if reference.get("controller"):
+            return str(reference.get("uid"))
+    return None
+
+
+def owned_by(documents: list[Document], uid: str) -> list[Document]:
+    """The documents controlled by the object with `uid`: names and labels can be
+    reused by a newer object, uids cannot."""
+    return [document for document in documents if controller_uid(document) == uid]
+
+
 def trainer_index(containers: list[Document]) -> int:
     """The container named `trainer`, else the first: it gets the GPUs and its
     termination message carries the final metrics."""

@@ -191,9 +191,9 @@ def validate_job(path: str, body: Document, _dry_run: bool) -> ApiException | No
         return None
     containers = body["spec"]["template"]["spec"]["containers"]
     for container in containers:
-        for field, kind in (("env", list), ("resources", dict)):
+        for field, kind in (("env", list), ("resources", dict), ("command", list)):
             if field in container and not isinstance(container[field], kind):
-                go_type = "[]v1.EnvVar" if field == "env" else "v1.ResourceRequirements"
+                go_type = {"env": "[]v1.EnvVar", "command": "[]string"}.get(field, "v1.Resources")
                 return api_error(400, _decoding_message(field, go_type))
     causes = [
         cause for i, container in enumerate(containers) for cause in _container_causes(i, container)

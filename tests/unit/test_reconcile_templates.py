@@ -33,7 +33,7 @@ BAD_TEMPLATES: list[tuple[dict[str, Any], dict[str, Any], str]] = [
     ({**TRAINER, "env": {"A": "1"}}, {}, "spec.trial.template.spec.containers.env"),
     ({**TRAINER, "resources": "4Gi"}, {}, "spec.trial.template.spec.containers.resources"),
     ({**TRAINER, "name": "Trainer_1"}, {}, "spec.trial.template.spec.containers[0].name"),
-    (TRAINER, {"gpuResource": "nvidia gpu"}, "spec.trial.gpuResource"),
+    ({**TRAINER, "command": "python train.py"}, {}, "spec.trial.template.spec.containers.command"),
 ]
 
 
@@ -54,6 +54,16 @@ def test_a_refused_template_fails_the_experiment_naming_the_field(
     writes = len(fake.write_requests())
     reconcile(fake)  # finished: no retry, no write
     assert len(fake.write_requests()) == writes
+
+
+def test_a_gpu_resource_that_is_no_resource_name_is_an_invalid_spec() -> None:
+    """The CRD refuses it at apply; an object stored before that rule still fails once."""
+    fake = FakeKube()
+    create(fake, experiment_body(trial={"gpuResource": "nvidia gpu"}))
+    reconcile(fake)
+    failed = condition(fake, "Failed")
+    assert failed is not None and failed["reason"] == "InvalidSpec"
+    assert "gpuResource" in failed["message"]
 
 
 def test_a_job_refused_after_the_dry_run_fails_its_trial_too() -> None:

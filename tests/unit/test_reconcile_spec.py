@@ -8,7 +8,7 @@ import json
 import pytest
 
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, spec_digest
-from tests.unit.fake_kube import FakeKube
+from tests.unit.fake_kube import FakeKube, api_error
 from tests.unit.pass_helpers import (
     EXPERIMENTS,
     SECRETS,
@@ -111,3 +111,13 @@ def test_a_digest_without_its_secret_accepts_the_submitted_spec(fake: FakeKube) 
     reconcile(fake)
     assert condition(fake, "SpecAccepted") is None
     assert f"{SECRETS}/exp-kubetune-spec" in fake.objects
+
+
+def test_a_spec_too_big_for_a_secret_still_runs(fake: FakeKube) -> None:
+    fake.refusers.append(
+        lambda path, body, dry_run: api_error(422, "Too long") if path == SECRETS else None
+    )
+    create(fake, experiment_body())
+    reconcile(fake)
+    assert stored(fake)["metadata"]["annotations"][ACCEPTED_SPEC_ANNOTATION].startswith("sha256:")
+    assert status(fake)["phase"] == "Running"

@@ -31,6 +31,7 @@ from kubetune.reconcile.observe import observe
 from kubetune.reconcile.trials import TrialWriter
 
 logger = logging.getLogger(__name__)
+TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
 
 
 @metrics.RECONCILE_SECONDS.time()
@@ -63,6 +64,8 @@ class Applier:
             try:
                 self.run(action)
             except RefusedError as error:
+                if not isinstance(action, TRIAL_WRITES):
+                    raise
                 self._refused(action, error)
                 return
             except ForeignObjectError as error:
@@ -100,7 +103,15 @@ class Applier:
             self.run(step)
 
     def _store_accepted_spec(self, action: actions.StoreAcceptedSpec) -> None:
-        stored = spec_store.store_accepted_spec(self.kube, self.snapshot.experiment, action.encoded)
+        """The digest is recorded even when the spec does not fit a Secret (over 1 MiB
+        once compressed): the experiment runs, only its immutable fields go unguarded."""
+        try:
+            stored = spec_store.store_accepted_spec(
+                self.kube, self.snapshot.experiment, action.encoded
+            )
+        except RefusedError as error:
+            logger.warning("%s: accepted spec not stored: %s", self.metadata["name"], error)
+            stored = action.encoded
         annotations = {ACCEPTED_SPEC_ANNOTATION: digest_of(stored)}
         custom.patch_experiment_annotations(
             self.kube, self.metadata["namespace"], self.metadata["name"], annotations

@@ -89,9 +89,9 @@ class FakeKube(Kube):
             return self.objects[path]
         if NAMED_PATH.match(path):
             raise api_error(404, f"{path} not found")
-        selector = query.get("labelSelector")
+        labels, fields = query.get("labelSelector"), query.get("fieldSelector")
         items = [obj for key, obj in self.objects.items() if key.rsplit("/", 1)[0] == path]
-        return {"items": [obj for obj in items if _selected(obj, selector)]}
+        return {"items": [obj for obj in items if _selected(obj, labels, fields)]}
 
     def _post(self, path: str, query: dict[str, str], body: Document) -> Document:
         dry_run = query.get("dryRun") == "All"
@@ -171,10 +171,13 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return merged
 
 
-def _selected(obj: Document, selector: str | None) -> bool:
-    if not selector:
+def _selected(obj: Document, labels: str | None, fields: str | None) -> bool:
+    """Equality selectors only: `key=value` on labels, `metadata.name=value` on fields."""
+    if fields:
+        return bool(obj["metadata"]["name"] == fields.removeprefix("metadata.name="))
+    if not labels:
         return True
-    key, _, value = selector.partition("=")
+    key, _, value = labels.partition("=")
     return bool((obj["metadata"].get("labels") or {}).get(key) == value)
 
 

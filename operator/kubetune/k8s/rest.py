@@ -90,23 +90,30 @@ class ForeignObjectError(Exception):
     waited out, never adopted."""
 
 
-def create_owned(
-    kube: Kube, path: str, body: Document, query: dict[str, str] | None = None
-) -> Document:
+def create_owned(kube: Kube, path: str, body: Document, *, listed: bool = False) -> Document:
     """Create `body`; when its name is taken, the stored object if it has the same
     controller (a retry after a crash). Raises ForeignObjectError for another owner's
-    object and RefusedError for an invalid one."""
+    object and RefusedError for an invalid one. `listed`: look the stored object up by
+    a list (the operator may list Jobs but not get them one by one)."""
     try:
-        return kube.request("POST", path, body=body, query=query)
+        return kube.request("POST", path, body=body)
     except ApiException as error:
         if is_status(error, *REFUSED_CODES):
             raise RefusedError(parse_refusal(int(error.status), error.body)) from None
         if not is_status(error, 409):
             raise
-    stored = kube.request("GET", f"{path}/{body['metadata']['name']}")
-    if controller_uid(stored) != controller_uid(body):
+    stored = _stored(kube, path, body["metadata"]["name"], listed)
+    if stored is None or controller_uid(stored) != controller_uid(body):
         raise ForeignObjectError(f"{path}/{body['metadata']['name']} belongs to another owner")
     return stored
+
+
+def _stored(kube: Kube, path: str, name: str, listed: bool) -> Document | None:
+    if not listed:
+        return kube.request("GET", f"{path}/{name}")
+    query = {"fieldSelector": f"metadata.name={name}"}
+    items: list[Document] = kube.request("GET", path, query=query)["items"]
+    return items[0] if items else None
 
 
 def connect() -> Kube:

@@ -45,7 +45,7 @@ def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
 
 def create_job(kube: Kube, namespace: str, job: Document) -> None:
     """Create the Job; a Job of the same name is accepted only when the same trial owns it."""
-    create_owned(kube, _jobs(namespace), job)
+    create_owned(kube, _jobs(namespace), job, listed=True)
 
 
 def dry_run_job(kube: Kube, namespace: str, job: Document) -> None:

@@ -58,6 +58,7 @@ class Applier:
         self.metadata = snapshot.experiment["metadata"]
         experiment = decision.experiment
         self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment)
+        self.handlers = self._handlers()
 
     def apply(self) -> None:
         for action in self.decision.actions:
@@ -73,8 +74,7 @@ class Applier:
                 return
 
     def run(self, action: actions.Action) -> None:
-        handler: Callable[[Any], None] = self._handlers()[type(action)]
-        handler(action)
+        self.handlers[type(action)](action)
 
     def _handlers(self) -> dict[type, Callable[[Any], None]]:
         trials = self.trials

@@ -192,3 +192,15 @@ def test_the_stored_experiment_is_what_later_passes_see(fake: FakeKube) -> None:
     finish_pods(fake)
     reconcile(fake)
     assert stored(fake)["status"]["trials"]["succeeded"] == 3
+
+
+def test_writes_per_trial_stay_few(fake: FakeKube) -> None:
+    """Per trial: the trial, its Job, its status patches, an Event; per experiment: the
+    accepted spec and its digest, a dry run, status patches (docs/operator.md)."""
+    create(fake, experiment_body(max_trials=10, parallel=2))
+    fake.requests.clear()
+    run_to_end(fake)
+    writes = [f"{method} {path.split('/')[-1]}" for method, path in fake.write_requests()]
+    assert writes.count("POST tuningtrials") == 10
+    assert writes.count("POST jobs") == 11  # one dry run
+    assert len(writes) / 10 <= 7

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from tests.cluster import ClusterClient, eventually
 from tests.integration.operator_harness import (
@@ -36,6 +37,14 @@ def _running_trials(kube: Cluster, count: int) -> list[dict[str, object]] | None
     return running if len(running) >= count else None
 
 
+def _gone(kube: Cluster, name: str) -> bool:
+    try:
+        kube.experiment(name)
+    except ApiException as error:
+        return error.status == 404
+    return False
+
+
 def test_a_recreated_experiment_never_adopts_the_old_trials(
     cluster: ClusterClient, namespace: str, kube: Cluster
 ) -> None:
@@ -48,6 +57,7 @@ def test_a_recreated_experiment_never_adopts_the_old_trials(
         kube.custom.delete_namespaced_custom_object(
             GROUP, VERSION, namespace, "tuningexperiments", "again"
         )
+        eventually(lambda: _gone(kube, "again"), "the experiment deleted (as kubectl waits)")
         kube.create(edited)
         gate.open = True
         done = kube.wait_for_phase("again", "Succeeded", "Failed", timeout=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import kopf
 import pytest
 
 from kubetune.reconcile import handlers
@@ -52,3 +53,10 @@ def test_the_index_maps_each_experiment_to_its_uid() -> None:
     assert handlers.known_experiments(namespace="team", name="exp", uid="u1") == {
         ("team", "exp"): "u1"
     }
+
+
+def test_no_handler_makes_kopf_store_the_spec_in_an_annotation() -> None:
+    """Change-detecting handlers (create, update, resume, delete) make kopf keep the last
+    handled spec in an annotation, which breaks over 256 KB (docs/operator.md)."""
+    registry = kopf.get_default_registry()
+    assert list(registry._changing.get_all_handlers()) == []

@@ -75,7 +75,7 @@ def test_only_planning_steps_that_suggest_are_timed() -> None:
 def test_the_endpoint_serves_the_registry_in_prometheus_text_format() -> None:
     namespace, name = _experiment()
     metrics.record_experiment(namespace, name, {"phase": "Running", "best": {"value": 0.5}})
-    assert handlers.experiment_deleted  # the module the operator runs: all its metrics exist
+    assert handlers.experiment_event  # the module the operator runs: all its metrics exist
     text, content_type = asyncio.run(_scrape())
     assert content_type.startswith("text/plain")
     families = {family.name: family for family in text_string_to_metric_families(text)}

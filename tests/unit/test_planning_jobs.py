@@ -86,8 +86,11 @@ def test_job_carries_labels_owner_and_limits() -> None:
     assert job["spec"]["template"]["metadata"]["annotations"] == {"a": "b"}
     (owner,) = job["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
-        "TuningTrial", "exp-0003", "uid-trial", True,
-    )  # fmt: skip
+        "TuningTrial",
+        "exp-0003",
+        "uid-trial",
+        True,
+    )
     assert job["spec"]["backoffLimit"] == 2
     assert job["spec"]["activeDeadlineSeconds"] == 5400
     assert job["spec"]["ttlSecondsAfterFinished"] == 600
@@ -120,3 +123,23 @@ def test_unknown_placeholder_names_the_field() -> None:
     trial = parse_trial(stored_trial(experiment, {"lr": 0.5, "opt": "sgd"}))
     with pytest.raises(PlaceholderError, match=r"containers\[0\].*args\[0\].*momentum"):
         build_trial_job(experiment, trial)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("env", {"A": "1"}), ("resources", "4Gi"), ("resources", {"limits": "x"})]
+)
+def test_fields_of_the_wrong_shape_reach_the_api_server_untouched(field: str, value: Any) -> None:
+    """The server names the field when it refuses them; the builder must not crash."""
+    container = {"name": "trainer", "image": "trial:1", field: value}
+    experiment = parse_experiment(experiment_document(containers=[container]))
+    trial = parse_trial(
+        {
+            **build_trial_resource(
+                experiment_document(), 0, "exp-0000", {"lr": 0.01, "opt": "sgd"}
+            ),
+            "metadata": {"name": "exp-0000", "namespace": "team", "uid": "uid-trial"},
+        }
+    )
+    built = build_trial_job(experiment, trial)["spec"]["template"]["spec"]["containers"][0]
+    kept = built[field] if not isinstance(value, dict) else {k: built[field][k] for k in value}
+    assert kept == value

@@ -17,6 +17,11 @@ from kubetune.api import rules
 from kubetune.api.base import SpecModel
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+# A resource name as Pods accept it: an optional DNS-subdomain prefix, then a name.
+RESOURCE_NAME_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
 
 # The Pod API sets no limit on argv; this one bounds CEL cost (house rule: every list in a
 # spec has maxItems) while no real command comes near it.
@@ -103,7 +108,11 @@ class TrialSpec(SpecModel):
 
     gpus: int = Field(0, ge=0, le=64, description="GPUs requested by the first container.")
     gpu_resource: str = Field(
-        DEFAULT_GPU_RESOURCE, min_length=1, max_length=253, description="Extended resource."
+        DEFAULT_GPU_RESOURCE,
+        min_length=1,
+        max_length=253,
+        pattern=RESOURCE_NAME_PATTERN,
+        description="Extended resource.",
     )
     template: dict[str, Any] = Field(
         description="PodTemplateSpec of a trial's pod.", json_schema_extra=_TEMPLATE_SCHEMA

@@ -1,8 +1,10 @@
 """TuningExperiments and TuningTrials on the API server.
 
 Trials are found by label, not by a list in the experiment's status, so the experiment
-object stays small however many trials it runs. Creates tolerate 409 AlreadyExists:
-trial names are deterministic, so a retry after a crash finds the object it made before.
+object stays small however many trials it runs; the label only narrows the list, the
+owner uid decides (see `observe`). Creates tolerate 409 AlreadyExists from the same
+owner: trial names are deterministic, so a retry after a crash finds the object it made
+before.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.base import API_GROUP, API_VERSION
-from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, is_status
+from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, create_owned, is_status
 
 EXPERIMENTS = "tuningexperiments"
 TRIALS = "tuningtrials"
@@ -60,13 +62,9 @@ def list_trials(kube: Kube, namespace: str, experiment: str) -> list[Document]:
 
 
 def create_trial(kube: Kube, namespace: str, trial: Document) -> Document:
-    """Create the trial; when it already exists, return the stored one (its spec wins)."""
-    try:
-        return kube.request("POST", _path(namespace, TRIALS), body=trial)
-    except ApiException as error:
-        if not is_status(error, 409):
-            raise
-    return kube.request("GET", _path(namespace, TRIALS, trial["metadata"]["name"]))
+    """Create the trial; when this experiment already made it, return the stored one (its
+    spec wins). See `create_owned` for another owner's trial and refusals."""
+    return create_owned(kube, _path(namespace, TRIALS), trial)
 
 
 def patch_trial_status(

@@ -13,7 +13,8 @@ import base64
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.base import API_GROUP, API_VERSION
-from kubetune.k8s.rest import Document, Kube, is_status
+from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
+from kubetune.planning.jobs import controller_uid
 from kubetune.planning.tokens import new_experiment_key
 
 KEY_SECRET_SUFFIX = "-kubetune-key"
@@ -42,21 +43,22 @@ def read_experiment_key(kube: Kube, namespace: str, experiment: str) -> bytes | 
 
 def ensure_experiment_key(kube: Kube, experiment: Document) -> bytes:
     """The key of a stored experiment (metadata has namespace, name and uid), created
-    with the experiment as owner when it is missing."""
+    with the experiment as owner when it is missing. A key Secret of an earlier experiment
+    of the same name raises ForeignObjectError until the garbage collector removes it."""
     metadata = experiment["metadata"]
-    namespace, name = metadata["namespace"], metadata["name"]
-    existing = read_experiment_key(kube, namespace, name)
-    if existing is not None:
-        return existing
+    path = _secrets(metadata["namespace"], key_secret_name(metadata["name"]))
     try:
-        kube.request("POST", _secrets(namespace), body=_key_secret(experiment))
+        secret = kube.request("GET", path)
     except ApiException as error:
-        if not is_status(error, 409):
+        if not is_status(error, 404):
             raise
-    stored = read_experiment_key(kube, namespace, name)
-    if stored is None:
-        raise RuntimeError(f"Secret {key_secret_name(name)} has no {KEY_DATA_FIELD!r} field")
-    return stored
+        secret = create_owned(kube, _secrets(metadata["namespace"]), _key_secret(experiment))
+    if controller_uid(secret) != metadata["uid"]:
+        raise ForeignObjectError(f"Secret {path} belongs to an earlier experiment")
+    encoded = (secret.get("data") or {}).get(KEY_DATA_FIELD)
+    if not encoded:
+        raise RuntimeError(f"Secret {path} has no {KEY_DATA_FIELD!r} field")
+    return base64.b64decode(encoded)
 
 
 def _key_secret(experiment: Document) -> Document:

@@ -19,6 +19,9 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from kubetune.planning.jobs import controller_uid
+from kubetune.planning.refusals import REFUSED_CODES, Refusal, parse_refusal
+
 Document = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -71,6 +74,46 @@ def _resource_of(path: str) -> str:
         parts = parts[parts.index("namespaces") + 2 :]
     resource = parts[0] if parts else path
     return f"{resource}/{parts[2]}" if len(parts) > 2 else resource
+
+
+class RefusedError(Exception):
+    """The API server refused a write as invalid (400 or 422); retrying cannot help."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(f"{refusal.code}: {refusal.message}")
+        self.refusal = refusal
+
+
+class ForeignObjectError(Exception):
+    """The name is taken by an object another owner made (an experiment deleted and
+    re-created under the same name leaves its objects to the garbage collector): it is
+    waited out, never adopted."""
+
+
+def create_owned(kube: Kube, path: str, body: Document, *, listed: bool = False) -> Document:
+    """Create `body`; when its name is taken, the stored object if it has the same
+    controller (a retry after a crash). Raises ForeignObjectError for another owner's
+    object and RefusedError for an invalid one. `listed`: look the stored object up by
+    a list (the operator may list Jobs but not get them one by one)."""
+    try:
+        return kube.request("POST", path, body=body)
+    except ApiException as error:
+        if is_status(error, *REFUSED_CODES):
+            raise RefusedError(parse_refusal(int(error.status), error.body)) from None
+        if not is_status(error, 409):
+            raise
+    stored = _stored(kube, path, body["metadata"]["name"], listed)
+    if stored is None or controller_uid(stored) != controller_uid(body):
+        raise ForeignObjectError(f"{path}/{body['metadata']['name']} belongs to another owner")
+    return stored
+
+
+def _stored(kube: Kube, path: str, name: str, listed: bool) -> Document | None:
+    if not listed:
+        return kube.request("GET", f"{path}/{name}")
+    query = {"fieldSelector": f"metadata.name={name}"}
+    items: list[Document] = kube.request("GET", path, query=query)["items"]
+    return items[0] if items else None
 
 
 def connect() -> Kube:

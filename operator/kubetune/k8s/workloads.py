@@ -1,6 +1,7 @@
 """The Jobs that run trials and the Pods they make.
 
-Creates tolerate 409 (deterministic Job names make a retried create harmless); deletes
+Creates tolerate 409 from a Job the same trial owns (deterministic Job names make a
+retried create harmless), never another trial's Job; deletes
 tolerate 404 and propagate in the background, so the call returns at once and the
 garbage collector removes the Pods.
 """
@@ -10,7 +11,15 @@ from __future__ import annotations
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.k8s.custom import EXPERIMENT_LABEL
-from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, is_status
+from kubetune.k8s.rest import (
+    MERGE_PATCH,
+    Document,
+    Kube,
+    RefusedError,
+    create_owned,
+    is_status,
+)
+from kubetune.planning.refusals import REFUSED_CODES, parse_refusal
 
 
 def _jobs(namespace: str, name: str = "") -> str:
@@ -35,10 +44,19 @@ def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
 
 
 def create_job(kube: Kube, namespace: str, job: Document) -> None:
+    """Create the Job; a Job of the same name is accepted only when the same trial owns it."""
+    create_owned(kube, _jobs(namespace), job, listed=True)
+
+
+def dry_run_job(kube: Kube, namespace: str, job: Document) -> None:
+    """Ask the API server to validate the Job without storing it (admission included).
+    Raises RefusedError with the server's causes when it is invalid."""
     try:
-        kube.request("POST", _jobs(namespace), body=job)
+        kube.request("POST", _jobs(namespace), body=job, query={"dryRun": "All"})
     except ApiException as error:
-        if not is_status(error, 409):
+        if is_status(error, *REFUSED_CODES):
+            raise RefusedError(parse_refusal(int(error.status), error.body)) from None
+        if not is_status(error, 409):  # the name is taken: that check comes after validation
             raise
 
 

@@ -34,6 +34,20 @@ def owner_reference(owner: Document) -> Document:
     }  # fmt: skip
 
 
+def controller_uid(document: Document) -> str | None:
+    """The uid of the object that controls `document` (its creator), if any."""
+    for reference in document.get("metadata", {}).get("ownerReferences") or []:
+        if reference.get("controller"):
+            return str(reference.get("uid"))
+    return None
+
+
+def owned_by(documents: list[Document], uid: str) -> list[Document]:
+    """The documents controlled by the object with `uid`: names and labels can be
+    reused by a newer object, uids cannot."""
+    return [document for document in documents if controller_uid(document) == uid]
+
+
 def trainer_index(containers: list[Document]) -> int:
     """The container named `trainer`, else the first: it gets the GPUs and its
     termination message carries the final metrics."""
@@ -80,20 +94,28 @@ def build_trial_job(
 
 
 def _pod_template(experiment: TuningExperiment, trial: TuningTrial) -> Document:
+    """The trial's pod. Fields of the wrong shape (`env` as a map, `resources` as a
+    string) are passed through untouched: the API server refuses them naming the field,
+    which the operator reports (see `refusals`), rather than this builder crashing."""
     template = copy.deepcopy(experiment.spec.trial.template)
     metadata = template.setdefault("metadata", {})
     labels = trial_labels(trial.spec.experiment, trial.metadata["name"])
-    metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
+    metadata["labels"] = {**_mapping(metadata.get("labels")), **labels}
     pod_spec = template["spec"]
     pod_spec["restartPolicy"] = "Never"  # retries are the Job's backoffLimit, not kubelet's
     env = _trial_env(trial)
     containers = substitute_containers(template, trial.spec.parameters)
     for container in containers:
-        container["env"] = [*(container.get("env") or []), *env]
+        if isinstance(container.get("env", []), list):
+            container["env"] = [*(container.get("env") or []), *env]
         container.setdefault("terminationMessagePolicy", "FallbackToLogsOnError")
     _request_gpus(containers[trainer_index(containers)], experiment)
     pod_spec["containers"] = containers
     return template
+
+
+def _mapping(value: object) -> Document:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _trial_env(trial: TuningTrial) -> list[Document]:
@@ -110,8 +132,12 @@ def _request_gpus(container: Document, experiment: TuningExperiment) -> None:
     if trial.gpus <= 0:
         return
     resources = container.setdefault("resources", {})
+    if not isinstance(resources, dict):
+        return
     for kind in ("requests", "limits"):
-        resources[kind] = {**(resources.get(kind) or {}), trial.gpu_resource: str(trial.gpus)}
+        current = resources.get(kind) or {}
+        if isinstance(current, dict):
+            resources[kind] = {**current, trial.gpu_resource: str(trial.gpus)}
 
 
 def build_trial_resource(experiment: Document, index: int, name: str, params: Document) -> Document:

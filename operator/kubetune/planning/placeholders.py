@@ -68,6 +68,8 @@ def substitute_container(
     where = f"container {name!r}" if position is None else f"{CONTAINERS_PATH}[{position}] ({name})"
     for field in ("command", "args"):
         items = filled.get(field) or []
+        if not isinstance(items, list):
+            continue  # one string is not split into characters: the API server refuses it
         filled[field] = [
             substitute(str(item), params, f"{where}.{field}[{i}]") for i, item in enumerate(items)
         ]

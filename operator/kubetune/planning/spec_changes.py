@@ -6,13 +6,17 @@ change: `limits.parallelTrials`, `limits.maxTrials` and `suspend`. Any other edi
 refused: the operator keeps running the last accepted spec (plus the allowed fields of
 the new one) and says which fields it ignored, until the user reverts them.
 
-The accepted spec is kept on the experiment itself (an annotation), so a restarted
-operator compares against the same baseline.
+Only the immutable part of the accepted spec is kept, since that is all a comparison
+needs: its digest in an annotation on the experiment (bounded, whatever the spec's
+size), and the part itself beside the experiment (`k8s.spec_store`), so a restarted
+operator compares against the same baseline. A pass reads that copy only when the
+submitted spec's digest differs from the accepted one.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ EDITABLE_FIELDS = (
     *(f"spec.limits.{key}" for key in MUTABLE_LIMITS),
     *(f"spec.{key}" for key in MUTABLE_TOP_LEVEL),
 )
+DIGEST_PREFIX = "sha256:"
 
 Document = dict[str, Any]
 
@@ -44,6 +49,26 @@ class SpecDecision:
 
 def encode_spec(spec: Mapping[str, Any]) -> str:
     return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
+def accepted_part(spec: Mapping[str, Any]) -> Document:
+    """The part of a spec that is kept once accepted: everything but the mutable fields."""
+    return _immutable_part(spec)
+
+
+def spec_digest(spec: Mapping[str, Any]) -> str:
+    """The annotation value naming an accepted spec: a digest of its immutable part."""
+    return digest_of(encode_spec(accepted_part(spec)))
+
+
+def digest_of(encoded_part: str) -> str:
+    """The digest of an already encoded immutable part (see `spec_digest`)."""
+    return DIGEST_PREFIX + hashlib.sha256(encoded_part.encode("utf-8")).hexdigest()
+
+
+def is_digest(annotation: str | None) -> bool:
+    """Whether the annotation is a digest (older operators stored the JSON spec itself)."""
+    return bool(annotation) and str(annotation).startswith(DIGEST_PREFIX)
 
 
 def decide_spec(submitted: Mapping[str, Any], stored_annotation: str | None) -> SpecDecision:

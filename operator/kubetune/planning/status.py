@@ -68,7 +68,11 @@ def status_patch(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> Docum
 def lifecycle_document(status: TuningTrialStatus) -> Document:
     """The fields of a trial's status that the lifecycle owns, as stored."""
     document = dump_resource(status)
-    return {key: document.get(key) for key in LIFECYCLE_FIELDS if key in document}
+    # Empty metrics and curve are left out: "none yet" is the same as absent, and writing
+    # them would cost a write per trial for nothing.
+    return {
+        key: document[key] for key in LIFECYCLE_FIELDS if document.get(key) not in ({}, [], None)
+    }
 
 
 def experiment_status(

@@ -1,130 +1,135 @@
-"""One reconcile pass of one experiment: observe, plan, act, record.
+"""One reconcile pass of one experiment: observe, decide (pure), apply.
 
 Runs in a worker thread (the Kubernetes client and the suggesters block), under the
-experiment's lock (see `serialize`). Restart-safe because it keeps nothing between passes:
-trial outcomes are read from Jobs and Pods, the plan is a pure function of the trials, and
-every action tolerates having been half done by a pass that was killed.
+experiment's lock (see `serialize`). `observe` reads, `planning.pass_decision` decides
+the writes as a list of actions, and this module carries them out in order. Restart-safe
+because nothing is kept between passes: every action tolerates having been half done by
+a pass that was killed.
+
+Two answers of the API server end the list early. A refusal (400/422) of a trial or its
+Job means the template cannot run: the experiment fails at once, naming the field, and
+no later pass retries it. A name taken by another owner's object (an earlier experiment
+of the same name, being garbage-collected) is waited out: the pass stops, and a later one
+(the object's deletion triggers it) carries on.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from kubetune.api import SpecError, TuningExperiment, parse_experiment, parse_trial
-from kubetune.k8s import custom, events
-from kubetune.k8s.rest import Kube
-from kubetune.planning.placeholders import PlaceholderError, check_template
-from kubetune.planning.plan import Plan, plan_next
-from kubetune.planning.records import record_of
-from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, decide_spec
-from kubetune.planning.status import (
-    experiment_status,
-    invalid_spec_status,
-    refused_spec_conditions,
-    status_patch,
-)
-from kubetune.reconcile import metrics, trials
-from kubetune.reconcile.observe import Observed, observe_experiment, observe_trials
+from kubetune.k8s import custom, events, spec_store, workloads
+from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
+from kubetune.planning import actions
+from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
+from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
+from kubetune.reconcile import metrics
+from kubetune.reconcile.observe import observe
+from kubetune.reconcile.trials import TrialWriter
 
-TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
-
-
-class InvalidSpecError(Exception):
-    """The experiment cannot run as written; the message names the field."""
+logger = logging.getLogger(__name__)
+TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
 
 
 @metrics.RECONCILE_SECONDS.time()
 def reconcile_experiment(kube: Kube, namespace: str, name: str) -> None:
-    """Bring one experiment one step closer to done. Raises InvalidSpecError once the
-    experiment is marked Failed for a spec that cannot run."""
+    """Bring one experiment one step closer to done."""
     now = datetime.now(UTC)
-    observed = observe_experiment(kube, namespace, name)
-    metrics.record_experiment(namespace, name, None if observed is None else observed.status)
-    if observed is None or observed.status.get("phase") in TERMINAL_PHASES:
+    snapshot = observe(kube, namespace, name)
+    metrics.record_experiment(namespace, name, None if snapshot is None else snapshot.status)
+    if snapshot is None:
         return
-    experiment, refused = _accepted_experiment(kube, observed, now)
-    observe_trials(kube, observed)
-    for trial in observed.trials:
-        if (trial.get("status") or {}).get("phase", "Pending") in trials.ACTIVE:
-            trials.refresh_trial(kube, observed, experiment, trial, now)
-    trials.release_settled(kube, observed)
-    plan = _plan(observed, experiment, now)
-    _act(kube, observed, experiment, plan, now)
-    _record(kube, observed, experiment, plan, refused=refused, now=now)
-
-
-def _act(
-    kube: Kube, observed: Observed, experiment: TuningExperiment, plan: Plan, now: datetime
-) -> None:
-    """Stops first: they free the slots that the new trials take."""
-    for stop in plan.stop:
-        trials.stop_trial(kube, observed, stop, now)
-    if plan.finish is None:
-        trials.set_suspended(kube, observed, experiment.spec.suspend)
-        for new in plan.create:
-            trials.launch_trial(kube, observed, experiment, new, now)
-
-
-def _record(
-    kube: Kube,
-    observed: Observed,
-    experiment: TuningExperiment,
-    plan: Plan,
-    *,
-    refused: tuple[str, ...],
-    now: datetime,
-) -> None:
-    conditions = refused_spec_conditions(observed.status, refused, now)
-    stored = {**observed.status, "conditions": conditions}
-    _write_status(kube, observed, experiment_status(stored, plan, now, experiment.spec.suspend))
-    finish = plan.finish
-    if finish is not None:
-        message = f"{finish.reason}: {finish.message}"
-        reason = f"Experiment{finish.phase}"
-        events.emit_event(kube, observed.experiment, reason, message, not finish.succeeded)
-
-
-def _plan(observed: Observed, experiment: TuningExperiment, now: datetime) -> Plan:
-    spec = experiment.spec
-    records = [record_of(parse_trial(trial), spec.objective) for trial in observed.trials]
-    started = observed.status.get("startTime")
-    elapsed = now - datetime.fromisoformat(started) if started else timedelta(0)
     began = time.perf_counter()
-    plan = plan_next(observed.name, spec, records, elapsed)
-    metrics.planned(spec.algorithm.name, len(plan.create), time.perf_counter() - began)
-    return plan
+    decision = decide_pass(snapshot, now)
+    if decision.plan is not None and decision.experiment is not None:
+        algorithm = decision.experiment.spec.algorithm.name
+        metrics.planned(algorithm, len(decision.plan.create), time.perf_counter() - began)
+    Applier(kube, snapshot, decision, now).apply()
 
 
-def _accepted_experiment(
-    kube: Kube, observed: Observed, now: datetime
-) -> tuple[TuningExperiment, tuple[str, ...]]:
-    """The experiment to run (the last accepted spec plus allowed edits) and the refused
-    fields; marks the experiment Failed and raises when the spec cannot run at all."""
-    document = observed.experiment
-    annotations = document["metadata"].get("annotations") or {}
-    decision = decide_spec(document.get("spec") or {}, annotations.get(ACCEPTED_SPEC_ANNOTATION))
-    try:
-        experiment = parse_experiment({**document, "spec": decision.effective, "status": {}})
-        names = [parameter.name for parameter in experiment.spec.parameters]
-        check_template(experiment.spec.trial.template, names)
-    except (SpecError, PlaceholderError) as error:
-        _fail_invalid(kube, observed, str(error), now)
-        raise InvalidSpecError(str(error)) from None
-    if decision.annotation is not None:
+class Applier:
+    """Carries out one decision's actions, in order."""
+
+    def __init__(self, kube: Kube, snapshot: Snapshot, decision: PassDecision, now: datetime):
+        self.kube, self.snapshot, self.decision, self.now = kube, snapshot, decision, now
+        self.metadata = snapshot.experiment["metadata"]
+        experiment = decision.experiment
+        self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment)
+        self.handlers = self._handlers()
+
+    def apply(self) -> None:
+        for action in self.decision.actions:
+            try:
+                self.run(action)
+            except RefusedError as error:
+                if not isinstance(action, TRIAL_WRITES):
+                    raise
+                self._refused(action, error)
+                return
+            except ForeignObjectError as error:
+                logger.info("%s waits for garbage collection: %s", self.metadata["name"], error)
+                return
+
+    def run(self, action: actions.Action) -> None:
+        self.handlers[type(action)](action)
+
+    def _handlers(self) -> dict[type, Callable[[Any], None]]:
+        trials = self.trials
+        by_type: dict[type, Callable[[Any], None]] = {
+            actions.StoreAcceptedSpec: self._store_accepted_spec,
+            actions.DeleteJob: self._delete_job,
+            actions.SuspendJob: self._suspend_job,
+            actions.PatchExperimentStatus: self._patch_status,
+            actions.EmitEvent: self._emit,
+        }
+        if trials is not None:
+            by_type |= {
+                actions.CreateTrial: trials.create_trial, actions.CreateJob: trials.create_job,
+                actions.ValidateJob: trials.validate_job,
+                actions.PatchTrialStatus: trials.patch_status,
+            }  # fmt: skip
+        return by_type
+
+    def _refused(self, action: actions.Action, error: RefusedError) -> None:
+        """The API server refused a trial or its Job: fail the experiment, naming the field."""
+        logger.warning("%s: trial template refused: %s", self.metadata["name"], error)
+        experiment = self.decision.experiment
+        gpu_resource = experiment.spec.trial.gpu_resource if experiment else ""
+        trial = action.trial if isinstance(action, actions.CreateJob) else None
+        for step in refusal_actions(self.snapshot, error.refusal, gpu_resource, trial, self.now):
+            self.run(step)
+
+    def _store_accepted_spec(self, action: actions.StoreAcceptedSpec) -> None:
+        """The digest is recorded even when the spec does not fit a Secret (over 1 MiB
+        once compressed): the experiment runs, only its immutable fields go unguarded."""
+        try:
+            stored = spec_store.store_accepted_spec(
+                self.kube, self.snapshot.experiment, action.encoded
+            )
+        except RefusedError as error:
+            logger.warning("%s: accepted spec not stored: %s", self.metadata["name"], error)
+            stored = action.encoded
+        annotations = {ACCEPTED_SPEC_ANNOTATION: digest_of(stored)}
         custom.patch_experiment_annotations(
-            kube, observed.namespace, observed.name, {ACCEPTED_SPEC_ANNOTATION: decision.annotation}
+            self.kube, self.metadata["namespace"], self.metadata["name"], annotations
         )
-    return experiment, decision.refused
 
+    def _delete_job(self, action: actions.DeleteJob) -> None:
+        workloads.delete_job(self.kube, self.metadata["namespace"], action.name)
 
-def _fail_invalid(kube: Kube, observed: Observed, message: str, now: datetime) -> None:
-    _write_status(kube, observed, invalid_spec_status(observed.status, message, now))
-    events.emit_event(kube, observed.experiment, "InvalidSpec", message, warning=True)
+    def _suspend_job(self, action: actions.SuspendJob) -> None:
+        namespace = self.metadata["namespace"]
+        workloads.set_job_suspended(self.kube, namespace, action.name, action.suspended)
 
+    def _patch_status(self, action: actions.PatchExperimentStatus) -> None:
+        namespace, name = self.metadata["namespace"], self.metadata["name"]
+        custom.patch_experiment_status(self.kube, namespace, name, action.patch)
+        metrics.record_experiment(namespace, name, {**self.snapshot.status, **action.patch})
 
-def _write_status(kube: Kube, observed: Observed, desired: dict[str, object]) -> None:
-    patch = status_patch(observed.status, desired)
-    if patch:
-        custom.patch_experiment_status(kube, observed.namespace, observed.name, patch)
-    metrics.record_experiment(observed.namespace, observed.name, {**observed.status, **desired})
+    def _emit(self, action: actions.EmitEvent) -> None:
+        events.emit_event(
+            self.kube, self.snapshot.experiment, action.reason, action.message, action.warning
+        )

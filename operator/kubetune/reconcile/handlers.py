@@ -1,10 +1,11 @@
 """The kopf handlers: thin triggers of one level-triggered reconcile pass.
 
-Whatever happens (an experiment created, edited or resumed after a restart, a Job or Pod
+Whatever happens (an experiment created, edited or listed after a restart, a Job or Pod
 changing, a trial reporting metrics, a periodic timer), the handler runs the same pass
-for the owning experiment. The pass itself runs in a worker thread, so the Kubernetes
-client and the suggesters never block kopf's event loop, and passes of one experiment are
-serialized and coalesced.
+for the owning experiment. Only event and timer handlers: kopf then keeps no copy of
+the spec in annotations (see `configure`). The pass itself runs in a worker thread, so
+the Kubernetes client and the suggesters never block kopf's event loop, and passes of
+one experiment are serialized and coalesced.
 
 Run with: kopf run --module=kubetune.reconcile.handlers --all-namespaces
 """
@@ -12,7 +13,6 @@ Run with: kopf run --module=kubetune.reconcile.handlers --all-namespaces
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -24,20 +24,19 @@ from kubetune.api import API_GROUP, API_VERSION
 from kubetune.k8s.rest import Kube, connect
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.planning.outcome import STUCK_WAITING_REASONS
+from kubetune.planning.pass_decision import TERMINAL_PHASES
 from kubetune.reconcile import (
     ingest_service,  # noqa: F401  (registers the ingest endpoint's hooks)
     metrics_service,  # noqa: F401  (registers the /metrics server's hooks)
 )
-from kubetune.reconcile.experiment import (
-    TERMINAL_PHASES,
-    InvalidSpecError,
-    reconcile_experiment,
-)
+from kubetune.reconcile.experiment import reconcile_experiment
+from kubetune.reconcile.ingest_service import mark_watch_listed
 from kubetune.reconcile.metrics import forget_experiment
 from kubetune.reconcile.serialize import PassSerializer
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
 TRIALS = (API_GROUP, API_VERSION, "tuningtrials")
+Document = dict[Any, Any]
 # A safety net for what no event announces (maxDuration passing) or an event missed.
 RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
 
@@ -46,10 +45,14 @@ logger = logging.getLogger(__name__)
 
 @kopf.on.startup()
 def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
-    """Keep kopf's own bookkeeping in annotations (our CRD's status schema is strict) and
-    let it post no Events of its own (ours say more, and each is an API write)."""
+    """Keep kopf's bookkeeping out of the way and let it post no Events of its own (ours
+    say more, and each is an API write).
+
+    No handler here detects changes (on.create, on.update, on.resume, on.delete): those
+    make kopf keep the last handled spec in an annotation, which breaks at the 256 KB
+    limit on annotations while a spec may reach the 1.5 MB object limit. Every pass is
+    level-triggered anyway, so watching events (on.event) and a timer is all it needs."""
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=API_GROUP)
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
     memo["kube"] = connect()
@@ -64,6 +67,7 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 
 
 async def _reconcile(memo: Any, namespace: str, name: str) -> None:
+    mark_watch_listed(memo)
     kube: Kube = memo["kube"]
     passes: PassSerializer = memo["passes"]
     await passes.run(
@@ -71,14 +75,31 @@ async def _reconcile(memo: Any, namespace: str, name: str) -> None:
     )
 
 
-@kopf.on.resume(*EXPERIMENTS)
-@kopf.on.create(*EXPERIMENTS)
-@kopf.on.update(*EXPERIMENTS, field="spec")
-async def experiment_changed(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    try:
-        await _reconcile(memo, str(namespace), name)
-    except InvalidSpecError as error:
-        raise kopf.PermanentError(str(error)) from None  # retrying cannot fix a spec
+@kopf.index(*EXPERIMENTS)
+def known_experiments(*, namespace: str | None, name: str, uid: str, **_: Any) -> Document:
+    """Every experiment the operator watches, kept by kopf from its own watch: the ingest
+    answers reports naming any other experiment without an API read."""
+    return {(str(namespace), name): uid}
+
+
+@kopf.on.event(*EXPERIMENTS)
+async def experiment_event(
+    *, type: str | None, namespace: str | None, name: str, meta: kopf.Meta, memo: Any, **_: Any
+) -> None:
+    """Listed at start-up (type None), created or its spec changed: one pass. Deleted:
+    forget it (the garbage collector deletes what it owned)."""
+    key = (str(namespace), name)
+    seen: dict[tuple[str, str], object] = memo.setdefault("generations", {})
+    if type == "DELETED":
+        memo["passes"].forget(key)
+        seen.pop(key, None)
+        forget_experiment(*key)
+        return
+    # The pass's own status and annotation writes leave the generation alone: no pass.
+    version = (meta.get("uid"), meta.get("generation"))
+    if seen.get(key) != version:
+        seen[key] = version
+        await _quietly(memo, *key)
 
 
 def _unfinished(*, status: kopf.Status, **_: Any) -> bool:
@@ -89,12 +110,6 @@ def _unfinished(*, status: kopf.Status, **_: Any) -> bool:
 @kopf.timer(*EXPERIMENTS, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, when=_unfinished)
 async def experiment_resync(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     await _quietly(memo, str(namespace), name)
-
-
-@kopf.on.delete(*EXPERIMENTS, optional=True)  # optional: no finalizer, GC deletes the rest
-def experiment_deleted(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    memo["passes"].forget((str(namespace), name))
-    forget_experiment(str(namespace), name)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={EXPERIMENT_LABEL: kopf.PRESENT})
@@ -123,6 +138,9 @@ async def pod_changed(
 
 
 async def _quietly(memo: Any, namespace: str, name: str) -> None:
-    """Event-driven passes: an invalid spec is already recorded, nothing to raise."""
-    with contextlib.suppress(InvalidSpecError):
+    """A pass that fails (the API server unavailable, say) is logged, never retried by
+    kopf: the next event or the resync timer runs a fresh pass anyway."""
+    try:
         await _reconcile(memo, namespace, name)
+    except Exception:
+        logger.exception("reconcile pass of %s/%s failed", namespace, name)

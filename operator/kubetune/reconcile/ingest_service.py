@@ -8,6 +8,7 @@ KUBETUNE_INGEST_HOST narrows the listening address (all interfaces by default).
 from __future__ import annotations
 
 import os
+from collections.abc import Container
 from typing import Any
 
 import kopf
@@ -19,21 +20,47 @@ from kubetune.reconcile.metrics_sink import KubeKeySource, TrialStatusWriter
 
 DEFAULT_INGEST_PORT = 8443
 RUNNER_MEMO_KEY = "kubetune_ingest_runner"
+WATCHED_MEMO_KEY = "kubetune_watched_experiments"
+INDEX_NAME = "known_experiments"  # the kopf index in `handlers`
 
 
-async def start_metrics_ingest(kube: Kube, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+class WatchedExperiments:
+    """The experiments in kopf's index, for the ingest. kopf fills its indices before it
+    runs any other resource handler, so the first pass marks the index `ready`; until
+    then an experiment missing from it may just not be listed yet."""
+
+    def __init__(self, index: Container[object] | None) -> None:
+        self.index = index
+        self.ready = False
+
+    def __contains__(self, key: object) -> bool:
+        return self.index is not None and key in self.index
+
+
+def mark_watch_listed(memo: Any) -> None:
+    """Called by every resource handler: the index is complete by then."""
+    watched = memo.get(WATCHED_MEMO_KEY)
+    if watched is not None:
+        watched.ready = watched.index is not None
+
+
+async def start_metrics_ingest(
+    kube: Kube, port: int, host: str = "0.0.0.0", known: WatchedExperiments | None = None
+) -> web.AppRunner:
     """The endpoint, checking tokens against experiment keys and recording into trials."""
-    return await start_ingest(port, KubeKeySource(kube), TrialStatusWriter(kube), host=host)
+    keys = KubeKeySource(kube, known)
+    return await start_ingest(port, keys, TrialStatusWriter(kube), host=host)
 
 
 @kopf.on.startup()
-async def ingest_startup(memo: kopf.Memo, logger: Any, **_: Any) -> None:
+async def ingest_startup(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Starts the endpoint with the operator, sharing the handlers' connection when their
     startup hook (registered earlier) put one in `memo.kube`."""
     port = int(os.environ.get("KUBETUNE_INGEST_PORT", DEFAULT_INGEST_PORT))
     kube = memo.get("kube") or connect()
     host = os.environ.get("KUBETUNE_INGEST_HOST", "0.0.0.0")
-    runner = await start_metrics_ingest(kube, port, host)
+    watched = memo[WATCHED_MEMO_KEY] = WatchedExperiments(kwargs.get(INDEX_NAME))
+    runner = await start_metrics_ingest(kube, port, host, watched)
     memo[RUNNER_MEMO_KEY] = runner
     logger.info(f"metrics ingest listening on port {port}")
 

@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from kubetune.api import parse_trial
 from kubetune.k8s.custom import patch_trial_status
@@ -38,15 +39,30 @@ KEY_REREAD_INTERVAL_S = 5.0  # a forged token cannot make us read Secrets faster
 UNAVAILABLE = Rejection(503, "store_unavailable", "could not record now; retry")
 
 
+class KnownExperiments(Protocol):
+    """The experiments the operator's watch has seen (see `handlers.known_experiments`)."""
+
+    @property
+    def ready(self) -> bool:
+        """Whether the watch has listed them all yet (before that, nothing is unknown)."""
+
+    def __contains__(self, key: object) -> bool: ...
+
+
 class KubeKeySource:
     """Experiment keys read from their Secrets, cached: keys never change, but a
-    re-created experiment of the same name has a new one, hence `fresh` re-reads."""
+    re-created experiment of the same name has a new one, hence `fresh` re-reads. With
+    `known`, a request naming an experiment the watch has not seen costs no API read."""
 
-    def __init__(self, kube: Kube) -> None:
+    def __init__(self, kube: Kube, known: KnownExperiments | None = None) -> None:
         self.kube = kube
+        self.known = known
         self.keys: dict[tuple[str, str], tuple[bytes | None, float]] = {}
 
     async def key_for(self, namespace: str, experiment: str, fresh: bool = False) -> bytes | None:
+        known = self.known
+        if known is not None and known.ready and (namespace, experiment) not in known:
+            return None
         cached = self.keys.get((namespace, experiment))
         if cached is not None:
             key, read_at = cached

@@ -1,61 +1,88 @@
-"""Everything one reconcile pass reads, gathered in four requests.
+"""Everything one reconcile pass reads: the experiment, then what it owns.
 
 Level-triggered: each pass reads the experiment, its trials, Jobs and Pods fresh from the
 API server (no cache, no memory of earlier passes), so whatever woke the operator, and
 however many events it missed while it was down, the pass acts on the whole truth.
+
+Objects belong by uid, not by name. The experiment label only narrows the lists; a
+trial counts only if this experiment's uid controls it, a Job only if one of those
+trials controls it, a Pod only if one of those Jobs does. So objects left by an earlier
+experiment of the same name (deleted, then re-created at once, while the garbage
+collector still works) are never adopted.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
-from kubetune.k8s import custom, workloads
+from kubetune.k8s import custom, spec_store, workloads
 from kubetune.k8s.rest import Kube
-from kubetune.planning.jobs import TRIAL_LABEL
+from kubetune.planning.jobs import controller_uid, owned_by
+from kubetune.planning.pass_decision import Snapshot
+from kubetune.planning.spec_changes import (
+    ACCEPTED_SPEC_ANNOTATION,
+    accepted_part,
+    encode_spec,
+    is_digest,
+    spec_digest,
+)
 
 Document = dict[str, Any]
 
 
-@dataclass
-class Observed:
-    """An experiment as stored, with its trials (by index) and their Jobs and Pods."""
-
-    experiment: Document
-    trials: list[Document] = field(default_factory=list)
-    jobs: dict[str, Document] = field(default_factory=dict)
-    pods: dict[str, list[Document]] = field(default_factory=dict)
-
-    @property
-    def namespace(self) -> str:
-        return str(self.experiment["metadata"]["namespace"])
-
-    @property
-    def name(self) -> str:
-        return str(self.experiment["metadata"]["name"])
-
-    @property
-    def status(self) -> Document:
-        return dict(self.experiment.get("status") or {})
-
-
-def observe_experiment(kube: Kube, namespace: str, name: str) -> Observed | None:
-    """The experiment alone; None when it is gone or being deleted (GC does the rest)."""
+def observe(kube: Kube, namespace: str, name: str) -> Snapshot | None:
+    """What the pass needs; None when the experiment is gone or being deleted (the
+    garbage collector does the rest). A finished experiment is read alone."""
     stored = custom.get_experiment(kube, namespace, name)
     if stored is None or stored["metadata"].get("deletionTimestamp"):
         return None
-    return Observed(stored)
+    snapshot = Snapshot(stored)
+    if snapshot.finished:
+        return snapshot
+    accepted, recorded = accepted_spec(kube, stored)
+    trials = owned_by(custom.list_trials(kube, namespace, name), stored["metadata"]["uid"])
+    trials.sort(key=lambda trial: trial["spec"]["index"])
+    jobs, pods = _workloads(kube, namespace, name, trials)
+    return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded)
 
 
-def observe_trials(kube: Kube, observed: Observed) -> None:
-    """Fill in trials, Jobs and Pods (read after the experiment, never before it)."""
-    namespace, name = observed.namespace, observed.name
-    trials = custom.list_trials(kube, namespace, name)
-    observed.trials = sorted(trials, key=lambda trial: trial["spec"]["index"])
-    jobs = workloads.list_jobs(kube, namespace, name)
-    observed.jobs = {job["metadata"]["name"]: job for job in jobs}
+def accepted_spec(kube: Kube, experiment: Document) -> tuple[str | None, bool]:
+    """The accepted spec's immutable part (JSON) and whether it is recorded as such. Read
+    from the spec Secret only when the submitted spec differs in an immutable field."""
+    annotations = experiment["metadata"].get("annotations") or {}
+    annotation = annotations.get(ACCEPTED_SPEC_ANNOTATION)
+    submitted = experiment.get("spec") or {}
+    if is_digest(annotation):
+        if annotation == spec_digest(submitted):
+            return encode_spec(accepted_part(submitted)), True
+        stored = spec_store.read_accepted_spec(kube, experiment)
+        return stored, stored is not None
+    return _legacy_annotation(annotation), False
+
+
+def _legacy_annotation(annotation: str | None) -> str | None:
+    """Operators before 0.2 kept the whole accepted spec in the annotation."""
+    try:
+        legacy = json.loads(annotation) if annotation else None
+    except ValueError:
+        return None
+    return encode_spec(accepted_part(legacy)) if isinstance(legacy, dict) else None
+
+
+def _workloads(
+    kube: Kube, namespace: str, experiment: str, trials: list[Document]
+) -> tuple[dict[str, Document], dict[str, list[Document]]]:
+    """Jobs by the name of the trial that owns them, Pods by the trial of their Job."""
+    trial_of = {trial["metadata"]["uid"]: trial["metadata"]["name"] for trial in trials}
+    jobs: dict[str, Document] = {}
+    for job in workloads.list_jobs(kube, namespace, experiment):
+        if controller_uid(job) in trial_of:
+            jobs[trial_of[str(controller_uid(job))]] = job
+    job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}
     pods: defaultdict[str, list[Document]] = defaultdict(list)
-    for pod in workloads.list_pods(kube, namespace, name):
-        pods[pod["metadata"].get("labels", {}).get(TRIAL_LABEL, "")].append(pod)
-    observed.pods = dict(pods)
+    for pod in workloads.list_pods(kube, namespace, experiment):
+        if controller_uid(pod) in job_trial:
+            pods[job_trial[str(controller_uid(pod))]].append(pod)
+    return jobs, dict(pods)

@@ -1,0 +1,278 @@
+"""The decision of one reconcile pass: from what the pass observed to the writes it makes.
+
+Pure (no API, no clock: `now` is an argument), so the whole pass is a function from a
+`Snapshot` to a list of `actions`, and the reconcile package only observes and applies.
+The order of the list is the order of the writes:
+
+1. the accepted spec is recorded on the first pass (see `spec_changes`);
+2. every active trial's status follows its Job and Pods (a trial whose Job was never
+   made gets it now);
+3. the plan (`plan.plan_next`, shared with local mode) stops trials, then launches new
+   ones: each as its TuningTrial, then its Job, then `status.jobName`. Before the very
+   first trial the Job is dry-run, so a template the API server refuses fails the
+   experiment at once (`refusal_actions`) instead of failing every pass;
+4. the experiment's status, only the fields that changed, and the Event of its end.
+
+New trials get indices above every index ever used (`status.trials.created` is that
+high-water mark), so a trial deleted by hand is never re-created under its name with
+other parameters: it is forgotten, and its place in the budget goes to a new trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from kubetune.api import SpecError, TuningExperiment, parse_experiment, parse_trial
+from kubetune.planning.actions import (
+    Action,
+    CreateJob,
+    CreateTrial,
+    EmitEvent,
+    PatchExperimentStatus,
+    PatchTrialStatus,
+    StoreAcceptedSpec,
+    SuspendJob,
+    ValidateJob,
+)
+from kubetune.planning.jobs import build_trial_resource
+from kubetune.planning.placeholders import PlaceholderError, check_template
+from kubetune.planning.plan import Plan, plan_next
+from kubetune.planning.records import TrialRecord, record_of, trial_name
+from kubetune.planning.refusals import Refusal, describe_refusal
+from kubetune.planning.settle import (
+    ACTIVE_PHASES,
+    pending_status,
+    release_settled,
+    settle_trial,
+    stop_trial,
+)
+from kubetune.planning.spec_changes import accepted_part, decide_spec, digest_of, encode_spec
+from kubetune.planning.status import (
+    experiment_status,
+    invalid_spec_status,
+    refused_spec_conditions,
+    set_condition,
+    status_patch,
+    timestamp,
+)
+from kubetune.planning.suggest import NewTrial
+
+Document = dict[str, Any]
+TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
+PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
+INVALID_TEMPLATE = "InvalidTrialTemplate"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a pass observed: the experiment, the trials it owns (by index), their Jobs
+    and Pods (by trial name), and the accepted spec's immutable part (JSON; None before
+    the first pass). `accepted_recorded`: that part is stored and its digest annotated."""
+
+    experiment: Document
+    trials: tuple[Document, ...] = ()
+    jobs: Mapping[str, Document] = field(default_factory=dict)
+    pods: Mapping[str, Sequence[Document]] = field(default_factory=dict)
+    accepted_spec: str | None = None
+    accepted_recorded: bool = False
+
+    @property
+    def status(self) -> Document:
+        return dict(self.experiment.get("status") or {})
+
+    @property
+    def name(self) -> str:
+        return str(self.experiment["metadata"]["name"])
+
+    @property
+    def finished(self) -> bool:
+        return self.status.get("phase") in TERMINAL_PHASES
+
+
+@dataclass(frozen=True)
+class PassDecision:
+    """The writes, in order, and what they were decided from (for building Jobs)."""
+
+    actions: tuple[Action, ...]
+    experiment: TuningExperiment | None = None
+    plan: Plan | None = None
+
+
+def decide_pass(snapshot: Snapshot, now: datetime) -> PassDecision:
+    """Everything one pass writes, given what it observed."""
+    if snapshot.finished:
+        return PassDecision(())
+    spec = decide_spec(snapshot.experiment.get("spec") or {}, snapshot.accepted_spec)
+    try:
+        experiment = _runnable(snapshot.experiment, spec.effective)
+    except (SpecError, PlaceholderError) as error:
+        return PassDecision(invalid_spec_actions(snapshot, str(error), now))
+    settled, trials = _settle_all(snapshot, experiment, now)
+    plan = plan_next(
+        snapshot.name, experiment.spec, _records(experiment, trials), _age(snapshot, now)
+    )
+    launched, created = _launches(snapshot, experiment, plan, trials, now)
+    releases = release_settled(trials, dict(snapshot.jobs), dict(snapshot.pods))
+    actions = [*_accept(snapshot), *settled, *releases, *_stops(plan, trials, now), *launched]
+    actions += _record(snapshot, experiment, plan, spec.refused, created=created, now=now)
+    return PassDecision(tuple(actions), experiment, plan)
+
+
+def _runnable(document: Document, spec: Mapping[str, Any]) -> TuningExperiment:
+    experiment = parse_experiment({**document, "spec": dict(spec), "status": {}})
+    names = [parameter.name for parameter in experiment.spec.parameters]
+    check_template(experiment.spec.trial.template, names)
+    return experiment
+
+
+def _accept(snapshot: Snapshot) -> list[Action]:
+    """Record the accepted spec once (a legacy full-spec annotation is replaced too)."""
+    if snapshot.accepted_recorded:
+        return []
+    encoded = snapshot.accepted_spec or encode_spec(accepted_part(snapshot.experiment["spec"]))
+    return [StoreAcceptedSpec(encoded, digest_of(encoded))]
+
+
+def _settle_all(
+    snapshot: Snapshot, experiment: TuningExperiment, now: datetime
+) -> tuple[list[Action], list[Document]]:
+    """Bring every active trial's status in line with its workload."""
+    actions: list[Action] = []
+    trials: list[Document] = []
+    for stored in snapshot.trials:
+        trial = stored
+        if (stored.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES:
+            name = stored["metadata"]["name"]
+            found, pods = snapshot.jobs.get(name), snapshot.pods.get(name, ())
+            trial_actions, trial = settle_trial(experiment, stored, found, pods, now)
+            actions += trial_actions
+        trials.append(trial)
+    return actions, trials
+
+
+def _records(experiment: TuningExperiment, trials: Sequence[Document]) -> list[TrialRecord]:
+    objective = experiment.spec.objective
+    return [record_of(parse_trial(trial), objective) for trial in trials]
+
+
+def _age(snapshot: Snapshot, now: datetime) -> timedelta:
+    started = snapshot.status.get("startTime")
+    return now - datetime.fromisoformat(started) if started else timedelta(0)
+
+
+def _stops(plan: Plan, trials: Sequence[Document], now: datetime) -> list[Action]:
+    """Stops come before launches: they free the slots the new trials take."""
+    by_name = {trial["metadata"]["name"]: trial for trial in trials}
+    return [action for stop in plan.stop for action in stop_trial(stop, by_name[stop.trial], now)]
+
+
+def _launches(
+    snapshot: Snapshot,
+    experiment: TuningExperiment,
+    plan: Plan,
+    trials: Sequence[Document],
+    now: datetime,
+) -> tuple[list[Action], int]:
+    """Suspend or resume Jobs and launch the plan's trials; also the high-water mark of
+    indices once they exist."""
+    first = max(_created_mark(snapshot), _next_index(trials))
+    if plan.finish is not None:
+        return [], first
+    actions = _suspensions(snapshot, trials, experiment.spec.suspend)
+    new = [_renumbered(snapshot.name, trial, first + i) for i, trial in enumerate(plan.create)]
+    resources = [build_trial_resource(snapshot.experiment, t.index, t.name, t.params) for t in new]
+    if resources and first == 0:
+        actions.append(ValidateJob(_provisional(resources[0])))
+    for trial, resource in zip(new, resources, strict=True):
+        actions += [CreateTrial(resource), CreateJob(trial.name)]
+        actions += [PatchTrialStatus(trial.name, pending_status(trial.name, now))]
+        actions += [EmitEvent("TrialLaunched", f"{trial.name}: {trial.params}")]
+    return actions, first + len(new)
+
+
+def _created_mark(snapshot: Snapshot) -> int:
+    return int((snapshot.status.get("trials") or {}).get("created") or 0)
+
+
+def _next_index(trials: Sequence[Document]) -> int:
+    return max((int(trial["spec"]["index"]) for trial in trials), default=-1) + 1
+
+
+def _renumbered(experiment: str, trial: NewTrial, index: int) -> NewTrial:
+    return replace(trial, index=index, name=trial_name(experiment, index))
+
+
+def _provisional(resource: Document) -> Document:
+    """The trial resource as if stored, so its Job can be built for a dry run."""
+    metadata = {**resource["metadata"], "uid": PROVISIONAL_UID}
+    return {**resource, "metadata": metadata}
+
+
+def _suspensions(snapshot: Snapshot, trials: Sequence[Document], suspended: bool) -> list[Action]:
+    """`spec.suspend` on the Job of every active trial (Kubernetes stops its Pods)."""
+    actions: list[Action] = []
+    for trial in trials:
+        job = snapshot.jobs.get(trial["metadata"]["name"])
+        active = (trial.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES
+        if job is not None and active and bool(job["spec"].get("suspend")) != suspended:
+            actions.append(SuspendJob(job["metadata"]["name"], suspended))
+    return actions
+
+
+def _record(
+    snapshot: Snapshot,
+    experiment: TuningExperiment,
+    plan: Plan,
+    refused: tuple[str, ...],
+    *,
+    created: int,
+    now: datetime,
+) -> list[Action]:
+    stored = snapshot.status
+    conditions = refused_spec_conditions(stored, refused, now)
+    desired = experiment_status(
+        {**stored, "conditions": conditions}, plan, now, experiment.spec.suspend
+    )
+    desired["trials"] = {**desired["trials"], "created": max(desired["trials"]["created"], created)}
+    patch = status_patch(stored, desired)
+    actions: list[Action] = [PatchExperimentStatus(patch)] if patch else []
+    if plan.finish is not None:
+        finish = plan.finish
+        message = f"{finish.reason}: {finish.message}"
+        actions.append(EmitEvent(f"Experiment{finish.phase}", message, not finish.succeeded))
+    return actions
+
+
+def invalid_spec_actions(snapshot: Snapshot, message: str, now: datetime) -> tuple[Action, ...]:
+    """A spec the operator cannot run: Failed, condition Failed/InvalidSpec, an Event."""
+    patch = status_patch(snapshot.status, invalid_spec_status(snapshot.status, message, now))
+    return (PatchExperimentStatus(patch), EmitEvent("InvalidSpec", message, warning=True))
+
+
+def refusal_actions(
+    snapshot: Snapshot,
+    refusal: Refusal,
+    gpu_resource: str,
+    trial: str | None,
+    now: datetime,
+) -> tuple[Action, ...]:
+    """The API server refused a trial's Job (or the trial): the template cannot run, and
+    retrying cannot change that. Failed, condition Failed/InvalidTrialTemplate naming the
+    field, a Warning Event; the trial whose Job was refused (if created) fails too."""
+    message = describe_refusal(refusal, gpu_resource)
+    stored = snapshot.status
+    conditions = set_condition(
+        list(stored.get("conditions") or []), "Failed", True,
+        reason=INVALID_TEMPLATE, message=message, now=now,
+    )  # fmt: skip
+    completion = stored.get("completionTime") or timestamp(now)
+    desired = {"phase": "Failed", "conditions": conditions, "completionTime": completion}
+    actions: list[Action] = [PatchExperimentStatus(status_patch(stored, desired))]
+    if trial is not None:
+        failed = {"phase": "Failed", "reason": INVALID_TEMPLATE, "message": message,
+                  "completionTime": timestamp(now)}  # fmt: skip
+        actions.append(PatchTrialStatus(trial, failed))
+    return (*actions, EmitEvent(INVALID_TEMPLATE, message, warning=True))

@@ -1,0 +1,109 @@
+"""A trial's status brought in line with its workload, as actions.
+
+The one place where the pass decision meets the shared trial lifecycle
+(`planning.lifecycle`, also used by local mode and the ingest): `outcome` reads the Job
+and Pods, the lifecycle judges, and only the fields that changed are written. Each
+settling write names the trial's resourceVersion: had the ingest recorded a report since
+the pass read the trial, the write is refused and the next pass judges the trial with
+that report, so an acknowledged report is never lost to a stale read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from kubetune.api import TuningExperiment, TuningTrialStatus, parse_trial
+from kubetune.planning.actions import Action, CreateJob, DeleteJob, EmitEvent, PatchTrialStatus
+from kubetune.planning.jobs import trainer_name
+from kubetune.planning.lifecycle import Outcome, TrialReason, conclude
+from kubetune.planning.outcome import trial_outcome
+from kubetune.planning.progress import TrialStop
+from kubetune.planning.records import ACTIVE_PHASES
+from kubetune.planning.status import lifecycle_document, status_patch, timestamp
+
+Document = dict[str, Any]
+JOB_MISSING = Outcome(
+    "Failed", TrialReason.JOB_DELETED, "the trial's Job was deleted before it finished"
+)
+
+__all__ = ["ACTIVE_PHASES", "pending_status", "release_settled", "settle_trial", "stop_trial"]
+
+
+def pending_status(trial: str, now: datetime) -> Document:
+    """A trial whose Job was just created (the Job has the trial's name)."""
+    return {"phase": "Pending", "jobName": trial, "startTime": timestamp(now)}
+
+
+def stop_trial(stop: TrialStop, trial: Document, now: datetime) -> list[Action]:
+    """Delete the Job of a trial the plan ends, and record why. Unconditional: the patch
+    holds only the ending (phase, reason, message, time), never values a report could
+    have changed, and the trial may already have been written in this pass."""
+    ended = _concluded(trial, Outcome("EarlyStopped", stop.reason, stop.message), "", now)
+    patch = status_patch(trial.get("status") or {}, lifecycle_document(ended))
+    return [DeleteJob(stop.trial), PatchTrialStatus(stop.trial, patch)]
+
+
+def settle_trial(
+    experiment: TuningExperiment,
+    trial: Document,
+    job: Document | None,
+    pods: Sequence[Document],
+    now: datetime,
+) -> tuple[list[Action], Document]:
+    """The writes that bring an active trial up to date, and the trial as they leave it.
+    A trial without a Job, recorded or found, gets one; a recorded Job that vanished
+    fails the trial (JobDeleted) rather than silently running it again."""
+    status = dict(trial.get("status") or {})
+    name = trial["metadata"]["name"]
+    if job is None and not status.get("jobName"):
+        pending = pending_status(name, now)
+        return [CreateJob(name), PatchTrialStatus(name, pending)], _with(trial, status, pending)
+    outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer_name(experiment))
+    concluded = _concluded(trial, outcome, experiment.spec.objective.metric, now)
+    desired = lifecycle_document(concluded)
+    if job is not None and not status.get("jobName"):  # the crash came between Job and status
+        desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
+    patch = status_patch(status, desired)
+    if not patch:
+        return [], trial
+    actions: list[Action] = [_conditional_patch(trial, patch)]
+    if concluded.phase == "Failed":
+        message = f"{name}: {concluded.reason}: {concluded.message}"
+        actions.append(EmitEvent("TrialFailed", message, warning=True))
+    return actions, _with(trial, status, patch)
+
+
+def release_settled(
+    trials: Sequence[Document], jobs: dict[str, Document], pods: dict[str, Sequence[Document]]
+) -> list[Action]:
+    """Delete the Job of a trial that ended while its pod still runs (the ingest failed it
+    for a non-finite objective): a settled trial's workload only burns its GPUs. A pod
+    that finished is left alone: its Job completes by itself."""
+    actions: list[Action] = []
+    for trial in trials:
+        name = trial["metadata"]["name"]
+        settled = (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE_PHASES
+        if settled and name in jobs and any(_live(pod) for pod in pods.get(name, ())):
+            actions.append(DeleteJob(jobs[name]["metadata"]["name"]))
+    return actions
+
+
+def _live(pod: Document) -> bool:
+    return (pod.get("status") or {}).get("phase") in ACTIVE_PHASES
+
+
+def _concluded(
+    trial: Document, outcome: Outcome, objective: str, now: datetime
+) -> TuningTrialStatus:
+    return conclude(parse_trial(trial).status, outcome, objective, now)
+
+
+def _conditional_patch(trial: Document, patch: Document) -> PatchTrialStatus:
+    version = trial["metadata"].get("resourceVersion")
+    return PatchTrialStatus(trial["metadata"]["name"], patch, resource_version=version)
+
+
+def _with(trial: Document, status: Document, patch: Document) -> Document:
+    return {**trial, "status": {**status, **patch}}

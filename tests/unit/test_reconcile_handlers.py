@@ -1,0 +1,62 @@
+"""The kopf handlers: which events run a pass, and what the index of experiments holds."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import kopf
+import pytest
+
+from kubetune.reconcile import handlers
+from kubetune.reconcile.serialize import PassSerializer
+
+
+@pytest.fixture
+def passes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    ran: list[tuple[str, str]] = []
+
+    def reconcile(_kube: Any, namespace: str, name: str) -> None:
+        ran.append((namespace, name))
+        if name == "broken":
+            raise RuntimeError("the API server is down")
+
+    monkeypatch.setattr(handlers, "reconcile_experiment", reconcile)
+    return ran
+
+
+def _event(memo: dict[str, Any], kind: str | None, name: str = "exp", **meta: Any) -> None:
+    meta = {"uid": "u1", "generation": 1, **meta}
+    coroutine = handlers.experiment_event(
+        type=kind, namespace="team", name=name, meta=meta, memo=memo
+    )
+    asyncio.run(coroutine)
+
+
+def test_only_a_new_generation_runs_a_pass(passes: list[tuple[str, str]]) -> None:
+    memo: dict[str, Any] = {"kube": None, "passes": PassSerializer()}
+    _event(memo, None)  # listed at start-up
+    _event(memo, "MODIFIED")  # the pass's own status write: same generation
+    _event(memo, "MODIFIED", generation=2)  # a spec edit
+    _event(memo, "DELETED")
+    _event(memo, "ADDED", uid="u2")  # re-created under the same name
+    assert passes == [("team", "exp")] * 3
+
+
+def test_a_failing_pass_is_logged_not_raised(passes: list[tuple[str, str]]) -> None:
+    memo: dict[str, Any] = {"kube": None, "passes": PassSerializer()}
+    _event(memo, "ADDED", name="broken")
+    assert passes == [("team", "broken")]
+
+
+def test_the_index_maps_each_experiment_to_its_uid() -> None:
+    assert handlers.known_experiments(namespace="team", name="exp", uid="u1") == {
+        ("team", "exp"): "u1"
+    }
+
+
+def test_no_handler_makes_kopf_store_the_spec_in_an_annotation() -> None:
+    """Change-detecting handlers (create, update, resume, delete) make kopf keep the last
+    handled spec in an annotation, which breaks over 256 KB (docs/operator.md)."""
+    registry = kopf.get_default_registry()
+    assert list(registry._changing.get_all_handlers()) == []

@@ -26,6 +26,7 @@ from kubetune.planning.status import (
 )
 from kubetune.reconcile import metrics, trials
 from kubetune.reconcile.observe import Observed, observe_experiment, observe_trials
+from kubetune.reconcile.printed_metrics import collect_printed_metrics
 
 TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
 
@@ -47,6 +48,8 @@ def reconcile_experiment(kube: Kube, namespace: str, name: str) -> None:
     observe_trials(kube, observed)
     for trial in observed.trials:
         if (trial.get("status") or {}).get("phase", "Pending") in trials.ACTIVE:
+            # Print-only trainers: their log's metric lines, before the trial is settled.
+            collect_printed_metrics(kube, observed, experiment, trial)
             trials.refresh_trial(kube, observed, experiment, trial, now)
     plan = _plan(observed, experiment, now)
     _act(kube, observed, experiment, plan, now)

@@ -30,6 +30,7 @@ from kubetune.planning.printed_metrics import (
     reports_in_log,
 )
 from kubetune.reconcile.observe import Observed
+from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
@@ -43,14 +44,14 @@ def collect_printed_metrics(
     trainer, objective = trainer_name(experiment), experiment.spec.objective.metric
     job, pods = observed.jobs.get(name), observed.pods.get(name, [])
     pod = pod_to_read(job, pods, objective, trainer, status.get("metrics") or {})
-    if pod is None:
-        return
-    log = read_container_log(kube, observed.namespace, pod, trainer, BOUNDS)
-    if log is None:
-        return
-    recorded = parse_trial(trial).status
-    patch = printed_metrics_patch(recorded, reports_in_log(log.text, log.truncated))
-    if patch is None:
-        return
-    custom.patch_trial_status(kube, observed.namespace, name, patch)
-    trial["status"] = {**status, **patch}
+    reports = [] if pod is None else _printed_reports(kube, observed.namespace, pod, trainer)
+    patch = printed_metrics_patch(parse_trial(trial).status, reports) if reports else None
+    if patch is not None:
+        custom.patch_trial_status(kube, observed.namespace, name, patch)
+        trial["status"] = {**status, **patch}
+
+
+def _printed_reports(kube: Kube, namespace: str, pod: str, trainer: str) -> list[MetricReport]:
+    """The metric lines in the trainer's log; none when the log cannot be read."""
+    log = read_container_log(kube, namespace, pod, trainer, BOUNDS)
+    return [] if log is None else reports_in_log(log.text, log.truncated)

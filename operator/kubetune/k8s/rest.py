@@ -55,7 +55,9 @@ class Kube:
     def read_text(self, path: str, *, query: dict[str, str], timeout_s: float) -> str:
         """GET a plain-text resource (a container's log); raise `ApiException` as `request`
         does. Undecodable bytes are replaced: a log is whatever the program wrote."""
-        headers = {"Accept": "text/plain", "Content-Type": "application/json"}
+        # The API server negotiates on its serializers (its errors are JSON) and refuses
+        # `Accept: text/plain` with 406; the log itself comes back as plain text anyway.
+        headers = {"Accept": "*/*", "Content-Type": "application/json"}
         return self._send("GET", path, query=query, body=None, headers=headers, timeout_s=timeout_s)
 
     def _send(

@@ -10,7 +10,7 @@ server as on a real node. The node's address is loopback and its kubelet port is
 server; a `Logs` object (kwok.x-k8s.io, named after the pod) points a pod's container at
 a file in the CRI log format, which whoever plays the container writes (process_pods).
 kwok only watches `Logs` objects when their CRD exists, so the control plane installs it
-(`LOGS_CRD`, ours: kwok reads only `spec.logs`) before it starts kwok.
+(`logs_crd`, our own: kwok reads only `spec.logs`) before it starts kwok.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ class Ports:
     apiserver: int
     controller_manager: int
     scheduler: int
+    kwok_server: int  # kwok's kubelet endpoint (container logs)
 
 
 @dataclass(frozen=True)

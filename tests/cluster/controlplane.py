@@ -43,7 +43,7 @@ class ControlPlane:
         self.kubeconfig = self.work_dir / "admin.kubeconfig"
         self.components: dict[str, Component] = {}
         self.layout: components.Layout | None = None  # set once the PKI exists
-        self.ports = components.Ports(*free_loopback_ports(5))
+        self.ports = components.Ports(*free_loopback_ports(6))
 
     def start(self) -> ClusterClient:
         """Brings every component up and waits until the cluster can run a Job."""
@@ -72,15 +72,21 @@ class ControlPlane:
         kcm_argv = components.controller_manager_argv(layout, self.ports)
         kcm = self._launch("kube-controller-manager", kcm_argv)
         scheduler = self._launch("kube-scheduler", components.scheduler_argv(layout, self.ports))
-        core = ClusterClient(self.kubeconfig, self.bin_dir).core_v1()
+        api = ClusterClient(self.kubeconfig, self.bin_dir).api_client()
+        core, crds = client.CoreV1Api(api), client.ApiextensionsV1Api(api)
         if self.fake_gpu_node:
-            kwok_process = self._launch("kwok", kwok.kwok_argv(layout))
-            # The client serialises a plain manifest dict as readily as a V1Node model.
+            # Before kwok starts, so its watch of Logs objects finds the resource at once.
+            # The client serialises plain manifest dicts as readily as its models.
+            crds.create_custom_resource_definition(kwok.logs_crd())  # type: ignore[arg-type]
+            kwok_argv = kwok.kwok_argv(layout, self.ports.kwok_server)
+            kwok_process = self._launch("kwok", kwok_argv)
             core.create_node(kwok.fake_gpu_node())  # type: ignore[arg-type]
         self._wait_healthz(self.ports.controller_manager, kcm)
         self._wait_healthz(self.ports.scheduler, scheduler)
         if self.fake_gpu_node:
             self._wait(lambda: _node_ready(core, kwok.FAKE_NODE_NAME), kwok_process)
+            logs_crd = kwok.logs_crd()["metadata"]["name"]
+            self._wait(lambda: _crd_established(crds, logs_crd), kwok_process)
         self._wait(lambda: _default_service_account_exists(core, "default"), kcm)
 
     def _wait_healthz(self, port: int, component: Component) -> None:
@@ -136,3 +142,8 @@ def _default_service_account_exists(core: client.CoreV1Api, namespace: str) -> b
     except ApiException:
         return False
     return True
+
+
+def _crd_established(crds: client.ApiextensionsV1Api, name: str) -> bool:
+    conditions = crds.read_custom_resource_definition(name).status.conditions or []
+    return any(c.type == "Established" and c.status == "True" for c in conditions)

@@ -3,6 +3,14 @@
 Its default stages move pods bound to the node to Running, pods owned by a Job on to
 Succeeded, and finish deletions. A pod annotated `kwok.x-k8s.io/status: custom` is left
 alone, so a test can write that pod's status itself (e.g. a failed or slow trial).
+
+Container logs: kwok also serves the kubelet's `/containerLogs` endpoint, so `pods/log`
+(kubectl logs, the operator's read of a trainer's printed metrics) works through the API
+server as on a real node. The node's address is loopback and its kubelet port is kwok's
+server; a `Logs` object (kwok.x-k8s.io, named after the pod) points a pod's container at
+a file in the CRI log format, which whoever plays the container writes (process_pods).
+kwok only watches `Logs` objects when their CRD exists, so the control plane installs it
+(`logs_crd`, our own: kwok reads only `spec.logs`) before it starts kwok.
 """
 
 from __future__ import annotations
@@ -19,7 +27,10 @@ FAKE_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 CUSTOM_STATUS_ANNOTATION = ("kwok.x-k8s.io/status", "custom")
 # Pod IPs come from a range apart from the service range (10.0.0.0/24) and the node's IP.
 POD_CIDR = "10.244.0.1/24"
-NODE_IP = "10.243.0.1"
+# The API server dials the node's InternalIP at its kubelet port for logs: kwok's server
+# listens there, on loopback like every other component.
+NODE_IP = "127.0.0.1"
+LOGS_GROUP, LOGS_VERSION, LOGS_PLURAL = "kwok.x-k8s.io", "v1alpha1", "logs"
 # Its own (empty) config file, so a user's ~/.kwok/kwok.yaml never changes test behaviour.
 KWOK_CONFIG = "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n"
 
@@ -28,7 +39,7 @@ def _selector(pair: tuple[str, str]) -> str:
     return f"{pair[0]}={pair[1]}"
 
 
-def kwok_argv(layout: Layout) -> list[str | Path]:
+def kwok_argv(layout: Layout, server_port: int) -> list[str | Path]:
     config = layout.state("kwok") / "kwok.yaml"
     config.write_text(KWOK_CONFIG)
     return [
@@ -44,7 +55,43 @@ def kwok_argv(layout: Layout) -> list[str | Path]:
         "--disregard-status-with-label-selector=",
         f"--cidr={POD_CIDR}",
         f"--node-ip={NODE_IP}",
+        # The kubelet endpoint: the node advertises this port, the API server proxies
+        # pods/log to it over TLS (without verifying it, as no --kubelet-certificate-authority
+        # is set), and kwok answers from the files that `Logs` objects name.
+        f"--node-port={server_port}",
+        f"--server-address={NODE_IP}:{server_port}",
+        f"--tls-cert-file={layout.pki.server_cert}",
+        f"--tls-private-key-file={layout.pki.server_key}",
+        "--enable-crds=Logs",
     ]
+
+
+def logs_crd() -> dict[str, Any]:
+    """The `Logs` resource kwok watches. Schemaless on purpose: tests write it, kwok reads
+    `spec.logs[].{containers, logsFile}`, and nothing else depends on its shape."""
+    open_schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    schema = {"openAPIV3Schema": open_schema}
+    version = {"name": LOGS_VERSION, "served": True, "storage": True, "schema": schema}
+    names = {"kind": "Logs", "listKind": "LogsList", "plural": LOGS_PLURAL,
+             "singular": LOGS_PLURAL}  # fmt: skip
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{LOGS_PLURAL}.{LOGS_GROUP}"},
+        "spec": {
+            "group": LOGS_GROUP,
+            "scope": "Namespaced",
+            "names": names,
+            "versions": [version],
+        },
+    }
+
+
+def container_logs(pod: str, files: dict[str, Path]) -> dict[str, Any]:
+    """A `Logs` object for one pod: container name -> its CRI-format log file."""
+    logs = [{"containers": [name], "logsFile": str(path)} for name, path in files.items()]
+    return {"apiVersion": f"{LOGS_GROUP}/{LOGS_VERSION}", "kind": "Logs",
+            "metadata": {"name": pod}, "spec": {"logs": logs}}  # fmt: skip
 
 
 def fake_gpu_node() -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 It reports ``score = quality * (1 - 0.5**step)`` at steps 1..N through the kubetune SDK
 (stdout line + metrics file), so a trial's rank is the same at every step: the
-early-stopping rule's decisions and the best trial are known in advance.
+early-stopping rule's decisions and the best trial are known in advance. With
+``--print-only`` it only prints the protocol lines, as a trainer in any language would:
+no SDK, no metrics file, nothing for the reporter sidecar to send.
 """
 
 from __future__ import annotations
@@ -23,10 +25,16 @@ def main() -> None:
     parser.add_argument("--x", type=float, required=True)
     parser.add_argument("--steps", type=int, default=9)
     parser.add_argument("--step-seconds", type=float, default=0.3)
+    parser.add_argument("--print-only", action="store_true")
     args = parser.parse_args()
     for step in range(1, args.steps + 1):
         time.sleep(args.step_seconds)
-        report(step=step, score=quality(args.x) * (1 - 0.5**step))
+        score = quality(args.x) * (1 - 0.5**step)
+        if args.print_only:
+            print(f"epoch {step}: training output a trainer prints anyway", flush=True)
+            print(f"kubetune metric score={score!r} step={step}", flush=True)
+        else:
+            report(step=step, score=score)
 
 
 if __name__ == "__main__":

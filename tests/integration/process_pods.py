@@ -6,6 +6,10 @@ trainer command and its reporter sidecar with the pod's environment (the emptyDi
 a temporary directory), writes the pod status a kubelet would write, sends the reporter
 SIGTERM once the trainer exits (as Kubernetes does for native sidecars), and kills both
 when the pod is deleted (an early-stopped trial's Job is deleted).
+
+The trainer's stdout and stderr go to a CRI-format log file that a kwok `Logs` object
+names, so `pods/log` of the trainer answers through the API server as a kubelet would,
+and all of it is written before the pod is reported finished.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.cluster import ClusterClient
+from tests.cluster import ClusterClient, kwok
 from tests.cluster.binaries import REPO_ROOT
+from tests.integration.container_log import ContainerLogWriter
 
 EXPERIMENT_LABEL = "kubetune.dev/experiment"
 TRIAL_LABEL = "kubetune.dev/trial"
@@ -36,18 +42,21 @@ REPORTER_TUNING = {"KUBETUNE_REPORT_INTERVAL": "0.2"}
 class RunningPod:
     trainer: subprocess.Popen[bytes]
     reporter: subprocess.Popen[bytes]
+    trainer_log: ContainerLogWriter
 
     def kill(self) -> None:
         for process in (self.trainer, self.reporter):
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             process.wait(10)
+        self.trainer_log.close()
 
 
 class ProcessPodDriver(threading.Thread):
     def __init__(self, cluster: ClusterClient, namespace: str, workdir: Path) -> None:
         super().__init__(daemon=True)
         self.core = cluster.core_v1()
+        self.custom = client.CustomObjectsApi(cluster.api_client())
         self.namespace, self.workdir = namespace, workdir
         self.running: dict[str, RunningPod] = {}
         self.completed: dict[str, int] = {}  # pod -> trainer exit code
@@ -96,18 +105,34 @@ class ProcessPodDriver(threading.Thread):
         volume.mkdir(parents=True, exist_ok=True)
         trainer = pod.spec.containers[0]
         (reporter,) = [c for c in pod.spec.init_containers or [] if c.name == REPORTER]
+        trainer_log = self._container_log(name, trainer.name, volume)
+        trainer_process = self._spawn(pod, trainer, volume, {}, output=subprocess.PIPE)
+        trainer_log.follow(trainer_process.stdout, "stdout")  # type: ignore[arg-type]
+        trainer_log.follow(trainer_process.stderr, "stderr")  # type: ignore[arg-type]
         self.running[name] = RunningPod(
-            trainer=self._spawn(pod, trainer, volume, {}),
+            trainer=trainer_process,
             reporter=self._spawn(pod, reporter, volume, REPORTER_TUNING),
+            trainer_log=trainer_log,
         )
         self._write_status(name, "Running", {"running": {"startedAt": _now()}})
 
+    def _container_log(self, pod: str, container: str, volume: Path) -> ContainerLogWriter:
+        """The container's log file, made known to kwok before the container writes."""
+        path = volume / f"{container}.log"
+        logs = kwok.container_logs(pod, {container: path})
+        self.custom.create_namespaced_custom_object(
+            kwok.LOGS_GROUP, kwok.LOGS_VERSION, self.namespace, kwok.LOGS_PLURAL, logs
+        )
+        return ContainerLogWriter(path)
+
     def _spawn(
-        self, pod: Any, container: Any, volume: Path, extra: dict[str, str]
-    ) -> subprocess.Popen[bytes]:
+        self, pod: Any, container: Any, volume: Path, extra: dict[str, str],
+        output: int | None = None,
+    ) -> subprocess.Popen[bytes]:  # fmt: skip
         env = {**container_env(pod, container, volume), **extra}
         argv = [*(container.command or []), *(container.args or [])]
-        return subprocess.Popen([local_executable(argv[0]), *argv[1:]], env=env, cwd=REPO_ROOT)
+        executable = [local_executable(argv[0]), *argv[1:]]
+        return subprocess.Popen(executable, env=env, cwd=REPO_ROOT, stdout=output, stderr=output)
 
     def trainer_exit_codes(self) -> dict[str, int]:
         """Trial -> exit code of its trainer, for trials whose trainer ran to its end."""
@@ -117,6 +142,7 @@ class ProcessPodDriver(threading.Thread):
         """The trainer exited: stop the sidecar as the kubelet would, then complete."""
         running.reporter.terminate()
         reporter_code = running.reporter.wait(30)
+        running.trainer_log.close()  # every line is in the log before the pod is finished
         code = int(running.trainer.returncode)
         del self.running[name]
         self.completed[name] = code

@@ -60,7 +60,16 @@ class FakeKube(Kube):
         self.objects: dict[str, Document] = {}
         self.requests: list[tuple[str, str]] = []
         self.refusers: list[Refuser] = []
+        self.logs: dict[str, str] = {}
         self._clock = 0
+
+    def read_text(self, path: str, *, query: dict[str, str], timeout_s: float) -> str:
+        """A container's log from `logs` (by pod name); 404 for a pod without one."""
+        self.requests.append(("GET", path))
+        pod = path.split("/pods/")[1].split("/", maxsplit=1)[0]
+        if pod not in self.logs:
+            raise api_error(404, f"no log of {pod}")
+        return self.logs[pod]
 
     def request(
         self,
@@ -106,6 +115,7 @@ class FakeKube(Kube):
         self._clock += 1
         created = f"2030-01-01T00:00:{self._clock % 60:02d}Z"
         body["metadata"] |= {"uid": str(uuid.uuid4()), "generation": 1}
+        body["metadata"]["resourceVersion"] = str(self._clock)
         body["metadata"]["creationTimestamp"] = created
         self.objects[key] = body
         return body
@@ -116,14 +126,25 @@ class FakeKube(Kube):
         if match is None or key not in self.objects:
             raise api_error(404, f"{path} not found")
         stored = self.objects[key]
+        self._check_precondition(stored, body)
+        self._clock += 1
         if match.group("sub"):
             stored["status"] = merge_patch(stored.get("status") or {}, body.get("status") or {})
+            stored["metadata"]["resourceVersion"] = str(self._clock)
             return stored
         before = copy.deepcopy(stored.get("spec"))
         self.objects[key] = merge_patch(stored, {k: v for k, v in body.items() if k != "status"})
         if self.objects[key].get("spec") != before:
             self.objects[key]["metadata"]["generation"] += 1
+        self.objects[key]["metadata"]["resourceVersion"] = str(self._clock)
         return self.objects[key]
+
+    @staticmethod
+    def _check_precondition(stored: Document, body: Document) -> None:
+        """A patch naming a resourceVersion applies only to that version, as on the server."""
+        wanted = (body.get("metadata") or {}).get("resourceVersion")
+        if wanted is not None and wanted != stored["metadata"].get("resourceVersion"):
+            raise api_error(409, "the object has been modified; please apply your changes")
 
     def _delete(self, path: str, _query: dict[str, str], _body: Any) -> Document:
         if path not in self.objects:

@@ -4,8 +4,9 @@ The official client's typed models validate every field of every object and turn
 fields (a newer API server, a custom resource) into errors or silent drops. The operator
 works with plain documents instead: it reads what the server stores and writes merge
 patches. Authentication, TLS and kubeconfig handling still come from the official
-`ApiClient`; only (de)serialization is bypassed. Every call goes through `Kube.request`,
-which also counts writes so the overhead of the operator per trial can be measured.
+`ApiClient`; only (de)serialization is bypassed. Every call goes through `Kube.request`
+(or `Kube.read_text`, its plain-text twin for container logs), which also counts writes so
+the overhead of the operator per trial can be measured.
 """
 
 from __future__ import annotations
@@ -47,19 +48,42 @@ class Kube:
     ) -> Document:
         """Send one request; raise `ApiException` (with `.status`) on a non-2xx answer."""
         headers = {"Accept": "application/json", "Content-Type": content_type}
+        text = self._send(
+            method, path, query=query, body=body, headers=headers,
+            timeout_s=REQUEST_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        document: Document = json.loads(text) if text else {}
+        return document
+
+    def read_text(self, path: str, *, query: dict[str, str], timeout_s: float) -> str:
+        """GET a plain-text resource (a container's log); raise `ApiException` as `request`
+        does. Undecodable bytes are replaced: a log is whatever the program wrote."""
+        # The API server negotiates on its serializers (its errors are JSON) and refuses
+        # `Accept: text/plain` with 406; the log itself comes back as plain text anyway.
+        headers = {"Accept": "*/*", "Content-Type": "application/json"}
+        return self._send("GET", path, query=query, body=None, headers=headers, timeout_s=timeout_s)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None,
+        body: Any,
+        headers: dict[str, str],
+        timeout_s: float,
+    ) -> str:
         method_, url, headers, body, _ = self.api_client.param_serialize(
             method, path, query_params=list((query or {}).items()), header_params=headers,
             body=body, auth_settings=["BearerToken"],
         )  # fmt: skip
         self._count(method, path)
-        response = self.api_client.call_api(
-            method_, url, headers, body, _request_timeout=REQUEST_TIMEOUT_SECONDS
-        )
-        text = response.read().decode("utf-8")  # type: ignore[no-untyped-call]
+        response = self.api_client.call_api(method_, url, headers, body, _request_timeout=timeout_s)
+        raw: bytes = response.read()  # type: ignore[no-untyped-call]
+        text = raw.decode("utf-8", errors="replace")
         if not 200 <= response.status <= 299:
             raise ApiException.from_response(http_resp=response, body=text, data=None)
-        document: Document = json.loads(text) if text else {}
-        return document
+        return text
 
     def _count(self, method: str, path: str) -> None:
         if method in WRITE_METHODS:

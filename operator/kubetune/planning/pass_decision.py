@@ -59,6 +59,7 @@ from kubetune.planning.status import (
     timestamp,
 )
 from kubetune.planning.suggest import NewTrial
+from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
 TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
@@ -78,6 +79,8 @@ class Snapshot:
     pods: Mapping[str, Sequence[Document]] = field(default_factory=dict)
     accepted_spec: str | None = None
     accepted_recorded: bool = False
+    # What the trainers of just-finished trials printed (their logs), by trial name.
+    printed: Mapping[str, Sequence[MetricReport]] = field(default_factory=dict)
 
     @property
     def status(self) -> Document:
@@ -147,7 +150,10 @@ def _settle_all(
         if (stored.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES:
             name = stored["metadata"]["name"]
             found, pods = snapshot.jobs.get(name), snapshot.pods.get(name, ())
-            trial_actions, trial = settle_trial(experiment, stored, found, pods, now)
+            printed = snapshot.printed.get(name, ())
+            trial_actions, trial = settle_trial(
+                experiment, stored, found, pods, now, printed=printed
+            )
             actions += trial_actions
         trials.append(trial)
     return actions, trials

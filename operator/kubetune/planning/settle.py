@@ -17,11 +17,12 @@ from typing import Any
 from kubetune.api import TuningExperiment, TuningTrialStatus, parse_trial
 from kubetune.planning.actions import Action, CreateJob, DeleteJob, EmitEvent, PatchTrialStatus
 from kubetune.planning.jobs import trainer_name
-from kubetune.planning.lifecycle import Outcome, TrialReason, conclude
+from kubetune.planning.lifecycle import Outcome, Refusal, TrialReason, conclude, record_reports
 from kubetune.planning.outcome import trial_outcome
 from kubetune.planning.progress import TrialStop
 from kubetune.planning.records import ACTIVE_PHASES
 from kubetune.planning.status import lifecycle_document, status_patch, timestamp
+from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
 JOB_MISSING = Outcome(
@@ -51,17 +52,21 @@ def settle_trial(
     job: Document | None,
     pods: Sequence[Document],
     now: datetime,
+    *,
+    printed: Sequence[MetricReport] = (),
 ) -> tuple[list[Action], Document]:
     """The writes that bring an active trial up to date, and the trial as they leave it.
     A trial without a Job, recorded or found, gets one; a recorded Job that vanished
-    fails the trial (JobDeleted) rather than silently running it again."""
+    fails the trial (JobDeleted) rather than silently running it again. What its trainer
+    printed is recorded before it is judged, in the same write."""
     status = dict(trial.get("status") or {})
     name = trial["metadata"]["name"]
     if job is None and not status.get("jobName"):
         pending = pending_status(name, now)
         return [CreateJob(name), PatchTrialStatus(name, pending)], _with(trial, status, pending)
     outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer_name(experiment))
-    concluded = _concluded(trial, outcome, experiment.spec.objective.metric, now)
+    objective = experiment.spec.objective.metric
+    concluded = conclude(_with_printed(trial, printed, objective, now), outcome, objective, now)
     desired = lifecycle_document(concluded)
     if job is not None and not status.get("jobName"):  # the crash came between Job and status
         desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
@@ -92,6 +97,14 @@ def release_settled(
 
 def _live(pod: Document) -> bool:
     return (pod.get("status") or {}).get("phase") in ACTIVE_PHASES
+
+
+def _with_printed(
+    trial: Document, printed: Sequence[MetricReport], objective: str, now: datetime
+) -> TuningTrialStatus:
+    status = parse_trial(trial).status
+    recorded = record_reports(status, printed, objective, now) if printed else status
+    return status if isinstance(recorded, Refusal) else recorded
 
 
 def _concluded(

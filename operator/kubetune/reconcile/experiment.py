@@ -28,7 +28,7 @@ from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass,
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
 from kubetune.reconcile import metrics
 from kubetune.reconcile.observe import observe
-from kubetune.reconcile.trials import TrialWriter
+from kubetune.reconcile.trials import StaleReadError, TrialWriter
 
 logger = logging.getLogger(__name__)
 TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
@@ -71,6 +71,9 @@ class Applier:
                 return
             except ForeignObjectError as error:
                 logger.info("%s waits for garbage collection: %s", self.metadata["name"], error)
+                return
+            except StaleReadError as error:
+                logger.debug("%s: trial %s changed during the pass", self.metadata["name"], error)
                 return
 
     def run(self, action: actions.Action) -> None:

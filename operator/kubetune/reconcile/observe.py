@@ -18,9 +18,19 @@ from collections import defaultdict
 from typing import Any
 
 from kubetune.k8s import custom, spec_store, workloads
+from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.k8s.rest import Kube
 from kubetune.planning.jobs import controller_uid, owned_by
 from kubetune.planning.pass_decision import Snapshot
+from kubetune.planning.printed_metrics import (
+    LOG_LIMIT_BYTES,
+    LOG_READ_TIMEOUT_S,
+    LOG_TAIL_LINES,
+    pod_to_read,
+    reports_in_log,
+    trainer_of,
+)
+from kubetune.planning.records import ACTIVE_PHASES
 from kubetune.planning.spec_changes import (
     ACCEPTED_SPEC_ANNOTATION,
     accepted_part,
@@ -28,8 +38,10 @@ from kubetune.planning.spec_changes import (
     is_digest,
     spec_digest,
 )
+from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
+BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
 
 
 def observe(kube: Kube, namespace: str, name: str) -> Snapshot | None:
@@ -45,7 +57,31 @@ def observe(kube: Kube, namespace: str, name: str) -> Snapshot | None:
     trials = owned_by(custom.list_trials(kube, namespace, name), stored["metadata"]["uid"])
     trials.sort(key=lambda trial: trial["spec"]["index"])
     jobs, pods = _workloads(kube, namespace, name, trials)
-    return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded)
+    printed = _printed_reports(kube, namespace, trials, jobs, pods)
+    return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded, printed)
+
+
+def _printed_reports(
+    kube: Kube,
+    namespace: str,
+    trials: list[Document],
+    jobs: dict[str, Document],
+    pods: dict[str, list[Document]],
+) -> dict[str, tuple[MetricReport, ...]]:
+    """What the trainers of active trials whose pod just finished printed (their logs
+    are read once, before the trial is settled; see planning.printed_metrics)."""
+    printed: dict[str, tuple[MetricReport, ...]] = {}
+    for trial in trials:
+        name, job = trial["metadata"]["name"], jobs.get(trial["metadata"]["name"])
+        active = (trial.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES
+        if not active or job is None:
+            continue
+        trainer = trainer_of(job)
+        pod = pod_to_read(job, pods.get(name, []), trainer)
+        log = read_container_log(kube, namespace, pod, trainer, BOUNDS) if pod else None
+        if log is not None:
+            printed[name] = tuple(reports_in_log(log.text, log.truncated))
+    return printed
 
 
 def accepted_spec(kube: Kube, experiment: Document) -> tuple[str | None, bool]:

@@ -23,6 +23,12 @@ from kubetune.reconcile.reporter_jobs import attach_reporter
 Document = dict[str, Any]
 
 
+class StaleReadError(Exception):
+    """A trial changed after the pass read it (the ingest recorded a report): what the
+    pass decided from that read must not be written. The change itself is a watch event
+    that runs the next pass, which decides again on what is stored now."""
+
+
 class TrialWriter:
     """The trial and Job writes of one pass; remembers the trials it created, whose Jobs
     follow them in the same pass."""
@@ -45,8 +51,7 @@ class TrialWriter:
         workloads.dry_run_job(self.kube, self.namespace, self._job_of(action.trial))
 
     def patch_status(self, action: PatchTrialStatus) -> None:
-        """A conditional write that meets a newer trial (409) is skipped: the write that
-        changed it (a report) wakes the next pass, which decides again."""
+        """A conditional write that meets a newer trial (409) raises StaleReadError."""
         try:
             custom.patch_trial_status(
                 self.kube, self.namespace, action.trial, action.patch, action.resource_version
@@ -54,7 +59,7 @@ class TrialWriter:
         except Exception as error:
             if action.resource_version is None or not is_status(error, 409):
                 raise
-            return
+            raise StaleReadError(action.trial) from None
         metrics.trial_status_written(self.namespace, self.snapshot.name, action.patch)
 
     def _job_of(self, trial: Document) -> Document:

@@ -1,0 +1,81 @@
+"""Metrics a trainer printed, read back from its log once its pod has finished.
+
+Why: the protocol promises that printing ``kubetune metric val_accuracy=0.9 step=3`` is
+enough, and local mode reads the trainer's stdout. On a cluster the reporter sidecar
+cannot see that stdout (separate containers, no shared process namespace, and the user's
+command is never rewritten to tee it), so the operator reads the trainer container's log
+through the API server instead, when the trial's pod has finished and before the trial
+is settled. The trainer gets no credentials; the operator already may read its pods.
+
+Why only then, not while the trial runs: one read per trial, at its end, costs one
+bounded request per trial, whatever the scale (100 experiments of 20 parallel trials
+finish a few trials a second at most). Following every running trainer's log would cost a
+long-lived kubelet stream, or a poll, per running trial (2,000 at that scale) to gain live
+early stopping for trainers that could get it anyway from the SDK or the metrics file,
+which the sidecar delivers as they are written. So a print-only trainer gets its curve and
+objective recorded, and is judged by the stopping rules as a finished trial; it is not
+stopped early itself. docs/metrics.md says so.
+
+Reports that also came through the sidecar are harmless: recording is idempotent per step
+(`lifecycle.record_reports`), and the pod is only finished once the native sidecar has
+exited, so its deliveries are all stored before the log is replayed over them. The
+reports join the pass's snapshot (observe) and are recorded by the lifecycle in the same
+write that settles the trial (decide), so a print-only trial costs no extra write.
+
+Pure: the reconcile pass hands in the trial's Job and Pods and the log's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kubetune.planning.jobs import trainer_index
+from kubetune.planning.outcome import trial_outcome
+from kubetune.reporting.protocol import MetricReport, parse_line
+
+Document = Mapping[str, Any]
+FINISHED_POD_PHASES = ("Succeeded", "Failed")
+# The end of a log matters most (the final objective); 20,000 lines of up to 4 MiB hold
+# every report of any usual trainer, and bound what one read costs the API server.
+LOG_TAIL_LINES = 20_000
+LOG_LIMIT_BYTES = 4 * 1024 * 1024
+LOG_READ_TIMEOUT_S = 10.0
+
+
+def trainer_of(job: Document) -> str:
+    """The trainer container's name, as the Job was built (reporter excluded)."""
+    containers = job["spec"]["template"]["spec"]["containers"]
+    return str(containers[trainer_index(containers)].get("name", ""))
+
+
+def pod_to_read(job: Document | None, pods: Sequence[Document], trainer: str) -> str | None:
+    """The pod whose trainer log to read now: the trial's last finished pod, once the
+    trial's outcome is final (so a Job still retrying a failed pod is not read each
+    pass). None when there is nothing to read yet, or the pod is already gone."""
+    if not trial_outcome(job, pods, trainer).finished:
+        return None
+    finished = [pod for pod in pods if _phase(pod) in FINISHED_POD_PHASES]
+    succeeded = [pod for pod in finished if _phase(pod) == "Succeeded"]
+    candidates = succeeded or finished
+    if not candidates:
+        return None
+    return str(max(candidates, key=_created)["metadata"]["name"])
+
+
+def _phase(pod: Document) -> str | None:
+    return (pod.get("status") or {}).get("phase")
+
+
+def _created(pod: Document) -> str:
+    return str((pod.get("metadata") or {}).get("creationTimestamp") or "")
+
+
+def reports_in_log(text: str, truncated: bool) -> list[MetricReport]:
+    """The well-formed metric lines of a log, in order. A fragment left by the byte limit
+    is dropped: `loss=0.31` cut to `loss=0.3` would parse and be wrong."""
+    lines = text.splitlines()
+    if truncated and lines and not text.endswith("\n"):
+        lines.pop()
+    parsed = (parse_line(line) for line in lines)
+    return [report for report in parsed if isinstance(report, MetricReport)]

@@ -1,0 +1,80 @@
+"""The pass and the shared trial lifecycle, through the fake API server: a print-only
+trainer's log settles its trial, a trial the ingest failed for a diverged objective loses
+its running Job, and a settling write decided on a stale read is skipped, never forced."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.fake_kube import FakeKube
+from tests.unit.pass_helpers import (
+    TRIALS,
+    add_pod,
+    create,
+    experiment_body,
+    reconcile,
+    status,
+    trials,
+)
+
+
+@pytest.fixture
+def fake() -> FakeKube:
+    fake = FakeKube()
+    create(fake, experiment_body(max_trials=1, parallel=1))
+    reconcile(fake)
+    return fake
+
+
+def test_a_print_only_trainer_is_settled_from_its_log(fake: FakeKube) -> None:
+    job = fake.of_kind("jobs")[0]
+    add_pod(fake, job, "Succeeded")  # no termination message, no sidecar report
+    fake.logs[f"{job['metadata']['name']}-pod"] = (
+        "epoch 1\nkubetune metric score=-0.5 step=1\nkubetune metric score=-0.25 step=2\n"
+    )
+    reconcile(fake)
+    (trial,) = trials(fake)
+    assert (trial["status"]["phase"], trial["status"]["metrics"]) == ("Succeeded", {"score": -0.25})
+    assert [point["step"] for point in trial["status"]["curve"]] == [1, 2]
+    assert status(fake)["best"]["value"] == -0.25
+
+
+def test_a_trial_failed_for_a_diverged_objective_loses_its_running_job(fake: FakeKube) -> None:
+    job = fake.of_kind("jobs")[0]
+    add_pod(fake, job, "Running")
+    name = trials(fake)[0]["metadata"]["name"]
+    diverged = {"phase": "Failed", "reason": "ObjectiveNotFinite", "message": "score=nan"}
+    fake.request("PATCH", f"{TRIALS}/{name}/status", body={"status": diverged})
+    reconcile(fake)
+    assert fake.of_kind("jobs") == []
+    assert trials(fake)[0]["status"]["reason"] == "ObjectiveNotFinite"
+
+
+def test_a_report_recorded_after_the_pass_read_the_trial_is_judged_by_the_next_pass(
+    fake: FakeKube,
+) -> None:
+    job = fake.of_kind("jobs")[0]
+    add_pod(fake, job, "Succeeded")
+    name = trials(fake)[0]["metadata"]["name"]
+    original = fake.request
+
+    def report_lands_first(method: str, path: str, **options: object) -> dict[str, object]:
+        """The ingest writes the objective between the pass's read and its write."""
+        if (
+            method == "PATCH"
+            and path == f"{TRIALS}/{name}/status"
+            and "metadata"
+            in (
+                options.get("body") or {}  # type: ignore[operator]
+            )
+        ):
+            fake.request = original  # type: ignore[method-assign]
+            original("PATCH", path, body={"status": {"metrics": {"score": 0.1}}})
+        return original(method, path, **options)  # type: ignore[arg-type]
+
+    fake.request = report_lands_first  # type: ignore[method-assign]
+    reconcile(fake)  # its MissingObjectiveMetric verdict is refused (409) and dropped
+    assert trials(fake)[0]["status"]["phase"] != "Failed"
+    reconcile(fake)
+    trial = trials(fake)[0]
+    assert (trial["status"]["phase"], trial["status"]["metrics"]) == ("Succeeded", {"score": 0.1})

@@ -1,0 +1,51 @@
+"""A burst of 50 experiments x 20 parallel trials x 40 trials loses no metric and ends
+with exact counts (issue 13).
+
+Correctness only: the timings are what `benchmarks/operator_scale.py` prints. This test
+runs that benchmark's scenario with its driver (each trial pod delivers one report
+through the real `IngestClient`, then is written Succeeded), with 1 s trials to stay
+well under three minutes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from benchmarks.scale import analysis
+from benchmarks.scale.scenario import Scenario, run_scenario
+
+from tests.cluster import ClusterClient, ControlPlane
+from tests.integration.operator_harness import install_crds
+
+pytestmark = pytest.mark.integration
+
+BURST = Scenario("ci-burst-50", experiments=50, parallel=20, max_trials=40,
+                 duration_s=(1.0, 1.0), deadline_s=140)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scale_cluster(bin_dir: Path) -> Iterator[ClusterClient]:
+    """A control plane of its own: the burst adds kwok nodes with hundreds of GPUs, which
+    would change what the session cluster's 8-GPU tests see."""
+    with ControlPlane(bin_dir) as cluster:
+        install_crds(cluster)
+        yield cluster
+
+
+def test_fifty_experiment_burst_loses_no_acknowledged_metric_and_counts_exactly(
+    scale_cluster: ClusterClient, tmp_path: Path
+) -> None:
+    result = run_scenario(scale_cluster, BURST, tmp_path)
+    phases = Counter(str((e.get("status") or {}).get("phase")) for e in result.experiments)
+    lost = analysis.lost_metrics(result)
+    assert not lost, (
+        f"{len(lost)} trials failed MissingObjectiveMetric after an acknowledged report, "
+        f"e.g. {lost[:5]}; experiments {dict(phases)}"
+    )
+    problems = analysis.all_problems(result)
+    assert not problems, f"{len(problems)} inexact experiments: {problems[:10]}"
+    assert phases == {"Succeeded": BURST.experiments}, f"phases {dict(phases)}"
+    assert not result.errors, result.errors[:3]

@@ -135,3 +135,16 @@ def figures(result: ScenarioResult) -> Figures:
         largest_experiment_bytes=max(map(object_bytes, result.experiments), default=0),
         largest_trial_bytes=max(map(object_bytes, result.trials), default=0),
     )  # fmt: skip
+
+
+def summary(result: ScenarioResult) -> str:
+    """One line on how far the scenario got, for assertion messages."""
+    sent = [r for r in result.records if r.report_sent_at is not None]
+    unacknowledged = sum(1 for r in sent if not r.acknowledged)
+    phases = Counter(str((e.get("status") or {}).get("phase")) for e in result.experiments)
+    return (
+        f"after {result.wall_s:.0f} s (finished: {result.finished}): experiments {dict(phases)}, "
+        f"{trials_created(result)} of {result.scenario.trials} trials created, "
+        f"{len(sent)} reports sent, {unacknowledged} never acknowledged, "
+        f"{len(lost_metrics(result))} lost after acknowledgement"
+    )

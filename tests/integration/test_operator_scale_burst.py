@@ -39,13 +39,14 @@ def test_fifty_experiment_burst_loses_no_acknowledged_metric_and_counts_exactly(
     scale_cluster: ClusterClient, tmp_path: Path
 ) -> None:
     result = run_scenario(scale_cluster, BURST, tmp_path)
-    phases = Counter(str((e.get("status") or {}).get("phase")) for e in result.experiments)
+    seen = analysis.summary(result)
     lost = analysis.lost_metrics(result)
     assert not lost, (
-        f"{len(lost)} trials failed MissingObjectiveMetric after an acknowledged report, "
-        f"e.g. {lost[:5]}; experiments {dict(phases)}"
+        f"trials failed MissingObjectiveMetric after an acknowledged report: {lost[:5]}; {seen}"
     )
+    assert result.finished, f"not every experiment finished within {BURST.deadline_s:.0f} s: {seen}"
     problems = analysis.all_problems(result)
-    assert not problems, f"{len(problems)} inexact experiments: {problems[:10]}"
-    assert phases == {"Succeeded": BURST.experiments}, f"phases {dict(phases)}"
+    assert not problems, f"{len(problems)} inexact: {problems[:10]}; {seen}"
+    phases = Counter(str((e.get("status") or {}).get("phase")) for e in result.experiments)
+    assert phases == {"Succeeded": BURST.experiments}, seen
     assert not result.errors, result.errors[:3]

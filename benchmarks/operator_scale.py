@@ -19,6 +19,7 @@ The machine's cores are shared: run one control plane at a time (e.g. under
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import tempfile
 from collections.abc import Mapping
@@ -75,6 +76,8 @@ def chosen_scenarios(args: argparse.Namespace) -> list[Scenario]:
     chosen = [burst(10)] if args.quick else []
     chosen += [burst(n) for n in numbers(args.burst)] + [spread(n) for n in numbers(args.spread)]
     chosen += ([large()] if args.large else []) + ([huge()] if args.huge else [])
+    if args.deadline:  # a cap for a shared machine: figures then cover what got done
+        chosen = [dataclasses.replace(s, deadline_s=args.deadline) for s in chosen]
     return chosen
 
 
@@ -85,6 +88,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--spread", default="", help="experiment counts, 60-180 s trials")
     parser.add_argument("--large", action="store_true", help="one experiment, 2000 trials")
     parser.add_argument("--huge", action="store_true", help="one experiment, 10,000 trials")
+    parser.add_argument("--deadline", type=float, help="seconds to wait per scenario at most")
     parser.add_argument("--work-dir", type=Path, help="where operator logs go (default: temp)")
     args = parser.parse_args()
     if not chosen_scenarios(args):

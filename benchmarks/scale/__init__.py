@@ -9,5 +9,6 @@ plays trials with exactly the same driver:
 - `watching`: raw watch streams (no model decoding, so the benchmark stays cheap);
 - `driver`: plays kubelet and reporter sidecar for every trial pod;
 - `scrape`: the API server's and the operator's Prometheus counters;
-- `scenario`: one scenario end to end; `analysis`: figures and correctness checks.
+- `scenario`: one scenario end to end; `analysis`: figures and correctness checks;
+- `tables`: the printed tables, with the baseline column and ratios.
 """

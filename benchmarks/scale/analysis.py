@@ -72,7 +72,8 @@ def experiment_problems(experiment: Document, trials: list[Document], max_trials
         (len(trials) == created, f"{len(trials)} TuningTrials but created {created}"),
         (succeeded == counts["succeeded"], f"{succeeded} Succeeded, counted {counts['succeeded']}"),
     ]
-    return [f"{name}: {problem}" for ok, problem in checks if not ok]
+    shown = {key: counts[key] for key in ("created", "running", "succeeded", "failed", "stopped")}
+    return [f"{name} ({phase}, {shown}): {problem}" for ok, problem in checks if not ok]
 
 
 def all_problems(result: ScenarioResult) -> list[str]:

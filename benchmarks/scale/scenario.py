@@ -65,6 +65,7 @@ class ScenarioResult:
     ingest: Counter[str]
     wall_s: float
     finished: bool  # every experiment reached a terminal phase before the deadline
+    bench_cpu_s: float  # this process's own CPU (driver, watches): it shares the cores
     errors: list[str] = field(default_factory=list)
 
 
@@ -118,7 +119,7 @@ class ScenarioRun:
     def _measure(self, operator: OperatorProcess, driver: TrialPodDriver, jobs: JobClock,
                  timeline: scrape.PassTimeline) -> ScenarioResult:  # fmt: skip
         before = scrape.apiserver_requests(self.api)
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), time.process_time()
         created_at = self._create_experiments()
         finished = self._wait_until_finished(operator, started + self.scenario.deadline_s)
         wall_s = time.monotonic() - started
@@ -133,7 +134,7 @@ class ScenarioRun:
             self.scenario, list(driver.records.values()),
             {name: jobs.creation_times(name) for name in created_at}, created_at,
             experiments, trials, operator.usage, +requests, timeline.samples, ingest, wall_s,
-            finished, errors,
+            finished, time.process_time() - cpu_before, errors,
         )  # fmt: skip
 
     def _create_experiments(self) -> dict[str, float]:

@@ -23,7 +23,7 @@ from tests.integration.operator_harness import install_crds
 pytestmark = pytest.mark.integration
 
 BURST = Scenario("ci-burst-50", experiments=50, parallel=20, max_trials=40,
-                 duration_s=(1.0, 1.0), deadline_s=140)  # fmt: skip
+                 duration_s=(1.0, 1.0), deadline_s=120)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,8 @@ def print_machine(result: ScenarioResult) -> None:
     mean = sum(loads) / len(loads) if loads else math.nan
     print(
         f"machine: {os.cpu_count()} cores, load1 during the run mean {mean:.2f}, "
-        f"max {max(loads, default=math.nan):.2f}"
+        f"max {max(loads, default=math.nan):.2f}; this benchmark's own CPU "
+        f"{result.bench_cpu_s:.1f} s"
     )
 
 

@@ -1,0 +1,114 @@
+"""Counters read from Prometheus endpoints: the API server's and the operator's.
+
+`apiserver_request_total` has no client label, so a delta counts every component's
+requests; `operator_requests` keeps those only the operator makes (anything on
+kubetune.dev, Job creation, listing Jobs and Pods, the experiment-key Secret; the
+driver only watches and patches pod status). The operator's own endpoint gives the
+reconcile-pass histogram, sampled over time by `PassTimeline`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kubernetes import client
+from prometheus_client.parser import text_string_to_metric_families
+
+RequestKey = tuple[str, str, str]  # verb, resource (with /subresource), group
+PASS_HISTOGRAM = "kubetune_reconcile_duration_seconds"
+OPERATOR_VERBS_ON = {"pods": {"LIST"}, "jobs": {"LIST", "POST", "DELETE"},
+                     "secrets": {"GET", "POST"}}  # fmt: skip
+
+
+def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """(labels, value) of every sample called `name` in a Prometheus text exposition."""
+    found = []
+    for family in text_string_to_metric_families(text):
+        found += [(s.labels, s.value) for s in family.samples if s.name == name]
+    return found
+
+
+def apiserver_requests(api_client: client.ApiClient) -> Counter[RequestKey]:
+    """The API server's request counts so far, by verb, resource and group."""
+    method, url, headers, _, _ = api_client.param_serialize("GET", "/metrics")
+    response = api_client.call_api(method, url, headers)
+    text = response.read().decode()  # type: ignore[no-untyped-call]
+    counts: Counter[RequestKey] = Counter()
+    for labels, value in samples(text, "apiserver_request_total"):
+        subresource = labels.get("subresource")
+        resource = labels["resource"] + (f"/{subresource}" if subresource else "")
+        counts[(labels["verb"], resource, labels["group"])] += int(value)
+    return counts
+
+
+def operator_requests(delta: Counter[RequestKey]) -> Counter[RequestKey]:
+    """The part of an API server delta that only the operator sends."""
+
+    def operators(key: RequestKey) -> bool:
+        verb, resource, group = key
+        base = resource.split("/")[0]
+        if verb == "WATCH":  # long-lived streams, not per-trial work (the bench watches too)
+            return False
+        return group == "kubetune.dev" or verb in OPERATOR_VERBS_ON.get(base, set())
+
+    return Counter({key: count for key, count in delta.items() if operators(key) and count})
+
+
+def ingest_outcomes(text: str) -> Counter[str]:
+    """The operator's ingest answers by result (and reason, for refusals)."""
+    outcomes: Counter[str] = Counter()
+    for labels, value in samples(text, "kubetune_ingest_reports_total"):
+        reason = labels.get("reason")
+        outcomes[labels.get("result", "?") + (f" ({reason})" if reason else "")] += int(value)
+    return outcomes
+
+
+def read_text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return bytes(response.read()).decode()
+
+
+@dataclass
+class PassSample:
+    at: float  # monotonic
+    passes: float  # passes finished so far
+    seconds: float  # their total duration
+    finished_trials: int  # trial pods completed by then (the history a pass may re-read)
+    load1: float  # the machine's 1-minute load average
+
+
+@dataclass
+class PassTimeline:
+    """Samples the operator's pass histogram every `interval` seconds until `halt`."""
+
+    metrics_url: str
+    finished_trials: Callable[[], int]
+    interval: float = 10.0
+    samples: list[PassSample] = field(default_factory=list)
+    halt: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self.halt.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        try:
+            text = read_text(self.metrics_url)
+        except OSError:
+            return  # the operator is busy or gone; the next sample will tell
+        count = sum(v for _, v in samples(text, f"{PASS_HISTOGRAM}_count"))
+        total = sum(v for _, v in samples(text, f"{PASS_HISTOGRAM}_sum"))
+        load1 = os.getloadavg()[0]
+        sample = PassSample(time.monotonic(), count, total, self.finished_trials(), load1)
+        self.samples.append(sample)

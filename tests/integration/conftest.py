@@ -92,15 +92,20 @@ def _has_default_service_account(core: client.CoreV1Api, namespace: str) -> bool
 
 
 @pytest.fixture
-def reporting_cluster(
-    cluster: ClusterClient, namespace: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cluster]:
-    """The CRDs installed and the operator's ingest endpoint on loopback, where the
-    reporter sidecars of process-played pods reach it."""
+def kube(cluster: ClusterClient, namespace: str) -> Cluster:
+    """The CRDs installed and $KUBECONFIG pointing at the cluster, for an operator run
+    in this process."""
     install_crds(cluster)
     kubeconfig_env(cluster)
+    return Cluster(cluster, namespace)
+
+
+@pytest.fixture
+def reporting_cluster(kube: Cluster, monkeypatch: pytest.MonkeyPatch) -> Cluster:
+    """`kube`, with the operator's ingest endpoint on loopback, where the reporter
+    sidecars of process-played pods reach it."""
     port = free_port()
     monkeypatch.setenv("KUBETUNE_INGEST_HOST", "127.0.0.1")
     monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
     monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://127.0.0.1:{port}")
-    yield Cluster(cluster, namespace)
+    return kube

@@ -4,7 +4,6 @@ far over kopf's annotation budget (a 600 KB env value) runs like any other."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,8 +15,6 @@ from tests.integration.operator_harness import (
     TrialPodDriver,
     condition,
     experiment,
-    install_crds,
-    kubeconfig_env,
     operator_running,
     scoring_trainer,
 )
@@ -33,13 +30,6 @@ BAD_CONTAINERS: dict[str, tuple[dict[str, Any], str]] = {
         "spec.trial.template.spec.containers[0].name",
     ),
 }
-
-
-@pytest.fixture
-def kube(cluster: ClusterClient, namespace: str) -> Iterator[Cluster]:
-    install_crds(cluster)
-    kubeconfig_env(cluster)
-    yield Cluster(cluster, namespace)
 
 
 def _with_container(name: str, container: dict[str, Any]) -> dict[str, Any]:

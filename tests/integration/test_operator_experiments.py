@@ -5,8 +5,6 @@ spec edits and suspension behave as documented (docs/operator.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.cluster import ClusterClient, eventually
@@ -16,9 +14,7 @@ from tests.integration.operator_harness import (
     TrialPodDriver,
     condition,
     experiment,
-    install_crds,
     is_true,
-    kubeconfig_env,
     operator_running,
     score,
     scoring_trainer,
@@ -26,13 +22,6 @@ from tests.integration.operator_harness import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def kube(cluster: ClusterClient, namespace: str) -> Iterator[Cluster]:
-    install_crds(cluster)
-    kubeconfig_env(cluster)
-    yield Cluster(cluster, namespace)
 
 
 def test_experiment_runs_all_trials_in_parallel_and_reports_the_true_best(

@@ -4,8 +4,6 @@ re-created under its name with other parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -17,19 +15,10 @@ from tests.integration.operator_harness import (
     GatedTrainer,
     TrialPodDriver,
     experiment,
-    install_crds,
-    kubeconfig_env,
     operator_running,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def kube(cluster: ClusterClient, namespace: str) -> Iterator[Cluster]:
-    install_crds(cluster)
-    kubeconfig_env(cluster)
-    yield Cluster(cluster, namespace)
 
 
 def _running_trials(kube: Cluster, count: int) -> list[dict[str, object]] | None:

@@ -9,7 +9,6 @@ would end MissingObjectiveMetric.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,29 +18,13 @@ from tests.integration.curve_trainer import quality
 from tests.integration.operator_harness import (
     Cluster,
     experiment,
-    install_crds,
-    kubeconfig_env,
     operator_running,
 )
 from tests.integration.process_pods import TRIAL_LABEL, ProcessPodDriver
-from tests.unit.reporter_endpoint import free_port
 
 pytestmark = pytest.mark.integration
 
 STEPS = 4
-
-
-@pytest.fixture
-def kube(
-    cluster: ClusterClient, namespace: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cluster]:
-    install_crds(cluster)
-    kubeconfig_env(cluster)
-    port = free_port()
-    monkeypatch.setenv("KUBETUNE_INGEST_HOST", "127.0.0.1")
-    monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
-    monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://127.0.0.1:{port}")
-    yield Cluster(cluster, namespace)
 
 
 def print_only_experiment(name: str) -> dict[str, object]:
@@ -53,8 +36,9 @@ def print_only_experiment(name: str) -> dict[str, object]:
 
 
 def test_a_print_only_trainer_succeeds_with_its_objective_and_curve(
-    cluster: ClusterClient, namespace: str, kube: Cluster, tmp_path: Path
+    cluster: ClusterClient, namespace: str, reporting_cluster: Cluster, tmp_path: Path
 ) -> None:
+    kube = reporting_cluster
     with ProcessPodDriver(cluster, namespace, tmp_path) as driver, operator_running(namespace):
         kube.create(print_only_experiment("printed"))
         done = kube.wait_for_phase("printed", "Succeeded", "Failed", timeout=120)

@@ -33,6 +33,7 @@ from kubetune.reconcile import (
 from kubetune.reconcile.experiment import reconcile_experiment
 from kubetune.reconcile.ingest_service import mark_watch_listed
 from kubetune.reconcile.metrics import forget_experiment
+from kubetune.reconcile.reporter_jobs import experiment_keys
 from kubetune.reconcile.serialize import PassSerializer
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
@@ -112,6 +113,7 @@ async def experiment_event(
         memo["passes"].forget(key)
         seen.pop(key, None)
         forget_experiment(*key)
+        experiment_keys.forget(str(meta.get("uid")))
         return
     # The pass's own status and annotation writes leave the generation alone: no pass.
     version = (meta.get("uid"), meta.get("generation"))

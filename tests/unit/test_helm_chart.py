@@ -37,6 +37,7 @@ def test_the_chart_lints_clean_and_renders_a_hardened_operator(values: list[str]
     assert "memory" in container["resources"]["limits"]
     env = {variable["name"]: variable.get("value") for variable in container["env"]}
     assert env["KUBETUNE_METRICS_PORT"] == "9090"
+    assert env["KUBETUNE_PASS_THREADS"] == "4"
     assert env["KUBETUNE_REPORTER_IMAGE"] == DEFAULT_REPORTER_IMAGE
 
 

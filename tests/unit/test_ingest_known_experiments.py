@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
 
+import pytest
+
+from kubetune.reconcile import metrics_sink
 from kubetune.reconcile.ingest_service import WatchedExperiments, mark_watch_listed
 from kubetune.reconcile.metrics_sink import KubeKeySource
 from tests.unit.fake_kube import FakeKube
@@ -43,3 +47,17 @@ def test_before_the_watch_has_listed_everything_reads_as_before() -> None:
     assert len(fake.requests) == 1
     mark_watch_listed({})  # no ingest running: nothing to mark
     assert "x" not in WatchedExperiments(None)
+
+
+def test_key_reads_run_on_the_ingest_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not on asyncio's default executor, where they would queue behind other work."""
+    readers: list[str] = []
+
+    def read(_kube: object, _namespace: str, _experiment: str) -> bytes:
+        readers.append(threading.current_thread().name)
+        return b"k"
+
+    monkeypatch.setattr(metrics_sink, "read_experiment_key", read)
+    keys = KubeKeySource(FakeKube(), threads=metrics_sink.ingest_threads())
+    assert asyncio.run(keys.key_for("team", "exp")) == b"k"
+    assert readers[0].startswith("ingest")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
 import pytest
 
+from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.reconcile import handlers
 from kubetune.reconcile.serialize import PassSerializer
 
@@ -17,12 +20,19 @@ def passes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     ran: list[tuple[str, str]] = []
 
     def reconcile(_kube: Any, namespace: str, name: str) -> None:
+        assert threading.current_thread().name.startswith("pass")  # not the default executor
         ran.append((namespace, name))
         if name == "broken":
             raise RuntimeError("the API server is down")
 
     monkeypatch.setattr(handlers, "reconcile_experiment", reconcile)
     return ran
+
+
+def _memo(threads: int = 2) -> dict[str, Any]:
+    """What `configure` puts in kopf's memo, without a cluster."""
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="pass")
+    return {"kube": None, "passes": PassSerializer(), handlers.PASS_THREADS_MEMO_KEY: pool}
 
 
 def _event(memo: dict[str, Any], kind: str | None, name: str = "exp", **meta: Any) -> None:
@@ -34,7 +44,7 @@ def _event(memo: dict[str, Any], kind: str | None, name: str = "exp", **meta: An
 
 
 def test_only_a_new_generation_runs_a_pass(passes: list[tuple[str, str]]) -> None:
-    memo: dict[str, Any] = {"kube": None, "passes": PassSerializer()}
+    memo = _memo()
     _event(memo, None)  # listed at start-up
     _event(memo, "MODIFIED")  # the pass's own status write: same generation
     _event(memo, "MODIFIED", generation=2)  # a spec edit
@@ -44,9 +54,41 @@ def test_only_a_new_generation_runs_a_pass(passes: list[tuple[str, str]]) -> Non
 
 
 def test_a_failing_pass_is_logged_not_raised(passes: list[tuple[str, str]]) -> None:
-    memo: dict[str, Any] = {"kube": None, "passes": PassSerializer()}
+    memo = _memo()
     _event(memo, "ADDED", name="broken")
     assert passes == [("team", "broken")]
+
+
+def test_passes_of_many_experiments_share_the_bounded_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, most = 0, 0
+    guard = threading.Lock()
+
+    def reconcile(_kube: Any, _namespace: str, _name: str) -> None:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        threading.Event().wait(0.02)  # a pass's round trips
+        with guard:
+            running -= 1
+
+    monkeypatch.setattr(handlers, "reconcile_experiment", reconcile)
+    memo = _memo(threads=2)
+
+    async def burst() -> None:
+        events = [
+            handlers.workload_changed(
+                namespace="team", labels={EXPERIMENT_LABEL: f"e{n}"}, memo=memo
+            )
+            for n in range(8)
+        ]
+        await asyncio.gather(*events)
+
+    asyncio.run(burst())
+    assert most == 2
+    handlers.release_pass_threads(memo=memo)
 
 
 def test_the_index_maps_each_experiment_to_its_uid() -> None:

@@ -39,7 +39,18 @@ def test_the_first_pass_launches_parallel_trials_each_with_its_job(fake: FakeKub
     ]
     assert status(fake)["phase"] == "Running"
     assert status(fake)["trials"]["created"] == 2
-    assert [reason for reason, _, _ in events(fake)] == ["TrialLaunched", "TrialLaunched"]
+    [(reason, message, _)] = events(fake)  # one Event for the pass's launches
+    assert reason == "TrialLaunched"
+    assert message.startswith("exp-0000: {") and "; exp-0001: {" in message
+
+
+def test_a_pass_launching_many_trials_posts_one_short_event(fake: FakeKube) -> None:
+    create(fake, experiment_body(max_trials=30, parallel=30))
+    reconcile(fake)
+    assert len(trials(fake)) == 30
+    [(reason, message, _)] = events(fake)
+    assert reason == "TrialLaunched" and message.startswith("exp-0000: {")
+    assert len(message) <= 1000 and message.endswith(" more, up to exp-0029")
 
 
 def test_the_first_job_is_dry_run_before_any_trial_exists(fake: FakeKube) -> None:

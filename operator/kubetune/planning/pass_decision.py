@@ -8,9 +8,11 @@ The order of the list is the order of the writes:
 2. every active trial's status follows its Job and Pods (a trial whose Job was never
    made gets it now);
 3. the plan (`plan.plan_next`, shared with local mode) stops trials, then launches new
-   ones: each as its TuningTrial, then its Job, then `status.jobName`. Before the very
-   first trial the Job is dry-run, so a template the API server refuses fails the
-   experiment at once (`refusal_actions`) instead of failing every pass;
+   ones: each as its TuningTrial, then its Job, then `status.jobName`, and one
+   `TrialLaunched` Event naming them all (an Event is best effort: a pass that ends
+   early loses it, never a trial). Before the very first trial the Job is dry-run, so a
+   template the API server refuses fails the experiment at once (`refusal_actions`)
+   instead of failing every pass;
 4. the experiment's status, only the fields that changed, and the Event of its end.
 
 New trials get indices above every index ever used (`status.trials.created` is that
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from kubetune.api import SpecError, TuningExperiment, parse_experiment, parse_trial
@@ -65,6 +68,7 @@ Document = dict[str, Any]
 TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
 INVALID_TEMPLATE = "InvalidTrialTemplate"
+LAUNCH_MESSAGE_CHARS = 1000  # Events are read in `kubectl describe`, and cut at 1024
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,27 @@ def _launches(
     for trial, resource in zip(new, resources, strict=True):
         actions += [CreateTrial(resource), CreateJob(trial.name)]
         actions += [PatchTrialStatus(trial.name, pending_status(trial.name, now))]
-        actions += [EmitEvent("TrialLaunched", f"{trial.name}: {trial.params}")]
+    if new:
+        actions.append(_launched_event(new))
     return actions, first + len(new)
+
+
+def _launched_event(new: Sequence[NewTrial]) -> EmitEvent:
+    """One Event per pass, not per trial (each is an API write): every trial with its
+    parameters while they fit, then how many more up to which trial."""
+    described = [f"{trial.name}: {trial.params}" for trial in new]
+    shown = _how_many_fit(described, LAUNCH_MESSAGE_CHARS - 60)  # room for the tail
+    message = "; ".join(described[:shown])
+    if shown < len(new):
+        message += f"; and {len(new) - shown} more, up to {new[-1].name}"
+    return EmitEvent("TrialLaunched", message)
+
+
+def _how_many_fit(texts: Sequence[str], limit: int) -> int:
+    """How many of `texts`, joined by "; ", fit in `limit`; at least one (the Event cuts
+    a single long one itself)."""
+    totals = accumulate(len(text) + 2 for text in texts)
+    return max(1, sum(1 for total in totals if total <= limit))
 
 
 def _created_mark(snapshot: Snapshot) -> int:

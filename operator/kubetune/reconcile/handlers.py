@@ -3,9 +3,9 @@
 Whatever happens (an experiment created, edited or listed after a restart, a Job or Pod
 changing, a trial reporting metrics, a periodic timer), the handler runs the same pass
 for the owning experiment. Only event and timer handlers: kopf then keeps no copy of
-the spec in annotations (see `configure`). The pass itself runs in a worker thread, so
-the Kubernetes client and the suggesters never block kopf's event loop, and passes of
-one experiment are serialized and coalesced.
+the spec in annotations (see `configure`). The pass itself runs in a worker thread of a
+pool of its own (KUBETUNE_PASS_THREADS), so the Kubernetes client and the suggesters
+never block kopf's event loop, and passes of one experiment are serialized and coalesced.
 
 Run with: kopf run --module=kubetune.reconcile.handlers --all-namespaces
 """
@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
@@ -32,6 +33,7 @@ from kubetune.reconcile import (
 from kubetune.reconcile.experiment import reconcile_experiment
 from kubetune.reconcile.ingest_service import mark_watch_listed
 from kubetune.reconcile.metrics import forget_experiment
+from kubetune.reconcile.reporter_jobs import experiment_keys
 from kubetune.reconcile.serialize import PassSerializer
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
@@ -39,6 +41,11 @@ TRIALS = (API_GROUP, API_VERSION, "tuningtrials")
 Document = dict[Any, Any]
 # A safety net for what no event announces (maxDuration passing) or an event missed.
 RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
+# Passes are API round trips: more threads only queue more requests at the API server
+# (issue 13's what-ifs). A pool of their own, not asyncio's default executor, whose size
+# follows the node's cores and which the ingest used to wait on behind the passes.
+PASS_THREADS = max(1, int(os.environ.get("KUBETUNE_PASS_THREADS", "4")))
+PASS_THREADS_MEMO_KEY = "pass_threads"
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,15 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.watching.server_timeout = 300
     memo["kube"] = connect()
     memo["passes"] = PassSerializer()  # per operator run: its locks belong to this loop
+    memo[PASS_THREADS_MEMO_KEY] = ThreadPoolExecutor(PASS_THREADS, thread_name_prefix="pass")
+
+
+@kopf.on.cleanup()
+def release_pass_threads(*, memo: Any, **_: Any) -> None:
+    """Passes still running finish on their own; queued ones have nothing left to serve."""
+    threads: ThreadPoolExecutor | None = memo.get(PASS_THREADS_MEMO_KEY)
+    if threads is not None:
+        threads.shutdown(wait=False, cancel_futures=True)
 
 
 @kopf.on.login()
@@ -70,8 +86,11 @@ async def _reconcile(memo: Any, namespace: str, name: str) -> None:
     mark_watch_listed(memo)
     kube: Kube = memo["kube"]
     passes: PassSerializer = memo["passes"]
+    threads: ThreadPoolExecutor = memo[PASS_THREADS_MEMO_KEY]
+    loop = asyncio.get_running_loop()
     await passes.run(
-        (namespace, name), lambda: asyncio.to_thread(reconcile_experiment, kube, namespace, name)
+        (namespace, name),
+        lambda: loop.run_in_executor(threads, reconcile_experiment, kube, namespace, name),
     )
 
 
@@ -94,6 +113,7 @@ async def experiment_event(
         memo["passes"].forget(key)
         seen.pop(key, None)
         forget_experiment(*key)
+        experiment_keys.forget(str(meta.get("uid")))
         return
     # The pass's own status and annotation writes leave the generation alone: no pass.
     version = (meta.get("uid"), meta.get("generation"))

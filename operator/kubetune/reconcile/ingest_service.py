@@ -16,7 +16,7 @@ from aiohttp import web
 
 from kubetune.k8s.rest import Kube, connect
 from kubetune.reconcile.ingest import start_ingest
-from kubetune.reconcile.metrics_sink import KubeKeySource, TrialStatusWriter
+from kubetune.reconcile.metrics_sink import KubeKeySource, TrialStatusWriter, ingest_threads
 
 DEFAULT_INGEST_PORT = 8443
 RUNNER_MEMO_KEY = "kubetune_ingest_runner"
@@ -47,9 +47,11 @@ def mark_watch_listed(memo: Any) -> None:
 async def start_metrics_ingest(
     kube: Kube, port: int, host: str = "0.0.0.0", known: WatchedExperiments | None = None
 ) -> web.AppRunner:
-    """The endpoint, checking tokens against experiment keys and recording into trials."""
-    keys = KubeKeySource(kube, known)
-    return await start_ingest(port, keys, TrialStatusWriter(kube), host=host)
+    """The endpoint, checking tokens against experiment keys and recording into trials,
+    both on the ingest's own threads: a burst of passes never delays an answer."""
+    threads = ingest_threads()
+    keys = KubeKeySource(kube, known, threads)
+    return await start_ingest(port, keys, TrialStatusWriter(kube, threads), host=host)
 
 
 @kopf.on.startup()

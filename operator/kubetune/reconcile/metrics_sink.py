@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -39,6 +39,11 @@ KEY_REREAD_INTERVAL_S = 5.0  # a forged token cannot make us read Secrets faster
 UNAVAILABLE = Rejection(503, "store_unavailable", "could not record now; retry")
 
 
+def ingest_threads() -> ThreadPoolExecutor:
+    """The pool the ingest's blocking reads and writes share, apart from the passes'."""
+    return ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest")
+
+
 class KnownExperiments(Protocol):
     """The experiments the operator's watch has seen (see `handlers.known_experiments`)."""
 
@@ -52,11 +57,15 @@ class KnownExperiments(Protocol):
 class KubeKeySource:
     """Experiment keys read from their Secrets, cached: keys never change, but a
     re-created experiment of the same name has a new one, hence `fresh` re-reads. With
-    `known`, a request naming an experiment the watch has not seen costs no API read."""
+    `known`, a request naming an experiment the watch has not seen costs no API read.
+    Reads run on `threads`, the ingest's (see `ingest_threads`)."""
 
-    def __init__(self, kube: Kube, known: KnownExperiments | None = None) -> None:
+    def __init__(
+        self, kube: Kube, known: KnownExperiments | None = None, threads: Executor | None = None
+    ) -> None:
         self.kube = kube
         self.known = known
+        self.threads = threads or ingest_threads()
         self.keys: dict[tuple[str, str], tuple[bytes | None, float]] = {}
 
     async def key_for(self, namespace: str, experiment: str, fresh: bool = False) -> bytes | None:
@@ -69,7 +78,10 @@ class KubeKeySource:
             recent = time.monotonic() - read_at < KEY_REREAD_INTERVAL_S
             if recent or (key is not None and not fresh):
                 return key
-        key = await asyncio.to_thread(read_experiment_key, self.kube, namespace, experiment)
+        loop = asyncio.get_running_loop()
+        key = await loop.run_in_executor(
+            self.threads, read_experiment_key, self.kube, namespace, experiment
+        )
         self.keys[(namespace, experiment)] = (key, time.monotonic())
         return key
 
@@ -83,9 +95,9 @@ class _Group:
 
 
 class TrialStatusWriter:
-    def __init__(self, kube: Kube) -> None:
+    def __init__(self, kube: Kube, threads: Executor | None = None) -> None:
         self.kube = kube
-        self.executor = ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix="ingest")
+        self.threads = threads or ingest_threads()
         self.groups: dict[TrialRef, _Group] = {}
         self.locks: dict[TrialRef, tuple[asyncio.Lock, int]] = {}  # lock, commits using it
 
@@ -107,7 +119,7 @@ class TrialStatusWriter:
             try:
                 loop = asyncio.get_running_loop()
                 outcome = await loop.run_in_executor(
-                    self.executor, self._write, trial, group.reports
+                    self.threads, self._write, trial, group.reports
                 )
             except Exception:  # any API failure: the reporter retries
                 outcome = UNAVAILABLE

@@ -173,9 +173,15 @@ def test_both_runtimes_end_the_same(
 ) -> None:
     monkeypatch.chdir(REPO_ROOT)  # the trainer's path is relative, as in a trial image
     local = run_locally(scenario, tmp_path / "local")
-    with ProcessPodDriver(cluster, namespace, tmp_path / "pods"), operator_running(namespace):
+    with (
+        ProcessPodDriver(cluster, namespace, tmp_path / "pods") as driver,
+        operator_running(namespace),
+    ):
         on_cluster = run_on_cluster(scenario, reporting_cluster)
-    assert on_cluster == local
+    # What the pods did, should the runtimes disagree: which trainers the driver ran to
+    # their end (exit codes) and which pods were deleted while they ran.
+    played = {"exit codes": driver.trainer_exit_codes(), "killed": driver.killed}
+    assert on_cluster == local, played
     assert local["finish"] == scenario.finish
     assert tuple(reason for *_, reason in local["outcomes"]) == scenario.reasons
     if scenario.finish[1] != "MaxDurationReached" and "Completed" in scenario.reasons:

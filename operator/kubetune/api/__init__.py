@@ -33,6 +33,7 @@ from kubetune.api.params import (
     Parameter,
 )
 from kubetune.api.status import (
+    TERMINAL_PHASES,
     BestTrial,
     Condition,
     ExperimentPhase,
@@ -67,6 +68,7 @@ __all__ = [
     "GROUP_VERSION",
     "MAX_CURVE_POINTS",
     "STOPPING_RULES",
+    "TERMINAL_PHASES",
     "AlgorithmSpec",
     "AshaStopping",
     "BayesianAlgorithm",

@@ -13,6 +13,8 @@ from pydantic import Field
 from kubetune.api.base import StatusModel, Timestamp
 
 ExperimentPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Stopped"]
+# Phases nothing changes any more: no pass, no resume.
+TERMINAL_PHASES: tuple[ExperimentPhase, ...] = ("Succeeded", "Failed", "Stopped")
 ParameterValue = float | int | str
 
 

@@ -6,26 +6,27 @@ resumes with the next ``kubetune run``. What changed is said with a condition, t
 Kubernetes adds state that is orthogonal to a phase:
 
 - ``Interrupted`` (reason ``RunnerStopped``): the runner stopped before the end;
-- ``Suspended`` (reason ``Suspended``): as the operator writes it for ``spec.suspend``.
+- ``Suspended``: written by the shared experiment status (`planning.status`), exactly
+  as the operator writes it for ``spec.suspend``.
 
 Why not a new ExperimentPhase: the phase is shared with the operator and is a column of
 ``kubectl get tex``. On a cluster nothing is ever "interrupted" (a restarted operator
 carries on by itself), so a phase only local mode could reach would make the two
 runtimes' status schemas differ for a fact about the runner, not the experiment.
 `kubetune status` shows such a phase as "Interrupted" or "Suspended" (`shown_phase`).
-A new run removes both conditions at its start (`without_runner_conditions`).
+A new run removes ``Interrupted`` at its start (`without_runner_conditions`); every save
+sets ``Suspended`` from the spec.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kubetune.api import Condition, TuningExperimentStatus
+from kubetune.api import TERMINAL_PHASES, Condition, TuningExperimentStatus
 
 INTERRUPTED = "Interrupted"
 RUNNER_STOPPED = "RunnerStopped"
 SUSPENDED = "Suspended"
-FINAL_PHASES = ("Succeeded", "Failed", "Stopped")
 
 
 def with_condition(status: TuningExperimentStatus, kind: str, reason: str, message: str) -> None:
@@ -48,15 +49,8 @@ def mark_interrupted(status: TuningExperimentStatus, cause: str) -> None:
     with_condition(status, INTERRUPTED, RUNNER_STOPPED, message)
 
 
-def mark_suspended(status: TuningExperimentStatus) -> None:
-    message = (
-        "spec.suspend is true: no new trials; set it to false and run kubetune run again to resume"
-    )
-    with_condition(status, SUSPENDED, SUSPENDED, message)
-
-
 def without_runner_conditions(status: TuningExperimentStatus) -> TuningExperimentStatus:
-    kept = [c for c in status.conditions if c.type not in (INTERRUPTED, SUSPENDED)]
+    kept = [c for c in status.conditions if c.type != INTERRUPTED]
     return status.model_copy(update={"conditions": kept})
 
 
@@ -66,7 +60,7 @@ def is_true(status: TuningExperimentStatus, kind: str) -> bool:
 
 def shown_phase(status: TuningExperimentStatus) -> str:
     """The phase, unless the experiment is unfinished and nothing is running it."""
-    if status.phase not in FINAL_PHASES:
+    if status.phase not in TERMINAL_PHASES:
         for kind in (INTERRUPTED, SUSPENDED):
             if is_true(status, kind):
                 return kind

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubetune.api import (
+    TERMINAL_PHASES,
     TuningExperiment,
     TuningExperimentStatus,
     TuningTrial,
@@ -32,9 +33,7 @@ from kubetune.api import (
     parse_duration,
 )
 from kubetune.local.conditions import (
-    FINAL_PHASES,
     mark_interrupted,
-    mark_suspended,
     without_runner_conditions,
 )
 from kubetune.local.console import Console
@@ -282,9 +281,7 @@ class LocalRunner:
         plan = self.plan()
         if plan.finish is not None:  # nothing left to suspend: run() reports the finish
             return
-        self.save_status(plan, force=True)
-        mark_suspended(self.status)
-        self.store.save_status(self.status, self.elapsed().total_seconds())
+        self.save_status(plan, force=True)  # the shared status says Suspended, as on a cluster
         raise ExperimentSuspendedError(
             f"{self.name} is suspended (spec.suspend: true), so no trial was started; "
             "set spec.suspend to false and run the same command again to resume"
@@ -302,7 +299,7 @@ class LocalRunner:
         self.stop_request.winding_down = True
         stop_all(list(self.processes.values()))
         self.processes.clear()
-        if self.status.phase not in FINAL_PHASES:
+        if self.status.phase not in TERMINAL_PHASES:
             mark_interrupted(self.status, self.stop_request.cause())
         self.store.save_status(self.status, self.elapsed().total_seconds())
 

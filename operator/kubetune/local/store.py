@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from kubetune.api import (
+    TERMINAL_PHASES,
     TuningExperiment,
     TuningExperimentStatus,
     TuningTrial,
@@ -32,7 +33,6 @@ from kubetune.api import (
     parse_trial,
 )
 from kubetune.local.conditions import (
-    FINAL_PHASES,
     INTERRUPTED,
     SUSPENDED,
     is_true,
@@ -146,6 +146,10 @@ class LocalSource:
 def runner_was_killed(store: ExperimentStore, status: TuningExperimentStatus) -> bool:
     """Unfinished, not stopped in order (which leaves a condition), and no runner holds
     the lock: a killed runner could not say so itself."""
-    if status.phase in FINAL_PHASES or is_true(status, INTERRUPTED) or is_true(status, SUSPENDED):
+    if (
+        status.phase in TERMINAL_PHASES
+        or is_true(status, INTERRUPTED)
+        or is_true(status, SUSPENDED)
+    ):
         return False
     return not runner_is_active(store.lock_path)

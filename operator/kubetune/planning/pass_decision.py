@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from kubetune.api import SpecError, TuningExperiment, parse_experiment, parse_trial
+from kubetune.api import TERMINAL_PHASES, SpecError, TuningExperiment, parse_experiment, parse_trial
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -65,7 +65,6 @@ from kubetune.planning.suggest import NewTrial
 from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
-TERMINAL_PHASES = ("Succeeded", "Failed", "Stopped")
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
 INVALID_TEMPLATE = "InvalidTrialTemplate"
 LAUNCH_MESSAGE_CHARS = 1000  # Events are read in `kubectl describe`, and cut at 1024

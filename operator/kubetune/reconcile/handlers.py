@@ -21,11 +21,10 @@ from typing import Any
 
 import kopf
 
-from kubetune.api import API_GROUP, API_VERSION
+from kubetune.api import API_GROUP, API_VERSION, TERMINAL_PHASES
 from kubetune.k8s.rest import Kube, connect
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.planning.outcome import STUCK_WAITING_REASONS
-from kubetune.planning.pass_decision import TERMINAL_PHASES
 from kubetune.reconcile import (
     ingest_service,  # noqa: F401  (registers the ingest endpoint's hooks)
     metrics_service,  # noqa: F401  (registers the /metrics server's hooks)

@@ -77,7 +77,7 @@ def test_job_substitutes_parameters_and_requests_gpus_on_the_trainer() -> None:
 def test_job_carries_labels_owner_and_limits() -> None:
     experiment = parse_experiment(experiment_document())
     trial = parse_trial(stored_trial(experiment, {"lr": 0.01, "opt": "sgd"}))
-    job = build_trial_job(experiment, trial, ttl_seconds=600)
+    job = build_trial_job(experiment, trial)
 
     labels = {"kubetune.dev/experiment": "exp", "kubetune.dev/trial": "exp-0003"}
     assert job["metadata"]["name"] == "exp-0003"
@@ -93,7 +93,7 @@ def test_job_carries_labels_owner_and_limits() -> None:
     )
     assert job["spec"]["backoffLimit"] == 2
     assert job["spec"]["activeDeadlineSeconds"] == 5400
-    assert job["spec"]["ttlSecondsAfterFinished"] == 600
+    assert "ttlSecondsAfterFinished" not in job["spec"]  # set once the trial settles
 
 
 def test_first_container_is_the_trainer_when_none_is_named_so() -> None:

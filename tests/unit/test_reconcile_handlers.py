@@ -10,7 +10,6 @@ from typing import Any
 import kopf
 import pytest
 
-from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.reconcile import handlers
 from kubetune.reconcile.serialize import PassSerializer
 
@@ -19,7 +18,8 @@ from kubetune.reconcile.serialize import PassSerializer
 def passes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     ran: list[tuple[str, str]] = []
 
-    def reconcile(_kube: Any, namespace: str, name: str) -> None:
+    def reconcile(_kube: Any, namespace: str, name: str, owned: Any) -> None:
+        assert owned.watched == {namespace}  # the namespace's informers run
         assert threading.current_thread().name.startswith("pass")  # not the default executor
         ran.append((namespace, name))
         if name == "broken":
@@ -29,10 +29,26 @@ def passes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return ran
 
 
+class _Watches:
+    """Stands in for the informers: remembers which namespaces were asked for."""
+
+    def __init__(self) -> None:
+        self.watched: set[str] = set()
+
+    def watch(self, namespace: str) -> None:
+        self.watched.add(namespace)
+
+    def stop(self) -> None:
+        self.watched.clear()
+
+
 def _memo(threads: int = 2) -> dict[str, Any]:
-    """What `configure` puts in kopf's memo, without a cluster."""
+    """What the startup hooks put in kopf's memo, without a cluster."""
     pool = ThreadPoolExecutor(threads, thread_name_prefix="pass")
-    return {"kube": None, "passes": PassSerializer(), handlers.PASS_THREADS_MEMO_KEY: pool}
+    return {
+        "kube": None, "passes": PassSerializer(), handlers.PASS_THREADS_MEMO_KEY: pool,
+        handlers.OWNED_MEMO_KEY: _Watches(),
+    }  # fmt: skip
 
 
 def _event(memo: dict[str, Any], kind: str | None, name: str = "exp", **meta: Any) -> None:
@@ -65,7 +81,7 @@ def test_passes_of_many_experiments_share_the_bounded_pool(
     running, most = 0, 0
     guard = threading.Lock()
 
-    def reconcile(_kube: Any, _namespace: str, _name: str) -> None:
+    def reconcile(_kube: Any, _namespace: str, _name: str, _owned: Any) -> None:
         nonlocal running, most
         with guard:
             running += 1
@@ -78,12 +94,7 @@ def test_passes_of_many_experiments_share_the_bounded_pool(
     memo = _memo(threads=2)
 
     async def burst() -> None:
-        events = [
-            handlers.workload_changed(
-                namespace="team", labels={EXPERIMENT_LABEL: f"e{n}"}, memo=memo
-            )
-            for n in range(8)
-        ]
+        events = [handlers._quietly(memo, "team", f"e{n}") for n in range(8)]
         await asyncio.gather(*events)
 
     asyncio.run(burst())
@@ -102,3 +113,26 @@ def test_no_handler_makes_kopf_store_the_spec_in_an_annotation() -> None:
     handled spec in an annotation, which breaks over 256 KB (docs/operator.md)."""
     registry = kopf.get_default_registry()
     assert list(registry._changing.get_all_handlers()) == []
+
+
+def _pod(phase: str, waiting: str | None = None) -> dict[str, Any]:
+    state = {"waiting": {"reason": waiting}} if waiting else {"running": {}}
+    return {"metadata": {}, "status": {"phase": phase, "containerStatuses": [{"state": state}]}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "event", "document", "wakes"),
+    [
+        ("tuningtrials", "MODIFIED", {}, True),  # a report recorded: early stopping may act
+        ("jobs", "DELETED", {"spec": {}}, True),  # a vanished Job fails its trial
+        ("jobs", "DELETED", {"spec": {"ttlSecondsAfterFinished": 300}}, False),  # expired
+        ("pods", "MODIFIED", _pod("Running"), False),  # the Job says as much, later
+        ("pods", "MODIFIED", _pod("Succeeded"), True),  # before the Job controller does
+        ("pods", "MODIFIED", _pod("Pending", "ImagePullBackOff"), True),
+        ("pods", "DELETED", _pod("Succeeded"), False),
+    ],
+)
+def test_which_changes_wake_a_pass(
+    kind: str, event: str, document: dict[str, Any], wakes: bool
+) -> None:
+    assert handlers._wakes_pass(kind, event, document) is wakes

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     TRIALS,
@@ -78,3 +79,19 @@ def test_a_report_recorded_after_the_pass_read_the_trial_is_judged_by_the_next_p
     reconcile(fake)
     trial = trials(fake)[0]
     assert (trial["status"]["phase"], trial["status"]["metrics"]) == ("Succeeded", {"score": 0.1})
+
+
+def test_a_settled_trials_finished_job_expires_only_once_its_result_is_recorded(
+    fake: FakeKube,
+) -> None:
+    job = fake.of_kind("jobs")[0]
+    assert "ttlSecondsAfterFinished" not in job["spec"]  # running: it must not vanish
+    add_pod(fake, job, "Succeeded", 0, '{"metrics": {"score": 0.5}}')
+    reconcile(fake)
+    assert trials(fake)[0]["status"]["phase"] == "Succeeded"
+    reconcile(fake)  # the pass after the one that settled it
+    (job,) = fake.of_kind("jobs")
+    assert job["spec"]["ttlSecondsAfterFinished"] == DEFAULT_FINISHED_JOB_TTL_SECONDS
+    before = len(fake.write_requests())
+    reconcile(fake)
+    assert fake.write_requests()[before:] == []  # set once

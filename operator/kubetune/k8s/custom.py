@@ -20,7 +20,7 @@ EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
 TRIAL_LABEL = f"{API_GROUP}/trial"
 
 
-def _path(namespace: str, plural: str, name: str = "", subresource: str = "") -> str:
+def resource_path(namespace: str, plural: str, name: str = "", subresource: str = "") -> str:
     path = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/{plural}"
     return "/".join(part for part in (path, name, subresource) if part)
 
@@ -28,7 +28,7 @@ def _path(namespace: str, plural: str, name: str = "", subresource: str = "") ->
 def get_experiment(kube: Kube, namespace: str, name: str) -> Document | None:
     """The experiment as stored now, or None once it is deleted."""
     try:
-        return kube.request("GET", _path(namespace, EXPERIMENTS, name))
+        return kube.request("GET", resource_path(namespace, EXPERIMENTS, name))
     except ApiException as error:
         if is_status(error, 404):
             return None
@@ -37,7 +37,7 @@ def get_experiment(kube: Kube, namespace: str, name: str) -> Document | None:
 
 def patch_experiment_status(kube: Kube, namespace: str, name: str, patch: Document) -> None:
     kube.request(
-        "PATCH", _path(namespace, EXPERIMENTS, name, "status"),
+        "PATCH", resource_path(namespace, EXPERIMENTS, name, "status"),
         body={"status": patch}, content_type=MERGE_PATCH,
     )  # fmt: skip
 
@@ -46,35 +46,37 @@ def patch_experiment_annotations(
     kube: Kube, namespace: str, name: str, annotations: dict[str, str]
 ) -> None:
     body = {"metadata": {"annotations": annotations}}
-    kube.request("PATCH", _path(namespace, EXPERIMENTS, name), body=body, content_type=MERGE_PATCH)
+    path = resource_path(namespace, EXPERIMENTS, name)
+    kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
 
 
 def list_experiments(kube: Kube, namespace: str) -> list[Document]:
-    items: list[Document] = kube.request("GET", _path(namespace, EXPERIMENTS))["items"]
+    items: list[Document] = kube.request("GET", resource_path(namespace, EXPERIMENTS))["items"]
     return items
 
 
 def list_trials(kube: Kube, namespace: str, experiment: str) -> list[Document]:
     """Every TuningTrial of `experiment`, read from etcd (not a cache), so none is missed."""
     query = {"labelSelector": f"{EXPERIMENT_LABEL}={experiment}"}
-    items: list[Document] = kube.request("GET", _path(namespace, TRIALS), query=query)["items"]
+    path = resource_path(namespace, TRIALS)
+    items: list[Document] = kube.request("GET", path, query=query)["items"]
     return items
 
 
 def create_trial(kube: Kube, namespace: str, trial: Document) -> Document:
     """Create the trial; when this experiment already made it, return the stored one (its
     spec wins). See `create_owned` for another owner's trial and refusals."""
-    return create_owned(kube, _path(namespace, TRIALS), trial)
+    return create_owned(kube, resource_path(namespace, TRIALS), trial)
 
 
 def patch_trial_status(
     kube: Kube, namespace: str, name: str, patch: Document, resource_version: str | None = None
-) -> None:
+) -> Document:
     """Merge `patch` into the trial's status; with `resource_version`, only if the trial is
-    still that version (else 409), so a decision made on a stale read is never written."""
+    still that version (else 409), so a decision made on a stale read is never written.
+    The trial as stored after the patch."""
     body: Document = {"status": patch}
     if resource_version is not None:
         body["metadata"] = {"resourceVersion": resource_version}
-    kube.request(
-        "PATCH", _path(namespace, TRIALS, name, "status"), body=body, content_type=MERGE_PATCH
-    )
+    path = resource_path(namespace, TRIALS, name, "status")
+    return kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)

@@ -15,6 +15,7 @@ import json
 import os
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from kubernetes import client, config
@@ -27,6 +28,7 @@ Document = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_TIMEOUT_SECONDS = 30.0
+STREAM_CHUNK_BYTES = 64 * 1024
 
 
 class Kube:
@@ -63,6 +65,19 @@ class Kube:
         headers = {"Accept": "*/*", "Content-Type": "application/json"}
         return self._send("GET", path, query=query, body=None, headers=headers, timeout_s=timeout_s)
 
+    def stream(self, path: str, *, query: dict[str, str], idle_s: float) -> Iterator[Document]:
+        """GET a watch: the JSON events it sends, one per line, as they arrive. Ends when
+        the server closes the stream (its `timeoutSeconds`); raises when nothing at all
+        arrives for `idle_s` (bookmarks keep a healthy stream talking)."""
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        timeout = (REQUEST_TIMEOUT_SECONDS, idle_s)  # (connect, each read)
+        response = self._open("GET", path, query=query, body=None, headers=headers,
+                              timeout_s=timeout)  # fmt: skip
+        pending = b""
+        for chunk in response.response.stream(STREAM_CHUNK_BYTES):
+            *lines, pending = (pending + chunk).split(b"\n")
+            yield from (json.loads(line) for line in lines if line.strip())
+
     def _send(
         self,
         method: str,
@@ -73,17 +88,32 @@ class Kube:
         headers: dict[str, str],
         timeout_s: float,
     ) -> str:
+        response = self._open(method, path, query=query, body=body, headers=headers,
+                              timeout_s=timeout_s)  # fmt: skip
+        raw: bytes = response.read()
+        return raw.decode("utf-8", errors="replace")
+
+    def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None,
+        body: Any,
+        headers: dict[str, str],
+        timeout_s: float | tuple[float, float],
+    ) -> Any:
+        """Send the request; the response with its body unread, or ApiException."""
         method_, url, headers, body, _ = self.api_client.param_serialize(
             method, path, query_params=list((query or {}).items()), header_params=headers,
             body=body, auth_settings=["BearerToken"],
         )  # fmt: skip
         self._count(method, path)
         response = self.api_client.call_api(method_, url, headers, body, _request_timeout=timeout_s)
-        raw: bytes = response.read()  # type: ignore[no-untyped-call]
-        text = raw.decode("utf-8", errors="replace")
         if not 200 <= response.status <= 299:
+            text = response.read().decode("utf-8", errors="replace")  # type: ignore[no-untyped-call]
             raise ApiException.from_response(http_resp=response, body=text, data=None)
-        return text
+        return response
 
     def _count(self, method: str, path: str) -> None:
         if method in WRITE_METHODS:

@@ -21,9 +21,15 @@ from kubetune.k8s.rest import (
 )
 from kubetune.planning.refusals import REFUSED_CODES, parse_refusal
 
+JOBS, PODS = "jobs", "pods"
 
-def _jobs(namespace: str, name: str = "") -> str:
-    return f"/apis/batch/v1/namespaces/{namespace}/jobs" + (f"/{name}" if name else "")
+
+def jobs_path(namespace: str, name: str = "") -> str:
+    return f"/apis/batch/v1/namespaces/{namespace}/{JOBS}" + (f"/{name}" if name else "")
+
+
+def pods_path(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/{PODS}"
 
 
 def _by_experiment(experiment: str) -> dict[str, str]:
@@ -31,28 +37,28 @@ def _by_experiment(experiment: str) -> dict[str, str]:
 
 
 def list_jobs(kube: Kube, namespace: str, experiment: str) -> list[Document]:
-    items: list[Document] = kube.request("GET", _jobs(namespace), query=_by_experiment(experiment))[
-        "items"
-    ]
+    query = _by_experiment(experiment)
+    items: list[Document] = kube.request("GET", jobs_path(namespace), query=query)["items"]
     return items
 
 
 def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
-    path = f"/api/v1/namespaces/{namespace}/pods"
-    items: list[Document] = kube.request("GET", path, query=_by_experiment(experiment))["items"]
+    query = _by_experiment(experiment)
+    items: list[Document] = kube.request("GET", pods_path(namespace), query=query)["items"]
     return items
 
 
-def create_job(kube: Kube, namespace: str, job: Document) -> None:
-    """Create the Job; a Job of the same name is accepted only when the same trial owns it."""
-    create_owned(kube, _jobs(namespace), job, listed=True)
+def create_job(kube: Kube, namespace: str, job: Document) -> Document:
+    """Create the Job; a Job of the same name is accepted only when the same trial owns it.
+    The Job as stored."""
+    return create_owned(kube, jobs_path(namespace), job, listed=True)
 
 
 def dry_run_job(kube: Kube, namespace: str, job: Document) -> None:
     """Ask the API server to validate the Job without storing it (admission included).
     Raises RefusedError with the server's causes when it is invalid."""
     try:
-        kube.request("POST", _jobs(namespace), body=job, query={"dryRun": "All"})
+        kube.request("POST", jobs_path(namespace), body=job, query={"dryRun": "All"})
     except ApiException as error:
         if is_status(error, *REFUSED_CODES):
             raise RefusedError(parse_refusal(int(error.status), error.body)) from None
@@ -63,17 +69,26 @@ def dry_run_job(kube: Kube, namespace: str, job: Document) -> None:
 def delete_job(kube: Kube, namespace: str, name: str) -> None:
     body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
     try:
-        kube.request("DELETE", _jobs(namespace, name), body=body)
+        kube.request("DELETE", jobs_path(namespace, name), body=body)
     except ApiException as error:
         if not is_status(error, 404):
             raise
 
 
+def expire_job(kube: Kube, namespace: str, name: str, ttl_seconds: int) -> None:
+    """Kubernetes deletes the Job, and its Pods with it, `ttl_seconds` after it finished."""
+    _patch_job(kube, namespace, name, {"spec": {"ttlSecondsAfterFinished": ttl_seconds}})
+
+
 def set_job_suspended(kube: Kube, namespace: str, name: str, suspended: bool) -> None:
     """Suspending a Job deletes its running Pods; resuming starts them again."""
-    body = {"spec": {"suspend": suspended}}
+    _patch_job(kube, namespace, name, {"spec": {"suspend": suspended}})
+
+
+def _patch_job(kube: Kube, namespace: str, name: str, body: Document) -> None:
+    """A Job already gone needs no change."""
     try:
-        kube.request("PATCH", _jobs(namespace, name), body=body, content_type=MERGE_PATCH)
+        kube.request("PATCH", jobs_path(namespace, name), body=body, content_type=MERGE_PATCH)
     except ApiException as error:
         if not is_status(error, 404):
             raise

@@ -60,6 +60,16 @@ class DeleteJob:
 
 
 @dataclass(frozen=True)
+class ExpireJob:
+    """Let Kubernetes delete a settled trial's finished Job (and its Pods) `ttl_seconds`
+    after it finished: its result is recorded, and a Job kept forever is memory in every
+    watch and a row in every list."""
+
+    name: str
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
 class SuspendJob:
     name: str
     suspended: bool
@@ -84,6 +94,7 @@ Action = (
     | CreateJob
     | PatchTrialStatus
     | DeleteJob
+    | ExpireJob
     | SuspendJob
     | PatchExperimentStatus
     | EmitEvent

@@ -60,10 +60,10 @@ def trainer_name(experiment: TuningExperiment) -> str:
     return str(containers[trainer_index(containers)].get("name", ""))
 
 
-def build_trial_job(
-    experiment: TuningExperiment, trial: TuningTrial, ttl_seconds: int | None = None
-) -> Document:
-    """The Job of `trial` (a stored trial: metadata has name, namespace and uid).
+def build_trial_job(experiment: TuningExperiment, trial: TuningTrial) -> Document:
+    """The Job of `trial` (a stored trial: metadata has name, namespace and uid). No
+    ttlSecondsAfterFinished yet: it is set once the trial's result is recorded
+    (`settle.release_settled`), so the Job cannot vanish before its trial settles.
 
     Raises `placeholders.PlaceholderError` when the template names an unknown parameter.
     """
@@ -77,8 +77,6 @@ def build_trial_job(
         job_spec["activeDeadlineSeconds"] = int(
             parse_duration(limits.trial_timeout).total_seconds()
         )
-    if ttl_seconds is not None:
-        job_spec["ttlSecondsAfterFinished"] = ttl_seconds
     trial_doc = {"kind": trial.kind, "apiVersion": trial.api_version, "metadata": trial.metadata}
     return {
         "apiVersion": "batch/v1",

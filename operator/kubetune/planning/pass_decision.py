@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from kubetune.api import TERMINAL_PHASES, SpecError, TuningExperiment, parse_experiment, parse_trial
+from kubetune.api import TERMINAL_PHASES, SpecError, TuningExperiment, parse_experiment
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -43,10 +43,11 @@ from kubetune.planning.actions import (
 from kubetune.planning.jobs import build_trial_resource
 from kubetune.planning.placeholders import PlaceholderError, check_template
 from kubetune.planning.plan import Plan, plan_next
-from kubetune.planning.records import TrialRecord, record_of, trial_name
+from kubetune.planning.records import FinishedRecords, TrialRecord, trial_name
 from kubetune.planning.refusals import Refusal, describe_refusal
 from kubetune.planning.settle import (
     ACTIVE_PHASES,
+    DEFAULT_FINISHED_JOB_TTL_SECONDS,
     pending_status,
     release_settled,
     settle_trial,
@@ -68,6 +69,7 @@ Document = dict[str, Any]
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
 INVALID_TEMPLATE = "InvalidTrialTemplate"
 LAUNCH_MESSAGE_CHARS = 1000  # Events are read in `kubectl describe`, and cut at 1024
+_FINISHED_RECORDS = FinishedRecords()  # what every pass of every experiment has parsed
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,13 @@ class PassDecision:
     plan: Plan | None = None
 
 
-def decide_pass(snapshot: Snapshot, now: datetime) -> PassDecision:
-    """Everything one pass writes, given what it observed."""
+def decide_pass(
+    snapshot: Snapshot,
+    now: datetime,
+    finished_job_ttl: int | None = DEFAULT_FINISHED_JOB_TTL_SECONDS,
+) -> PassDecision:
+    """Everything one pass writes, given what it observed. `finished_job_ttl`: seconds a
+    settled trial's finished Job is kept (None: for ever)."""
     if snapshot.finished:
         return PassDecision(())
     spec = decide_spec(snapshot.experiment.get("spec") or {}, snapshot.accepted_spec)
@@ -121,7 +128,7 @@ def decide_pass(snapshot: Snapshot, now: datetime) -> PassDecision:
         snapshot.name, experiment.spec, _records(experiment, trials), _age(snapshot, now)
     )
     launched, created = _launches(snapshot, experiment, plan, trials, now)
-    releases = release_settled(trials, dict(snapshot.jobs), dict(snapshot.pods))
+    releases = release_settled(trials, dict(snapshot.jobs), dict(snapshot.pods), finished_job_ttl)
     actions = [*_accept(snapshot), *settled, *releases, *_stops(plan, trials, now), *launched]
     actions += _record(snapshot, experiment, plan, spec.refused, created=created, now=now)
     return PassDecision(tuple(actions), experiment, plan)
@@ -164,7 +171,7 @@ def _settle_all(
 
 def _records(experiment: TuningExperiment, trials: Sequence[Document]) -> list[TrialRecord]:
     objective = experiment.spec.objective
-    return [record_of(parse_trial(trial), objective) for trial in trials]
+    return [_FINISHED_RECORDS.record(trial, objective) for trial in trials]
 
 
 def _age(snapshot: Snapshot, now: datetime) -> timedelta:

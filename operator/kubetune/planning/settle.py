@@ -15,7 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from kubetune.api import TuningExperiment, TuningTrialStatus, parse_trial
-from kubetune.planning.actions import Action, CreateJob, DeleteJob, EmitEvent, PatchTrialStatus
+from kubetune.planning.actions import (
+    Action,
+    CreateJob,
+    DeleteJob,
+    EmitEvent,
+    ExpireJob,
+    PatchTrialStatus,
+)
 from kubetune.planning.jobs import trainer_name
 from kubetune.planning.lifecycle import Outcome, Refusal, TrialReason, conclude, record_reports
 from kubetune.planning.outcome import trial_outcome
@@ -25,11 +32,21 @@ from kubetune.planning.status import lifecycle_document, status_patch, timestamp
 from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
+# Long enough to read a finished trial's pod and logs by hand; the operator itself needs
+# nothing of a Job once its trial is settled.
+DEFAULT_FINISHED_JOB_TTL_SECONDS = 300
 JOB_MISSING = Outcome(
     "Failed", TrialReason.JOB_DELETED, "the trial's Job was deleted before it finished"
 )
 
-__all__ = ["ACTIVE_PHASES", "pending_status", "release_settled", "settle_trial", "stop_trial"]
+__all__ = [
+    "ACTIVE_PHASES",
+    "DEFAULT_FINISHED_JOB_TTL_SECONDS",
+    "pending_status",
+    "release_settled",
+    "settle_trial",
+    "stop_trial",
+]
 
 
 def pending_status(trial: str, now: datetime) -> Document:
@@ -81,18 +98,34 @@ def settle_trial(
 
 
 def release_settled(
-    trials: Sequence[Document], jobs: dict[str, Document], pods: dict[str, Sequence[Document]]
+    trials: Sequence[Document],
+    jobs: dict[str, Document],
+    pods: dict[str, Sequence[Document]],
+    finished_job_ttl: int | None = DEFAULT_FINISHED_JOB_TTL_SECONDS,
 ) -> list[Action]:
-    """Delete the Job of a trial that ended while its pod still runs (the ingest failed it
-    for a non-finite objective): a settled trial's workload only burns its GPUs. A pod
-    that finished is left alone: its Job completes by itself."""
+    """What becomes of a settled trial's Job. While its pod still runs (the ingest failed
+    the trial for a non-finite objective) it is deleted: it only burns GPUs. Otherwise it
+    expires `finished_job_ttl` seconds after it finished (None keeps it): only now, with
+    the result recorded, since a Job that vanished before its trial settled would fail
+    that trial."""
     actions: list[Action] = []
     for trial in trials:
         name = trial["metadata"]["name"]
         settled = (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE_PHASES
-        if settled and name in jobs and any(_live(pod) for pod in pods.get(name, ())):
-            actions.append(DeleteJob(jobs[name]["metadata"]["name"]))
+        if not settled or name not in jobs:
+            continue
+        job = jobs[name]
+        if any(_live(pod) for pod in pods.get(name, ())):
+            actions.append(DeleteJob(job["metadata"]["name"]))
+        elif finished_job_ttl is not None and _lasting(job):
+            actions.append(ExpireJob(job["metadata"]["name"], finished_job_ttl))
     return actions
+
+
+def _lasting(job: Document) -> bool:
+    """Neither expiring already nor being deleted."""
+    expiring = job.get("spec", {}).get("ttlSecondsAfterFinished") is not None
+    return not expiring and not job["metadata"].get("deletionTimestamp")
 
 
 def _live(pod: Document) -> bool:

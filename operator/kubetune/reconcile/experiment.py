@@ -16,48 +16,65 @@ of the same name, being garbage-collected) is waited out: the pass stops, and a 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from kubetune.k8s import custom, events, spec_store, workloads
+from kubetune.k8s.owned import ListedObjects, OwnedObjects
 from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
 from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
+from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
 from kubetune.reconcile import metrics
 from kubetune.reconcile.observe import observe
 from kubetune.reconcile.trials import StaleReadError, TrialWriter
 
 logger = logging.getLogger(__name__)
+# Seconds a settled trial's finished Job and Pods are kept; empty: for ever.
+_TTL = os.environ.get("KUBETUNE_FINISHED_JOB_TTL_SECONDS", str(DEFAULT_FINISHED_JOB_TTL_SECONDS))
+FINISHED_JOB_TTL_SECONDS = int(_TTL) if _TTL.strip() else None
 TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
 
 
 @metrics.RECONCILE_SECONDS.time()
-def reconcile_experiment(kube: Kube, namespace: str, name: str) -> None:
-    """Bring one experiment one step closer to done."""
+def reconcile_experiment(
+    kube: Kube, namespace: str, name: str, owned: OwnedObjects | None = None
+) -> None:
+    """Bring one experiment one step closer to done. `owned`: where its trials, Jobs
+    and Pods are read from (the operator's watches; a fresh list by default)."""
     now = datetime.now(UTC)
-    snapshot = observe(kube, namespace, name)
+    owned = owned or ListedObjects(kube)
+    snapshot = observe(kube, owned, namespace, name)
     metrics.record_experiment(namespace, name, None if snapshot is None else snapshot.status)
     if snapshot is None:
         return
     began = time.perf_counter()
-    decision = decide_pass(snapshot, now)
+    decision = decide_pass(snapshot, now, FINISHED_JOB_TTL_SECONDS)
     if decision.plan is not None and decision.experiment is not None:
         algorithm = decision.experiment.spec.algorithm.name
         metrics.planned(algorithm, len(decision.plan.create), time.perf_counter() - began)
-    Applier(kube, snapshot, decision, now).apply()
+    Applier(kube, snapshot, decision, now, owned).apply()
 
 
 class Applier:
     """Carries out one decision's actions, in order."""
 
-    def __init__(self, kube: Kube, snapshot: Snapshot, decision: PassDecision, now: datetime):
+    def __init__(
+        self,
+        kube: Kube,
+        snapshot: Snapshot,
+        decision: PassDecision,
+        now: datetime,
+        owned: OwnedObjects,
+    ) -> None:
         self.kube, self.snapshot, self.decision, self.now = kube, snapshot, decision, now
         self.metadata = snapshot.experiment["metadata"]
         experiment = decision.experiment
-        self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment)
+        self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment, owned)
         self.handlers = self._handlers()
 
     def apply(self) -> None:
@@ -84,6 +101,7 @@ class Applier:
         by_type: dict[type, Callable[[Any], None]] = {
             actions.StoreAcceptedSpec: self._store_accepted_spec,
             actions.DeleteJob: self._delete_job,
+            actions.ExpireJob: self._expire_job,
             actions.SuspendJob: self._suspend_job,
             actions.PatchExperimentStatus: self._patch_status,
             actions.EmitEvent: self._emit,
@@ -122,6 +140,9 @@ class Applier:
 
     def _delete_job(self, action: actions.DeleteJob) -> None:
         workloads.delete_job(self.kube, self.metadata["namespace"], action.name)
+
+    def _expire_job(self, action: actions.ExpireJob) -> None:
+        workloads.expire_job(self.kube, self.metadata["namespace"], action.name, action.ttl_seconds)
 
     def _suspend_job(self, action: actions.SuspendJob) -> None:
         namespace = self.metadata["namespace"]

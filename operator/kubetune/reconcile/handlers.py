@@ -2,10 +2,15 @@
 
 Whatever happens (an experiment created, edited or listed after a restart, a Job or Pod
 changing, a trial reporting metrics, a periodic timer), the handler runs the same pass
-for the owning experiment. Only event and timer handlers: kopf then keeps no copy of
-the spec in annotations (see `configure`). The pass itself runs in a worker thread of a
-pool of its own (KUBETUNE_PASS_THREADS), so the Kubernetes client and the suggesters
-never block kopf's event loop, and passes of one experiment are serialized and coalesced.
+for the owning experiment. kopf watches the experiments; trials, Jobs and Pods come from
+the operator's own label-selected informers (`k8s.owned`), which also keep them in
+memory for the passes (kopf cannot narrow a watch by label, and would receive every Pod
+of the namespace). Only event and timer handlers: kopf then keeps no copy of the spec in
+annotations (see `configure`). The pass itself runs in a worker thread of a pool of its
+own (KUBETUNE_PASS_THREADS), so the Kubernetes client and the suggesters never block
+kopf's event loop, and passes of one experiment are serialized and coalesced: with at
+most one pass of each experiment queued, the pool serves experiments in turn, and a
+large one never starves the others.
 
 Run with: kopf run --module=kubetune.reconcile.handlers --all-namespaces
 """
@@ -15,14 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
 
 from kubetune.api import API_GROUP, API_VERSION, TERMINAL_PHASES
+from kubetune.k8s.owned import WatchedObjects
 from kubetune.k8s.rest import Kube, connect
+from kubetune.k8s.workloads import JOBS, PODS
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.planning.outcome import STUCK_WAITING_REASONS
 from kubetune.reconcile import (
@@ -36,7 +42,6 @@ from kubetune.reconcile.reporter_jobs import experiment_keys
 from kubetune.reconcile.serialize import PassSerializer
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
-TRIALS = (API_GROUP, API_VERSION, "tuningtrials")
 Document = dict[Any, Any]
 # A safety net for what no event announces (maxDuration passing) or an event missed.
 RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
@@ -45,6 +50,7 @@ RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
 # follows the node's cores and which the ingest used to wait on behind the passes.
 PASS_THREADS = max(1, int(os.environ.get("KUBETUNE_PASS_THREADS", "4")))
 PASS_THREADS_MEMO_KEY = "pass_threads"
+OWNED_MEMO_KEY = "owned_objects"
 
 logger = logging.getLogger(__name__)
 
@@ -66,12 +72,31 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     memo[PASS_THREADS_MEMO_KEY] = ThreadPoolExecutor(PASS_THREADS, thread_name_prefix="pass")
 
 
+@kopf.on.startup()
+async def start_watching(*, memo: Any, **_: Any) -> None:
+    """The informers get a connection of their own: their long-lived watches must not
+    hold the connections that passes and the ingest take turns on."""
+    loop = asyncio.get_running_loop()
+
+    def changed(kind: str, event: str, document: Document) -> None:
+        if _wakes_pass(kind, event, document):
+            metadata = document["metadata"]
+            experiment = metadata["labels"][EXPERIMENT_LABEL]
+            coroutine = _quietly(memo, metadata["namespace"], experiment)
+            asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+    memo[OWNED_MEMO_KEY] = WatchedObjects(connect(), changed)
+
+
 @kopf.on.cleanup()
 def release_pass_threads(*, memo: Any, **_: Any) -> None:
     """Passes still running finish on their own; queued ones have nothing left to serve."""
     threads: ThreadPoolExecutor | None = memo.get(PASS_THREADS_MEMO_KEY)
     if threads is not None:
         threads.shutdown(wait=False, cancel_futures=True)
+    owned: WatchedObjects | None = memo.get(OWNED_MEMO_KEY)
+    if owned is not None:
+        owned.stop()
 
 
 @kopf.on.login()
@@ -86,10 +111,12 @@ async def _reconcile(memo: Any, namespace: str, name: str) -> None:
     kube: Kube = memo["kube"]
     passes: PassSerializer = memo["passes"]
     threads: ThreadPoolExecutor = memo[PASS_THREADS_MEMO_KEY]
+    owned: WatchedObjects = memo[OWNED_MEMO_KEY]
+    owned.watch(namespace)
     loop = asyncio.get_running_loop()
     await passes.run(
         (namespace, name),
-        lambda: loop.run_in_executor(threads, reconcile_experiment, kube, namespace, name),
+        lambda: loop.run_in_executor(threads, reconcile_experiment, kube, namespace, name, owned),
     )
 
 
@@ -131,29 +158,21 @@ async def experiment_resync(*, namespace: str | None, name: str, memo: Any, **_:
     await _quietly(memo, str(namespace), name)
 
 
-@kopf.on.event("batch", "v1", "jobs", labels={EXPERIMENT_LABEL: kopf.PRESENT})
-@kopf.on.event(*TRIALS, labels={EXPERIMENT_LABEL: kopf.PRESENT})
-async def workload_changed(
-    *, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
-) -> None:
-    await _quietly(memo, str(namespace), labels[EXPERIMENT_LABEL])
-
-
-def _pod_tells_more(*, status: kopf.Status, **_: Any) -> bool:
-    """Pod events that say more than the Job's: a success (known before the Job controller
-    records it) and a pod stuck waiting (which would otherwise hang until its deadline)."""
+def _wakes_pass(kind: str, event: str, document: Document) -> bool:
+    """Every change of a trial or Job wakes its experiment's pass (except a Job expiring
+    after its trial settled, see `settle.release_settled`); of a Pod, only what
+    says more than its Job: a success (known before the Job controller records it) and a
+    container stuck waiting (which would otherwise hang until its deadline)."""
+    if kind == JOBS and event == "DELETED":
+        return (document.get("spec") or {}).get("ttlSecondsAfterFinished") is None
+    if kind != PODS or event == "DELETED":
+        return kind != PODS
+    status = document.get("status") or {}
     containers = status.get("containerStatuses") or []
     reasons = [((c.get("state") or {}).get("waiting") or {}).get("reason") for c in containers]
     return status.get("phase") == "Succeeded" or any(
         reason in STUCK_WAITING_REASONS for reason in reasons
     )
-
-
-@kopf.on.event("", "v1", "pods", labels={EXPERIMENT_LABEL: kopf.PRESENT}, when=_pod_tells_more)
-async def pod_changed(
-    *, namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
-) -> None:
-    await _quietly(memo, str(namespace), labels[EXPERIMENT_LABEL])
 
 
 async def _quietly(memo: Any, namespace: str, name: str) -> None:

@@ -1,8 +1,9 @@
 """Everything one reconcile pass reads: the experiment, then what it owns.
 
-Level-triggered: each pass reads the experiment, its trials, Jobs and Pods fresh from the
-API server (no cache, no memory of earlier passes), so whatever woke the operator, and
-however many events it missed while it was down, the pass acts on the whole truth.
+Level-triggered: each pass reads the experiment fresh from the API server, and its
+trials, Jobs and Pods as the operator's watches last saw them (`k8s.owned`), so whatever
+woke the operator, and however many events it missed while it was down, the pass acts on
+the whole state, and no pass re-lists the experiment's history.
 
 Objects belong by uid, not by name. The experiment label only narrows the lists; a
 trial counts only if this experiment's uid controls it, a Job only if one of those
@@ -17,8 +18,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from kubetune.k8s import custom, spec_store, workloads
+from kubetune.k8s import custom, spec_store
 from kubetune.k8s.logs import LogBounds, read_container_log
+from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube
 from kubetune.planning.jobs import controller_uid, owned_by
 from kubetune.planning.pass_decision import Snapshot
@@ -44,7 +46,7 @@ Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
 
 
-def observe(kube: Kube, namespace: str, name: str) -> Snapshot | None:
+def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snapshot | None:
     """What the pass needs; None when the experiment is gone or being deleted (the
     garbage collector does the rest). A finished experiment is read alone."""
     stored = custom.get_experiment(kube, namespace, name)
@@ -54,9 +56,9 @@ def observe(kube: Kube, namespace: str, name: str) -> Snapshot | None:
     if snapshot.finished:
         return snapshot
     accepted, recorded = accepted_spec(kube, stored)
-    trials = owned_by(custom.list_trials(kube, namespace, name), stored["metadata"]["uid"])
+    trials = owned_by(owned.trials(namespace, name), stored["metadata"]["uid"])
     trials.sort(key=lambda trial: trial["spec"]["index"])
-    jobs, pods = _workloads(kube, namespace, name, trials)
+    jobs, pods = _workloads(owned, namespace, name, trials)
     printed = _printed_reports(kube, namespace, trials, jobs, pods)
     return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded, printed)
 
@@ -108,17 +110,17 @@ def _legacy_annotation(annotation: str | None) -> str | None:
 
 
 def _workloads(
-    kube: Kube, namespace: str, experiment: str, trials: list[Document]
+    owned: OwnedObjects, namespace: str, experiment: str, trials: list[Document]
 ) -> tuple[dict[str, Document], dict[str, list[Document]]]:
     """Jobs by the name of the trial that owns them, Pods by the trial of their Job."""
     trial_of = {trial["metadata"]["uid"]: trial["metadata"]["name"] for trial in trials}
     jobs: dict[str, Document] = {}
-    for job in workloads.list_jobs(kube, namespace, experiment):
+    for job in owned.jobs(namespace, experiment):
         if controller_uid(job) in trial_of:
             jobs[trial_of[str(controller_uid(job))]] = job
     job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}
     pods: defaultdict[str, list[Document]] = defaultdict(list)
-    for pod in workloads.list_pods(kube, namespace, experiment):
+    for pod in owned.pods(namespace, experiment):
         if controller_uid(pod) in job_trial:
             pods[job_trial[str(controller_uid(pod))]].append(pod)
     return jobs, dict(pods)

@@ -13,7 +13,10 @@ from typing import Any
 
 from kubetune.api import TuningExperiment, parse_trial
 from kubetune.k8s import custom, workloads
+from kubetune.k8s.custom import TRIALS
+from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube, is_status
+from kubetune.k8s.workloads import JOBS
 from kubetune.planning.actions import CreateJob, CreateTrial, PatchTrialStatus, ValidateJob
 from kubetune.planning.jobs import build_trial_job
 from kubetune.planning.pass_decision import Snapshot
@@ -33,18 +36,22 @@ class TrialWriter:
     """The trial and Job writes of one pass; remembers the trials it created, whose Jobs
     follow them in the same pass."""
 
-    def __init__(self, kube: Kube, snapshot: Snapshot, experiment: TuningExperiment) -> None:
-        self.kube, self.snapshot, self.experiment = kube, snapshot, experiment
+    def __init__(
+        self, kube: Kube, snapshot: Snapshot, experiment: TuningExperiment, owned: OwnedObjects
+    ) -> None:
+        self.kube, self.snapshot, self.experiment, self.owned = kube, snapshot, experiment, owned
         self.namespace = experiment.metadata["namespace"]
         self.trials = {trial["metadata"]["name"]: trial for trial in snapshot.trials}
 
     def create_trial(self, action: CreateTrial) -> None:
         stored = custom.create_trial(self.kube, self.namespace, action.trial)
         self.trials[stored["metadata"]["name"]] = stored
+        self.owned.wrote(TRIALS, self.namespace, stored)
         metrics.trial_created(self.namespace, self.snapshot.name)
 
     def create_job(self, action: CreateJob) -> None:
-        workloads.create_job(self.kube, self.namespace, self._job_of(self.trials[action.trial]))
+        job = self._job_of(self.trials[action.trial])
+        self.owned.wrote(JOBS, self.namespace, workloads.create_job(self.kube, self.namespace, job))
 
     def validate_job(self, action: ValidateJob) -> None:
         """The Job exactly as it will be created (reporter included), dry-run."""
@@ -53,13 +60,14 @@ class TrialWriter:
     def patch_status(self, action: PatchTrialStatus) -> None:
         """A conditional write that meets a newer trial (409) raises StaleReadError."""
         try:
-            custom.patch_trial_status(
+            stored = custom.patch_trial_status(
                 self.kube, self.namespace, action.trial, action.patch, action.resource_version
             )
         except Exception as error:
             if action.resource_version is None or not is_status(error, 409):
                 raise
             raise StaleReadError(action.trial) from None
+        self.owned.wrote(TRIALS, self.namespace, stored)
         metrics.trial_status_written(self.namespace, self.snapshot.name, action.patch)
 
     def _job_of(self, trial: Document) -> Document:

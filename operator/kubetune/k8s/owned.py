@@ -1,0 +1,123 @@
+"""Where a reconcile pass finds the trials, Jobs and Pods of an experiment.
+
+Two answers to the same question. `WatchedObjects`, the operator's: per-namespace
+informers (see `informer`) keep them in memory, so a pass makes no list request at all
+and the API server sends each change once, to a label-selected watch. `ListedObjects`:
+a fresh labelled list per pass, for callers without a running watch (one-off tools and
+the unit tests' in-memory API). Both hear about the pass's own writes through `wrote`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from kubetune.k8s import custom, workloads
+from kubetune.k8s.custom import TRIALS, resource_path
+from kubetune.k8s.informer import Informer, Listener, Store, pod_essentials
+from kubetune.k8s.rest import Document, Kube
+from kubetune.k8s.workloads import JOBS, PODS, jobs_path, pods_path
+
+SYNC_TIMEOUT_SECONDS = 120.0
+NamespaceListener = Callable[[str, str, Document], None]  # (kind, event type, object)
+
+
+class OwnedObjects(Protocol):
+    """The labelled objects of one experiment, as last seen."""
+
+    def trials(self, namespace: str, experiment: str) -> list[Document]: ...
+
+    def jobs(self, namespace: str, experiment: str) -> list[Document]: ...
+
+    def pods(self, namespace: str, experiment: str) -> list[Document]: ...
+
+    def wrote(self, kind: str, namespace: str, document: Document) -> None:
+        """A pass created or patched `document` (as the API server answered)."""
+
+
+class ListedObjects:
+    """Lists from the API server on every call; nothing to remember."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+
+    def trials(self, namespace: str, experiment: str) -> list[Document]:
+        return custom.list_trials(self.kube, namespace, experiment)
+
+    def jobs(self, namespace: str, experiment: str) -> list[Document]:
+        return workloads.list_jobs(self.kube, namespace, experiment)
+
+    def pods(self, namespace: str, experiment: str) -> list[Document]:
+        return workloads.list_pods(self.kube, namespace, experiment)
+
+    def wrote(self, kind: str, namespace: str, document: Document) -> None:
+        """The next list reads it anyway."""
+
+
+def _paths(namespace: str) -> dict[str, str]:
+    return {
+        TRIALS: resource_path(namespace, TRIALS),
+        JOBS: jobs_path(namespace),
+        PODS: pods_path(namespace),
+    }
+
+
+class WatchedObjects:
+    """Informers per namespace, started when a pass first needs that namespace, so the
+    operator watches only where experiments live and needs no cluster-wide access."""
+
+    def __init__(self, kube: Kube, listener: NamespaceListener) -> None:
+        self.kube, self.listener = kube, listener
+        self._lock = threading.Lock()
+        self._stores: dict[str, dict[str, Store]] = {}
+        self._informers: list[Informer] = []
+
+    def trials(self, namespace: str, experiment: str) -> list[Document]:
+        return self._store(namespace, TRIALS).of_experiment(experiment)
+
+    def jobs(self, namespace: str, experiment: str) -> list[Document]:
+        return self._store(namespace, JOBS).of_experiment(experiment)
+
+    def pods(self, namespace: str, experiment: str) -> list[Document]:
+        return self._store(namespace, PODS).of_experiment(experiment)
+
+    def wrote(self, kind: str, namespace: str, document: Document) -> None:
+        self._store(namespace, kind).put(document)
+
+    def watch(self, namespace: str) -> None:
+        """Start the namespace's informers (once); returns without waiting for them."""
+        with self._lock:
+            if namespace not in self._stores:
+                self._stores[namespace] = self._start(namespace)
+
+    def stop(self) -> None:
+        for informer in self._informers:
+            informer.stop()
+
+    def sizes(self) -> dict[str, int]:
+        """Objects held, by kind, over every namespace."""
+        with self._lock:
+            namespaces = list(self._stores.values())
+        kinds = (TRIALS, JOBS, PODS)
+        return {kind: sum(len(stores[kind]) for stores in namespaces) for kind in kinds}
+
+    def _store(self, namespace: str, kind: str) -> Store:
+        """The namespace's store of `kind`, once its first list is in (a pass must never
+        judge from a half-filled cache: it would launch trials it already has)."""
+        self.watch(namespace)
+        store = self._stores[namespace][kind]
+        if not store.synced.wait(SYNC_TIMEOUT_SECONDS):
+            raise TimeoutError(f"the {kind} of namespace {namespace} are not listed yet")
+        return store
+
+    def _start(self, namespace: str) -> dict[str, Store]:
+        stores = {TRIALS: Store(), JOBS: Store(), PODS: Store(pod_essentials)}
+        for kind, path in _paths(namespace).items():
+            informer = Informer(self.kube, path, stores[kind], self._listener_of(kind))
+            self._informers.append(informer)
+            informer.start()
+        return stores
+
+    def _listener_of(self, kind: str) -> Listener:
+        return lambda event, document: self.listener(kind, event, document)

@@ -1,0 +1,137 @@
+"""The watch-fed caches: a store keeps the newest version of each object, and an informer
+lists, follows the watch, and lists again when the server says its version is too old."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from kubetune.k8s.informer import Informer, Store, pod_essentials
+from kubetune.k8s.owned import WatchedObjects
+from kubetune.planning.jobs import EXPERIMENT_LABEL
+
+Document = dict[str, Any]
+
+
+def _object(name: str, version: int, experiment: str = "exp", **extra: Any) -> Document:
+    metadata = {"name": name, "resourceVersion": str(version), "managedFields": [{"f": 1}],
+                "labels": {EXPERIMENT_LABEL: experiment}}  # fmt: skip
+    return {"metadata": metadata, **extra}
+
+
+def _names(store: Store, experiment: str = "exp") -> list[str]:
+    return sorted(document["metadata"]["name"] for document in store.of_experiment(experiment))
+
+
+def test_the_newer_version_wins_whatever_the_order() -> None:
+    store = Store()
+    assert store.put(_object("a", 5, status={"phase": "Running"}))
+    assert not store.put(_object("a", 4, status={"phase": "Pending"}))  # a late watch event
+    assert store.of_experiment("exp")[0]["status"] == {"phase": "Running"}
+    assert "managedFields" not in store.of_experiment("exp")[0]["metadata"]
+
+
+def test_a_deletion_older_than_the_stored_object_is_ignored() -> None:
+    store = Store()
+    store.put(_object("a", 7))
+    assert not store.remove(_object("a", 6))
+    assert store.remove(_object("a", 8))
+    assert _names(store) == [] and len(store) == 0
+
+
+def test_objects_are_grouped_by_experiment() -> None:
+    store = Store()
+    for name, experiment in [("a", "one"), ("b", "two"), ("c", "one")]:
+        store.put(_object(name, 1, experiment))
+    assert _names(store, "one") == ["a", "c"] and _names(store, "two") == ["b"]
+    assert store.of_experiment("three") == []
+
+
+def test_a_relist_forgets_what_it_lacks_unless_written_since() -> None:
+    store = Store()
+    store.put(_object("gone", 3))
+    store.put(_object("written-after-the-list", 12))  # a pass's own create, seen first
+    store.put(_object("kept", 4))
+    store.replace([_object("kept", 9), _object("new", 10)], listed_version=10)
+    assert _names(store) == ["kept", "new", "written-after-the-list"]
+
+
+def test_a_pod_keeps_only_metadata_and_status() -> None:
+    pod = _object("p", 1, spec={"containers": [{"name": "big"}]}, status={"phase": "Running"})
+    kept = pod_essentials(pod)
+    assert set(kept) == {"metadata", "status"} and "managedFields" not in kept["metadata"]
+
+
+class _Server:
+    """The API server as an informer sees it: pages of a list, then watch streams."""
+
+    def __init__(self, pages: list[Document], streams: list[list[Document]]) -> None:
+        self.pages, self.streams = pages, streams
+        self.queries: list[dict[str, str]] = []
+        self.done = threading.Event()
+
+    def request(self, method: str, path: str, *, query: dict[str, str]) -> Document:
+        self.queries.append(query)
+        return self.pages.pop(0)
+
+    def stream(self, path: str, *, query: dict[str, str], idle_s: float) -> Iterator[Document]:
+        self.queries.append(query)
+        if not self.streams:
+            self.done.set()
+            threading.Event().wait(5)  # an idle watch
+            return
+        yield from self.streams.pop(0)
+
+
+def _page(items: list[Document], version: str, more: str = "") -> Document:
+    return {"items": items, "metadata": {"resourceVersion": version, "continue": more}}
+
+
+def _event(kind: str, document: Document) -> Document:
+    return {"type": kind, "object": document}
+
+
+def test_an_informer_lists_follows_and_relists_after_410() -> None:
+    server = _Server(
+        pages=[
+            _page([_object("a", 1)], "5", more="token"),  # the first list, in two pages
+            _page([_object("b", 2)], "5"),
+            _page([_object("c", 20)], "20"),  # the relist after the 410
+        ],
+        streams=[
+            [_event("ADDED", _object("d", 6)), _event("BOOKMARK", _object("", 8)),
+             _event("DELETED", _object("a", 9))],
+            [],  # the server closed the stream: resume from the last version
+            [_event("ERROR", {"code": 410, "message": "too old"})],
+        ],
+    )  # fmt: skip
+    heard: list[tuple[str, str]] = []
+    store = Store()
+    informer = Informer(
+        server, "/trials", store, lambda e, d: heard.append((e, d["metadata"]["name"]))
+    )  # type: ignore[arg-type]
+    informer.start()
+    assert server.done.wait(5)
+    informer.stop()
+    assert store.synced.is_set()
+    assert _names(store) == ["c"]  # b and d vanished while the watch was broken
+    assert heard == [("ADDED", "d"), ("DELETED", "a")]
+    assert server.queries[1]["continue"] == "token"
+    assert [q.get("resourceVersion") for q in server.queries if q.get("watch")] == [
+        "5",
+        "9",
+        "9",
+        "20",
+    ]
+    assert all(q["labelSelector"] == EXPERIMENT_LABEL for q in server.queries)
+
+
+def test_a_pass_sees_its_own_writes_at_once() -> None:
+    server = _Server(pages=[_page([], "1")] * 3, streams=[])
+    owned = WatchedObjects(server, lambda kind, event, document: None)  # type: ignore[arg-type]
+    created = _object("exp-0000", 2)
+    owned.wrote("tuningtrials", "team", created)
+    assert [t["metadata"]["name"] for t in owned.trials("team", "exp")] == ["exp-0000"]
+    assert owned.sizes() == {"tuningtrials": 1, "jobs": 0, "pods": 0}
+    owned.stop()

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from kubetune.planning import actions
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
+from kubetune.reconcile.experiment import launch_steps
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     TRIALS,
@@ -95,3 +97,25 @@ def test_a_settled_trials_finished_job_expires_only_once_its_result_is_recorded(
     before = len(fake.write_requests())
     reconcile(fake)
     assert fake.write_requests()[before:] == []  # set once
+
+
+def test_launches_are_written_side_by_side_after_every_trial_exists() -> None:
+    decided = [
+        actions.CreateTrial({"metadata": {"name": "e-0"}}),
+        actions.CreateTrial({"metadata": {"name": "e-1"}}),
+        actions.CreateJob("e-0"), actions.PatchTrialStatus("e-0", {"phase": "Pending"}),
+        actions.CreateJob("e-1"), actions.PatchTrialStatus("e-1", {"phase": "Pending"}),
+        actions.EmitEvent("TrialLaunched", "e-0, e-1"),
+    ]  # fmt: skip
+    steps = launch_steps(decided)
+    assert steps[:2] == decided[:2] and steps[3] == decided[-1]
+    assert steps[2] == ((decided[2], decided[3]), (decided[4], decided[5]))
+
+
+def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:
+    create(fake, experiment_body("wide", max_trials=8, parallel=6))
+    reconcile(fake, "wide")
+    launched = [t for t in trials(fake) if t["metadata"]["name"].startswith("wide-")]
+    jobs = {job["metadata"]["name"] for job in fake.of_kind("jobs")}
+    assert len(launched) == 6 and {t["metadata"]["name"] for t in launched} <= jobs
+    assert all(t["status"]["jobName"] == t["metadata"]["name"] for t in launched)

@@ -8,7 +8,7 @@ The order of the list is the order of the writes:
 2. every active trial's status follows its Job and Pods (a trial whose Job was never
    made gets it now);
 3. the plan (`plan.plan_next`, shared with local mode) stops trials, then launches new
-   ones: each as its TuningTrial, then its Job, then `status.jobName`, and one
+   ones: their TuningTrials, then for each its Job and then `status.jobName`, and one
    `TrialLaunched` Event naming them all (an Event is best effort: a pass that ends
    early loses it, never a trial). Before the very first trial the Job is dry-run, so a
    template the API server refuses fails the experiment at once (`refusal_actions`)
@@ -202,9 +202,14 @@ def _launches(
     resources = [build_trial_resource(snapshot.experiment, t.index, t.name, t.params) for t in new]
     if resources and first == 0:
         actions.append(ValidateJob(_provisional(resources[0])))
-    for trial, resource in zip(new, resources, strict=True):
-        actions += [CreateTrial(resource), CreateJob(trial.name)]
-        actions += [PatchTrialStatus(trial.name, pending_status(trial.name, now))]
+    # Every trial first, in index order: a pass cut short leaves a prefix of them, never a
+    # gap. Then each trial's Job and status, which `reconcile` may write concurrently.
+    actions += [CreateTrial(resource) for resource in resources]
+    for trial in new:
+        actions += [
+            CreateJob(trial.name),
+            PatchTrialStatus(trial.name, pending_status(trial.name, now)),
+        ]
     if new:
         actions.append(_launched_event(new))
     return actions, first + len(new)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 # Seconds a settled trial's finished Job and Pods are kept; empty: for ever.
 _TTL = os.environ.get("KUBETUNE_FINISHED_JOB_TTL_SECONDS", str(DEFAULT_FINISHED_JOB_TTL_SECONDS))
 FINISHED_JOB_TTL_SECONDS = int(_TTL) if _TTL.strip() else None
+# Side by side, a pass's launches take a few connections at once, not one per trial: the
+# API server, not the round trip, is the limit once many experiments launch together.
+LAUNCH_THREADS = 4
 TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
 
 
@@ -60,6 +64,44 @@ def reconcile_experiment(
     Applier(kube, snapshot, decision, now, owned).apply()
 
 
+class ActionRefusedError(Exception):
+    """The API server refused `action` (400/422): which write it was decides the answer."""
+
+    def __init__(self, action: actions.Action, error: RefusedError) -> None:
+        super().__init__(str(error))
+        self.action, self.error = action, error
+
+
+Chain = tuple[actions.Action, ...]
+Step = actions.Action | tuple[Chain, ...]
+
+
+def launch_steps(decided: Sequence[actions.Action]) -> list[Step]:
+    """The actions in order, except that each run of Job launches (a trial's Job, then its
+    status) becomes one step of chains written side by side: the trials exist by then,
+    and one trial's round trips never wait on another's."""
+    steps: list[Step] = []
+    chains: list[Chain] = []
+    for action in decided:
+        if isinstance(action, actions.CreateJob):
+            chains.append((action,))
+        elif _continues(action, chains):
+            chains[-1] = (*chains[-1], action)
+        else:
+            steps += [tuple(chains)] if chains else []
+            chains = []
+            steps.append(action)
+    return steps + ([tuple(chains)] if chains else [])
+
+
+def _continues(action: actions.Action, chains: list[Chain]) -> bool:
+    """The status write of the Job just launched."""
+    if not chains or len(chains[-1]) != 1 or not isinstance(action, actions.PatchTrialStatus):
+        return False
+    launched = chains[-1][0]
+    return isinstance(launched, actions.CreateJob) and launched.trial == action.trial
+
+
 class Applier:
     """Carries out one decision's actions, in order."""
 
@@ -78,13 +120,13 @@ class Applier:
         self.handlers = self._handlers()
 
     def apply(self) -> None:
-        for action in self.decision.actions:
+        for step in launch_steps(self.decision.actions):
             try:
-                self.run(action)
-            except RefusedError as error:
-                if not isinstance(action, TRIAL_WRITES):
-                    raise
-                self._refused(action, error)
+                self.run_step(step)
+            except ActionRefusedError as refused:
+                if not isinstance(refused.action, TRIAL_WRITES):
+                    raise refused.error from None
+                self._refused(refused.action, refused.error)
                 return
             except ForeignObjectError as error:
                 logger.info("%s waits for garbage collection: %s", self.metadata["name"], error)
@@ -93,8 +135,25 @@ class Applier:
                 logger.debug("%s: trial %s changed during the pass", self.metadata["name"], error)
                 return
 
+    def run_step(self, step: Step) -> None:
+        """One action, or the chains of a launch side by side (each chain in order); the
+        first chain's error, in order, is the step's."""
+        if not isinstance(step, tuple):
+            self.run(step)
+            return
+        with ThreadPoolExecutor(min(LAUNCH_THREADS, len(step))) as pool:
+            for done in [pool.submit(self._run_chain, chain) for chain in step]:
+                done.result()
+
+    def _run_chain(self, chain: tuple[actions.Action, ...]) -> None:
+        for action in chain:
+            self.run(action)
+
     def run(self, action: actions.Action) -> None:
-        self.handlers[type(action)](action)
+        try:
+            self.handlers[type(action)](action)
+        except RefusedError as error:
+            raise ActionRefusedError(action, error) from None
 
     def _handlers(self) -> dict[type, Callable[[Any], None]]:
         trials = self.trials

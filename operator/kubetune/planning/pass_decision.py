@@ -43,6 +43,7 @@ from kubetune.planning.actions import (
 from kubetune.planning.jobs import build_trial_resource
 from kubetune.planning.placeholders import PlaceholderError, check_template
 from kubetune.planning.plan import Plan, plan_next
+from kubetune.planning.printed_metrics import PrintedLog, printed_reports
 from kubetune.planning.records import TrialRecord, record_of, trial_name
 from kubetune.planning.refusals import Refusal, describe_refusal
 from kubetune.planning.settle import (
@@ -62,7 +63,6 @@ from kubetune.planning.status import (
     timestamp,
 )
 from kubetune.planning.suggest import NewTrial
-from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
@@ -82,8 +82,9 @@ class Snapshot:
     pods: Mapping[str, Sequence[Document]] = field(default_factory=dict)
     accepted_spec: str | None = None
     accepted_recorded: bool = False
-    # What the trainers of just-finished trials printed (their logs), by trial name.
-    printed: Mapping[str, Sequence[MetricReport]] = field(default_factory=dict)
+    # What the trainers of just-finished trials printed (their logs), by trial name; read
+    # into reports by the pass, which knows the experiment's line formats.
+    printed: Mapping[str, PrintedLog] = field(default_factory=dict)
 
     @property
     def status(self) -> Document:
@@ -153,7 +154,8 @@ def _settle_all(
         if (stored.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES:
             name = stored["metadata"]["name"]
             found, pods = snapshot.jobs.get(name), snapshot.pods.get(name, ())
-            printed = snapshot.printed.get(name, ())
+            log = snapshot.printed.get(name)
+            printed = printed_reports(log, experiment.spec) if log else ()
             trial_actions, trial = settle_trial(
                 experiment, stored, found, pods, now, printed=printed
             )

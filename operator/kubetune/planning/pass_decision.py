@@ -28,7 +28,14 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from kubetune.api import TERMINAL_PHASES, SpecError, TuningExperiment, parse_experiment, parse_trial
+from kubetune.api import (
+    TERMINAL_PHASES,
+    SpecError,
+    TuningExperiment,
+    dump_resource,
+    parse_experiment,
+    parse_trial,
+)
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -194,7 +201,9 @@ def _launches(
         return [], first
     actions = _suspensions(snapshot, trials, experiment.spec.suspend)
     new = [_renumbered(snapshot.name, trial, first + i) for i, trial in enumerate(plan.create)]
-    resources = [build_trial_resource(snapshot.experiment, t.index, t.name, t.params) for t in new]
+    # The effective spec's objective (not a refused edit's): the ingest records by it.
+    document = {**snapshot.experiment, "spec": dump_resource(experiment)["spec"]}
+    resources = [build_trial_resource(document, t.index, t.name, t.params) for t in new]
     if resources and first == 0:
         actions.append(ValidateJob(_provisional(resources[0])))
     for trial, resource in zip(new, resources, strict=True):

@@ -29,6 +29,11 @@ VALUE_SETS: dict[str, list[str]] = {
     "ha": ["ha.enabled=true"],
     "ha-namespaced": ["ha.enabled=true", "watchNamespaces={team-a,team-b}"],
     "service-monitor": ["metrics.serviceMonitor.enabled=true"],
+    "own-service-account": [
+        "serviceAccount.create=false",
+        "serviceAccount.name=ops",
+        "imagePullSecrets[0].name=regcred",
+    ],
 }
 
 
@@ -66,8 +71,15 @@ def set_flags(values: list[str]) -> list[str]:
     return [flag for value in values for flag in ("--set", value)]
 
 
-def render(values: list[str], release: str = "kubetune", namespace: str = "kubetune") -> str:
-    return helm("template", release, str(CHART), "--namespace", namespace, *set_flags(values))
+def render(
+    values: list[str],
+    release: str = "kubetune",
+    namespace: str = "kubetune",
+    values_file: Path | None = None,
+) -> str:
+    files = ["--values", str(values_file)] if values_file else []
+    flags = [*files, *set_flags(values)]
+    return helm("template", release, str(CHART), "--namespace", namespace, *flags)
 
 
 def objects(manifest: str) -> list[Document]:

@@ -150,3 +150,18 @@ def test_the_installed_release_creates_the_operator_objects(
         kinds = {item["kind"] for item in yaml.safe_load(found)["items"]}
     assert {"Deployment", "Service", "ServiceAccount"} <= kinds
     assert find(objects(render([])), "Deployment")
+
+
+def test_the_install_notes_say_how_to_check_the_operator_and_start(
+    cluster: ClusterClient, namespace: str
+) -> None:
+    release = f"kt{secrets.token_hex(3)}"
+    kubeconfig = cluster.kubeconfig
+    flags = ["-n", namespace, "--set", f"watchNamespaces={{{namespace}}}"]
+    notes = helm("install", release, str(CHART), *flags, kubeconfig=kubeconfig)
+    try:
+        assert f"rollout status deployment/{release}-operator" in notes, notes
+        assert f"kubectl apply -n {namespace} -f examples/quickstart.yaml" in notes, notes
+        assert "kubectl get tuningexperiments" in notes
+    finally:
+        helm("uninstall", release, "-n", namespace, "--wait", kubeconfig=kubeconfig)

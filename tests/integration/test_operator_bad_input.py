@@ -77,3 +77,18 @@ def test_a_600_kb_env_value_runs_to_the_end(
     annotations = done["metadata"].get("annotations") or {}
     assert sum(len(value) for value in annotations.values()) < 1000, list(annotations)
     assert len(kube.trials()) == 2
+
+
+def test_a_metrics_format_that_does_not_compile_fails_the_experiment_naming_it(
+    namespace: str, kube: Cluster
+) -> None:
+    """The API server can only bound a regex; the operator's parse judges it (Failed)."""
+    body = experiment("bad-format", max_trials=1, parallel=1)
+    body["spec"]["trial"]["metricsFormat"] = [r"(?P<name>\w+)=(?P<value>[\d.]+"]
+    with operator_running(namespace):
+        kube.create(body)
+        failed = kube.wait_for_phase("bad-format", "Failed", timeout=30)
+    reason = condition(failed, "Failed")
+    assert reason is not None and reason["reason"] == "InvalidSpec", failed["status"]
+    assert "spec.trial.metricsFormat[0]: must be a valid regular expression" in reason["message"]
+    assert kube.trials() == [] and kube.jobs() == []

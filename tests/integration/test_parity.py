@@ -48,7 +48,17 @@ class Scenario:
     reasons: tuple[str, ...] = ("Completed", "Completed", "Completed")
 
 
+def merged(base: Document, override: Document) -> Document:
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        nested = isinstance(value, dict) and isinstance(result.get(key), dict)
+        result[key] = merged(result[key], value) if nested else value
+    return result
+
+
 SLOW = ("--steps=100", "--step-seconds=0.5")
+KATIB_FORMAT = r"(?P<name>[\w-]+)\s*=\s*(?P<value>[-+]?[\d.]+(?:[eE][-+]?\d+)?)"
+MAX_SCORE = {"objective": {"strategies": {"score": "max"}}}
 SCENARIOS = [
     Scenario("success", spec={"limits": {"parallelTrials": 2}}),
     Scenario("sdk-curves"),
@@ -75,15 +85,11 @@ SCENARIOS = [
              edit_when="suspended"),
     Scenario("max-trials-raised", spec={"limits": {"maxTrials": 2}},
              edit={"limits": {"maxTrials": 3}}),
+    # The trainers overfit: by its latest score x=-0.5 would be best, by its max x=0.3.
+    Scenario("max-strategy", args=("--overfit",), spec=MAX_SCORE),
+    Scenario("katib-lines", mode="katib", args=("--overfit",),
+             spec=merged(MAX_SCORE, {"trial": {"metricsFormat": [KATIB_FORMAT]}})),
 ]  # fmt: skip
-
-
-def merged(base: Document, override: Document) -> Document:
-    result = copy.deepcopy(base)
-    for key, value in override.items():
-        nested = isinstance(value, dict) and isinstance(result.get(key), dict)
-        result[key] = merged(result[key], value) if nested else value
-    return result
 
 
 def experiment_of(scenario: Scenario) -> Document:
@@ -122,9 +128,13 @@ def summary(status: Document, trials: list[Document]) -> Document:
         for t in trials
         if t["status"]["phase"] == "Succeeded"
     }
+    values = {  # each recorded by its strategy
+        t["metadata"]["name"]: t["status"]["metrics"] for t in trials
+        if t["status"]["phase"] == "Succeeded"
+    }  # fmt: skip
     best = (status.get("best") or {}).get("trial")
     return {"finish": (phase, finish), "counts": status.get("trials"), "best": best,
-            "outcomes": outcomes, "curves": curves}  # fmt: skip
+            "outcomes": outcomes, "curves": curves, "values": values}  # fmt: skip
 
 
 def run_locally(scenario: Scenario, workdir: Path) -> Document:

@@ -10,6 +10,7 @@ would end MissingObjectiveMetric.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,10 +28,13 @@ pytestmark = pytest.mark.integration
 STEPS = 4
 
 
-def print_only_experiment(name: str) -> dict[str, object]:
+KATIB_FORMAT = r"(?P<name>[\w-]+)\s*=\s*(?P<value>[-+]?[\d.]+(?:[eE][-+]?\d+)?)"
+
+
+def print_only_experiment(name: str, style: str = "--print-only") -> dict[str, Any]:
     body = experiment(name, max_trials=3, parallel=3, args=["--x=${x}"])
     trainer = body["spec"]["trial"]["template"]["spec"]["containers"][0]
-    trainer["command"] = ["python", "tests/integration/curve_trainer.py", "--print-only",
+    trainer["command"] = ["python", "tests/integration/curve_trainer.py", style,
                           f"--steps={STEPS}", "--step-seconds=0.1"]  # fmt: skip
     return body
 
@@ -56,6 +60,24 @@ def test_a_print_only_trainer_succeeds_with_its_objective_and_curve(
     best = max(trials, key=lambda name: quality(trials[name]["spec"]["parameters"]["x"]))
     assert done["status"]["best"]["trial"] == best
     _assert_kubectl_logs_show_the_printed_lines(cluster, kube)
+
+
+def test_a_katib_style_trainer_is_read_with_the_experiments_metrics_format(
+    cluster: ClusterClient, namespace: str, reporting_cluster: Cluster, tmp_path: Path
+) -> None:
+    """`INFO:root:score=...` on stderr, no step: the operator's log read takes it through
+    spec.trial.metricsFormat, counting steps as local mode does."""
+    kube = reporting_cluster
+    body = print_only_experiment("katib", "--katib")
+    body["spec"]["trial"]["metricsFormat"] = [KATIB_FORMAT]
+    with ProcessPodDriver(cluster, namespace, tmp_path), operator_running(namespace):
+        kube.create(body)
+        done = kube.wait_for_phase("katib", "Succeeded", "Failed", timeout=120)
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    for trial in kube.trials():
+        status, x = trial["status"], trial["spec"]["parameters"]["x"]
+        assert [point["step"] for point in status["curve"]] == list(range(1, STEPS + 1))
+        assert status["metrics"]["score"] == pytest.approx(quality(x) * (1 - 0.5**STEPS))
 
 
 def _assert_kubectl_logs_show_the_printed_lines(cluster: ClusterClient, kube: Cluster) -> None:

@@ -87,6 +87,14 @@ REJECTED: list[tuple[Change, str]] = [
     ),
     (lambda s: s.update(earlyStopping={"rule": "sha"}), "spec.earlyStopping.rule: Unsupported"),
     (lambda s: s.update(sspend=True), "spec.sspend: Forbidden: unknown field"),
+    (
+        lambda s: s["objective"].update(strategies={"los": "min"}),
+        "spec.objective.strategies: must name the objective metric or one of additionalMetrics",
+    ),
+    (
+        lambda s: s["objective"].update(strategies={"loss": "lowest"}),
+        "spec.objective.strategies.loss: Unsupported value",
+    ),
 ]
 
 
@@ -95,6 +103,14 @@ def test_each_rule_rejects_with_a_message_naming_the_field(change: Change, messa
     with pytest.raises(SpecError) as caught:
         parse_experiment(with_change(change))
     assert message in str(caught.value)
+
+
+def test_strategies_name_the_objective_or_an_additional_metric() -> None:
+    objective = {"metric": "loss", "additionalMetrics": ["acc"]}
+    objective["strategies"] = {"loss": "min", "acc": "max"}
+    spec = parse_experiment(with_change(lambda s: s.update(objective=objective))).spec
+    assert spec.objective.strategies == {"loss": "min", "acc": "max"}
+    assert parse_experiment(BASE).spec.objective.strategies == {}, "latest for every metric"
 
 
 def test_a_valid_document_parses_with_defaults() -> None:

@@ -5,6 +5,7 @@ operator image (Dockerfile) and the workflows that build and install it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,6 +93,71 @@ def test_the_service_monitor_is_rendered_only_when_enabled() -> None:
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
     (service,) = find(objects(render([])), "Service")
     assert "metrics" in {port["name"] for port in service["spec"]["ports"]}
+
+
+def test_the_service_monitor_honors_the_experiments_namespace_label() -> None:
+    (monitor,) = find(objects(render(VALUE_SETS["service-monitor"])), "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["honorLabels"] is True
+
+
+def test_the_service_account_is_created_annotated_or_brought_by_the_user() -> None:
+    annotated = ["serviceAccount.annotations.iam\\.example\\.com/role=tuner"]
+    documents = objects(render(annotated))
+    (account,) = find(documents, "ServiceAccount")
+    assert account["metadata"]["annotations"] == {"iam.example.com/role": "tuner"}
+    assert (
+        _operator(documents)[0]["spec"]["template"]["spec"]["serviceAccountName"]
+        == (account["metadata"]["name"])
+    )
+    documents = objects(render(VALUE_SETS["own-service-account"]))
+    assert not find(documents, "ServiceAccount")
+    pod = _operator(documents)[0]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "ops"
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    bindings = find(documents, "ClusterRoleBinding")
+    assert {subject["name"] for b in bindings for subject in b["subjects"]} == {"ops"}
+
+
+def test_security_contexts_are_restrictive_by_default_and_can_be_changed() -> None:
+    pod = _operator(objects(render([])))[0]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "imagePullSecrets" not in pod
+    changed = ["podSecurityContext.runAsUser=2000", "securityContext.readOnlyRootFilesystem=false"]
+    deployment, container = _operator(objects(render(changed)))
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 2000
+    assert container["securityContext"]["readOnlyRootFilesystem"] is False
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ("logLevel: verbose", 'logLevel must be one of the following: "debug", "info", "warning"'),
+        ('replicas: "3"', "replicas: Invalid type. Expected: integer, given: string"),
+        ("watchNamespaces: team-a", "watchNamespaces: Invalid type. Expected: array"),
+        ("metrics: {port: 70000}", "metrics.port: Must be less than or equal to 65535"),
+        ("serviceAccount: {create: yes please}", "serviceAccount.create: Invalid type"),
+        ("logLevl: debug", "Additional property logLevl is not allowed"),
+    ],
+)
+def test_a_wrong_value_fails_rendering_naming_it(tmp_path: Path, values: str, message: str) -> None:
+    values_file = tmp_path / "values.yaml"
+    values_file.write_text(values + "\n")
+    with pytest.raises(AssertionError) as caught:
+        render([], values_file=values_file)
+    assert "values don't meet the specifications of the schema" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_the_values_files_in_the_install_guide_render(tmp_path: Path) -> None:
+    guide = (REPO_ROOT / "docs" / "install.md").read_text()
+    blocks = re.findall(r"^```yaml\n(.*?)^```$", guide, re.MULTILINE | re.DOTALL)
+    assert blocks, "docs/install.md shows a values file"
+    for index, block in enumerate(blocks):
+        values_file = tmp_path / f"values-{index}.yaml"
+        values_file.write_text(block)
+        lint = helm("lint", "--strict", str(CHART), "--values", str(values_file))
+        assert "0 chart(s) failed" in lint
+        assert find(objects(render([], values_file=values_file)), "Deployment")
 
 
 def test_the_operator_image_runs_what_the_chart_runs() -> None:

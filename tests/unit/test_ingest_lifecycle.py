@@ -70,6 +70,14 @@ def test_a_nan_objective_fails_the_trial_through_the_ingest() -> None:
     assert status["metrics"] == {"acc": 0.4}
 
 
+def test_the_ingest_records_by_the_strategy_the_trial_carries() -> None:
+    api = OneTrialApi({"phase": "Running"})
+    api.trial["spec"]["strategies"] = {"acc": "max"}
+    assert write(api, MetricReport(1, {"acc": 0.8}), MetricReport(2, {"acc": 0.6})) is None
+    assert api.trial["status"]["metrics"] == {"acc": 0.8}
+    assert [point["values"]["acc"] for point in api.trial["status"]["curve"]] == [0.8, 0.6]
+
+
 def test_every_write_names_the_version_it_was_computed_from() -> None:
     api = OneTrialApi({"phase": "Running"})
     write(api, MetricReport(1, {"acc": 0.4}))

@@ -67,6 +67,35 @@ def test_the_curve_stays_capped() -> None:
     assert steps(status) == sorted(set(steps(status)))
 
 
+def test_min_and_max_strategies_record_the_extremes_and_keep_the_curve_per_step() -> None:
+    reports = [MetricReport(step, {"acc": acc, "loss": loss}) for step, acc, loss in
+               [(1, 0.5, 2.0), (2, 0.8, 0.9), (3, 0.7, 1.2)]]  # fmt: skip
+    status = record_reports(RUNNING, reports, "acc", NOW, {"acc": "max", "loss": "min"})
+    assert isinstance(status, TuningTrialStatus)
+    assert status.metrics == {"acc": 0.8, "loss": 0.9}
+    assert [point.values["acc"] for point in status.curve] == [0.5, 0.8, 0.7]
+    latest = record(RUNNING, *reports)
+    assert latest.metrics == {"acc": 0.7, "loss": 1.2}, "latest stays the default"
+
+
+def test_a_strategy_spans_reports_without_a_step_and_resends() -> None:
+    strategies = {"acc": "max"}
+    once = record_reports(RUNNING, [MetricReport(1, {"acc": 0.9})], "acc", NOW, strategies)
+    assert isinstance(once, TuningTrialStatus)
+    final = [MetricReport(None, {"acc": 0.6})]
+    twice = record_reports(once, final * 2, "acc", NOW, strategies)
+    assert isinstance(twice, TuningTrialStatus) and twice.metrics == {"acc": 0.9}
+    concluded = conclude(twice, Outcome("Succeeded", metrics={"acc": 0.95}), "acc", NOW, strategies)
+    assert concluded.phase == "Succeeded" and concluded.metrics == {"acc": 0.95}
+
+
+def test_a_min_strategy_still_fails_a_diverged_objective() -> None:
+    reports = [MetricReport(1, {"loss": 0.5}), MetricReport(2, {"loss": math.nan})]
+    failed = record_reports(RUNNING, reports, "loss", NOW, {"loss": "min"})
+    assert isinstance(failed, TuningTrialStatus)
+    assert failed.reason == TrialReason.OBJECTIVE_NOT_FINITE and failed.metrics == {"loss": 0.5}
+
+
 def test_a_finished_trial_refuses_reports_and_keeps_its_value() -> None:
     done = conclude(
         record(RUNNING, MetricReport(3, {"acc": 0.5})), Outcome("Succeeded"), "acc", NOW

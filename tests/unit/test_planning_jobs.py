@@ -115,6 +115,9 @@ def test_trial_resource_is_owned_by_the_experiment_and_deterministic() -> None:
         "experiment": "exp", "index": 7, "parameters": {"lr": 0.1}, "objectiveMetric": "acc"
     }  # fmt: skip
     assert first["metadata"]["ownerReferences"][0]["uid"] == "u1"
+    experiment["spec"]["objective"]["strategies"] = {"acc": "max"}
+    carried = build_trial_resource(experiment, 7, "exp-0007", {"lr": 0.1})["spec"]
+    assert carried["strategies"] == {"acc": "max"}, "the ingest records by the strategy"
 
 
 def test_unknown_placeholder_names_the_field() -> None:

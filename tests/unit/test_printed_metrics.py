@@ -13,7 +13,12 @@ import yaml
 from kubetune.api import parse_experiment
 from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.planning.actions import PatchTrialStatus
-from kubetune.planning.printed_metrics import pod_to_read, reports_in_log
+from kubetune.planning.printed_metrics import (
+    PrintedLog,
+    pod_to_read,
+    printed_reports,
+    reports_in_log,
+)
 from kubetune.planning.settle import settle_trial
 from kubetune.reporting.protocol import MetricReport
 from tests.cluster.binaries import REPO_ROOT
@@ -114,10 +119,31 @@ class LogOnly:
         return self.log
 
 
-def _experiment() -> Any:
+def _experiment(metrics_format: list[str] | None = None) -> Any:
     document = yaml.safe_load((REPO_ROOT / "examples" / "quickstart.yaml").read_text())
     document["metadata"]["namespace"] = "ns"
+    if metrics_format:
+        document["spec"]["trial"]["metricsFormat"] = metrics_format
+        document["spec"]["objective"]["strategies"] = {"val_accuracy": "max"}
     return parse_experiment(document)
+
+
+def test_a_katib_style_log_is_read_with_the_experiments_format_and_strategy() -> None:
+    experiment = _experiment([r"(?P<name>[\w-]+)\s*=\s*(?P<value>[-+]?[\d.]+)"])
+    log = "INFO:root:val_accuracy=0.8\nINFO:root:epoch=2\nval_accuracy=0.7\n"
+    reports = printed_reports(PrintedLog(log, truncated=False), experiment.spec)
+    assert reports == [
+        MetricReport(1, {"val_accuracy": 0.8}),
+        MetricReport(2, {"val_accuracy": 0.7}),
+    ]
+    assert printed_reports(PrintedLog(log, truncated=False), _experiment().spec) == []
+    trial = {"metadata": {"name": "digits-svc-0001", "resourceVersion": "5"},
+             "spec": {"experiment": "digits-svc", "index": 1},
+             "status": {"jobName": "digits-svc-0001", "phase": "Running"}}  # fmt: skip
+    pods = [pod("digits-svc-0001-abcde", "Succeeded")]
+    actions, _ = settle_trial(experiment, trial, COMPLETE, pods, NOW, printed=reports)
+    patch = next(action for action in actions if isinstance(action, PatchTrialStatus)).patch
+    assert patch["phase"] == "Succeeded" and patch["metrics"] == {"val_accuracy": 0.8}
 
 
 def test_an_unreadable_log_is_none_and_a_full_read_is_marked_truncated() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
+    EXPERIMENTS,
     JOBS,
     TRIALS,
     add_pod,
@@ -215,3 +216,17 @@ def test_writes_per_trial_stay_few(fake: FakeKube) -> None:
     assert writes.count("POST tuningtrials") == 10
     assert writes.count("POST jobs") == 11  # one dry run
     assert len(writes) / 10 <= 7
+
+
+def test_trials_carry_the_accepted_strategies_not_a_refused_edit(fake: FakeKube) -> None:
+    create(
+        fake, experiment_body(max_trials=4, parallel=1, objective={"strategies": {"score": "max"}})
+    )
+    reconcile(fake)
+    edit = {"spec": {"objective": {"strategies": {"score": "min"}}}}
+    fake.request("PATCH", f"{EXPERIMENTS}/exp", body=edit)
+    finish_pods(fake)
+    reconcile(fake)
+    assert [t["spec"]["strategies"] for t in trials(fake)] == [{"score": "max"}] * 2
+    refused = condition(fake, "SpecAccepted")
+    assert refused is not None and "spec.objective.strategies" in refused["message"]

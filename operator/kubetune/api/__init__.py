@@ -49,8 +49,10 @@ from kubetune.api.stopping import (
     NoStopping,
 )
 from kubetune.api.trial import (
+    DEFAULT_STRATEGY,
     MAX_CURVE_POINTS,
     CurvePoint,
+    MetricStrategy,
     TrialPhase,
     TuningTrial,
     TuningTrialSpec,
@@ -64,6 +66,7 @@ __all__ = [
     "API_GROUP",
     "API_VERSION",
     "DEFAULT_GPU_RESOURCE",
+    "DEFAULT_STRATEGY",
     "DURATION_PATTERN",
     "GROUP_VERSION",
     "MAX_CURVE_POINTS",
@@ -86,6 +89,7 @@ __all__ = [
     "IntParameter",
     "Limits",
     "MedianStopping",
+    "MetricStrategy",
     "NoStopping",
     "Objective",
     "Parameter",

@@ -21,12 +21,19 @@ from kubetune.api.limits import Limits
 from kubetune.api.params import Parameter
 from kubetune.api.status import TuningExperimentStatus
 from kubetune.api.stopping import EarlyStoppingSpec, NoStopping
+from kubetune.api.trial import MetricStrategy
 from kubetune.api.trialspec import TrialSpec
 from kubetune.reporting.protocol import METRIC_NAME_PATTERN, STEP_KEY, is_metric_name
 
 MetricName = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
 # CEL's form of `is_metric_name`, built from the protocol's own pattern.
 _REPORTABLE = f"matches('^{METRIC_NAME_PATTERN}$') && {{0}} != '{STEP_KEY}'"
+# Strategies may only name metrics the experiment records: a typo would silently keep
+# `latest` for the metric meant.
+_KNOWN_STRATEGY_KEYS = (
+    "!has(self.strategies) || self.strategies.all(k, k == self.metric"
+    " || (has(self.additionalMetrics) && k in self.additionalMetrics))"
+)
 
 
 class Objective(SpecModel):
@@ -46,6 +53,7 @@ class Objective(SpecModel):
                 rules.REPORTABLE_METRIC,
                 field=".additionalMetrics",
             ),
+            rules.cel(_KNOWN_STRATEGY_KEYS, rules.STRATEGY_FOR_KNOWN_METRIC, field=".strategies"),
         )
     )
 
@@ -54,6 +62,12 @@ class Objective(SpecModel):
     target: float | None = Field(None, description="Stop the search once this is reached.")
     additional_metrics: list[MetricName] = Field(
         default_factory=list, max_length=MAX_METRICS, description="Also recorded, not tuned."
+    )
+    strategies: dict[MetricName, MetricStrategy] = Field(
+        default_factory=dict,
+        max_length=MAX_METRICS + 1,
+        description="Per metric (the objective or one of additionalMetrics), which of its "
+        "reported values a trial records: latest (the default), min or max.",
     )
 
     @model_validator(mode="after")
@@ -65,6 +79,15 @@ class Objective(SpecModel):
             if not is_metric_name(name):
                 detail = f"got {name!r}"  # under the list, where the CEL rule reports it
                 raise rules.rule_error("additionalMetrics", rules.REPORTABLE_METRIC, detail)
+        return self
+
+    @model_validator(mode="after")
+    def _check_strategy_keys(self) -> Self:
+        recorded = {self.metric, *self.additional_metrics}
+        for name in self.strategies:
+            if name not in recorded:
+                detail = f"got {name!r}"
+                raise rules.rule_error("strategies", rules.STRATEGY_FOR_KNOWN_METRIC, detail)
         return self
 
     def to_minimized(self, value: float) -> float:

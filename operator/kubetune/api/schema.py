@@ -26,6 +26,7 @@ _KEPT_KEYWORDS = (
     "maximum",
     "minItems",
     "maxItems",
+    "maxProperties",
     "required",
     "x-kubernetes-validations",
 )

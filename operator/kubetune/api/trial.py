@@ -16,6 +16,9 @@ from kubetune.api.status import ParameterValue
 
 MAX_CURVE_POINTS = 100
 TrialPhase = Literal["Pending", "Running", "Succeeded", "Failed", "EarlyStopped"]
+# Which of a metric's reported values a trial records (spec.objective.strategies).
+MetricStrategy = Literal["latest", "min", "max"]
+DEFAULT_STRATEGY: MetricStrategy = "latest"
 
 
 class CurvePoint(StatusModel):
@@ -32,11 +35,20 @@ class TuningTrialSpec(RecordModel):
         description="The experiment's objective metric, so the ingest can judge a report "
         "(a non-finite objective fails the trial) without reading the experiment.",
     )
+    strategies: dict[str, MetricStrategy] = Field(
+        default_factory=dict,
+        description="The experiment's spec.objective.strategies, so the ingest records "
+        "each metric by its strategy without reading the experiment.",
+    )
 
 
 class TuningTrialStatus(StatusModel):
     phase: TrialPhase = "Pending"
-    metrics: dict[str, float] = Field(default_factory=dict, description="Latest values.")
+    metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="Each metric's recorded value: its latest, "
+        "or its min or max under the experiment's spec.objective.strategies.",
+    )
     curve: list[CurvePoint] = Field(default_factory=list, max_length=MAX_CURVE_POINTS)
     job_name: str | None = None
     start_time: Timestamp | None = None

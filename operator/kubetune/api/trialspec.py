@@ -9,12 +9,13 @@ Checked here, and by the CRD schema alike: a container exists, and each containe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel
+from kubetune.reporting.line_formats import MAX_FORMAT_CHARS, MAX_FORMATS, format_problem
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 # A resource name as Pods accept it: an optional DNS-subdomain prefix, then a name.
@@ -117,6 +118,14 @@ class TrialSpec(SpecModel):
     template: dict[str, Any] = Field(
         description="PodTemplateSpec of a trial's pod.", json_schema_extra=_TEMPLATE_SCHEMA
     )
+    metrics_format: list[Annotated[str, Field(min_length=1, max_length=MAX_FORMAT_CHARS)]] = Field(
+        default_factory=list,
+        max_length=MAX_FORMATS,
+        description="Regular expressions (Python re syntax) searched in every line the "
+        "trainer prints, besides `kubetune metric` lines; each has the named groups "
+        "name and value, or exactly two groups (name, value). Only the experiment's "
+        "metrics and step are taken. See docs/metrics.md.",
+    )
 
     @model_validator(mode="after")
     def _check_container(self) -> Self:
@@ -125,4 +134,13 @@ class TrialSpec(SpecModel):
         if errors := template_type_errors(self.template):
             field, message = errors[0]
             raise rules.rule_error(field, message)
+        return self
+
+    @model_validator(mode="after")
+    def _check_metrics_format(self) -> Self:
+        """The API server can only bound these; whether one compiles is judged here, so the
+        operator fails an experiment whose format slipped past `kubectl apply`."""
+        for index, pattern in enumerate(self.metrics_format):
+            if problem := format_problem(pattern):
+                raise rules.rule_error(f"metricsFormat[{index}]", problem)
         return self

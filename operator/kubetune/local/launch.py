@@ -19,6 +19,7 @@ from kubetune.local.prepare import trainer_command
 from kubetune.local.process import TrialProcess
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.placeholders import param_env, substitute_container
+from kubetune.planning.printed_metrics import line_reader
 
 
 def trainer_container(spec: TuningExperimentSpec, trial: TuningTrial) -> dict[str, Any]:
@@ -71,4 +72,5 @@ def start_trial(
     env = trial_env(container, trial, metrics_file, devices)
     log_file = directory / "logs" / f"{name}.log"
     record = directory / "processes" / f"{name}.json"
-    return TrialProcess(trainer_command(container), env, log_file, metrics_file, record)
+    command, reader = trainer_command(container), line_reader(spec)
+    return TrialProcess(command, env, log_file, metrics_file, record, line_reader=reader)

@@ -1,8 +1,10 @@
 """One trial as a child process: start it, collect its reports, stop it.
 
-The trainer's stdout is read line by line on a thread (the line protocol), its metrics
-file is tailed (what the SDK writes), and both end up in one queue of reports; the same
-report arriving twice is harmless because recording a step is idempotent.
+The trainer's stdout and stderr are read line by line on two threads, through one
+`LineReader` (our protocol lines and the experiment's own formats, as the operator reads
+a container log that holds both streams), its metrics file is tailed (what the SDK
+writes), and all end up in one queue of reports; the same report arriving twice is
+harmless because recording a step is idempotent.
 
 Trainers die with the runner. Three layers, because no one of them covers every way a
 runner ends:
@@ -46,7 +48,8 @@ from pathlib import Path
 from typing import IO
 
 from kubetune.local.orphans import TrainerRecord, save_record, start_marker
-from kubetune.reporting.protocol import MetricReport, ParseError, parse_line
+from kubetune.reporting.line_formats import LineReader
+from kubetune.reporting.protocol import MetricReport, ParseError
 from kubetune.reporting.tail import MetricsFileTail
 
 STDERR_TAIL_LINES = 20
@@ -77,9 +80,12 @@ class TrialProcess:
         log_path: Path,
         metrics_path: Path,
         record_path: Path | None = None,
+        *,
+        line_reader: LineReader | None = None,
     ) -> None:
         argv = dying_with_runner(command, env)  # a missing program raises before any file opens
         self.started = time.monotonic()
+        self.line_reader = line_reader or LineReader()
         self.reports: queue.Queue[MetricReport | ParseError] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self.metrics_tail = MetricsFileTail(str(metrics_path))
@@ -110,14 +116,18 @@ class TrialProcess:
     def _read_stdout(self, stream: IO[str]) -> None:
         for line in stream:
             self.log.write(line)
-            parsed = parse_line(line)
-            if parsed is not None:
-                self.reports.put(parsed)
+            self._read_report(line)
 
     def _read_stderr(self, stream: IO[str]) -> None:
         for line in stream:
             self.log.write(line)
             self.stderr_tail.append(line.rstrip("\n"))
+            self._read_report(line)
+
+    def _read_report(self, line: str) -> None:
+        parsed = self.line_reader.read(line)
+        if parsed is not None:
+            self.reports.put(parsed)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

@@ -147,7 +147,7 @@ class LocalRunner:
         for stop in plan.stop:
             self.stop_trial(stop)
         for planned in plan.create:
-            trial = new_trial(self.name, planned, self.spec.objective.metric)
+            trial = new_trial(self.name, planned, self.spec.objective)
             self.trials[planned.name] = trial
             self.store.save_trial(trial)  # on disk before it runs: a resume finds it
         if plan.finish is None:

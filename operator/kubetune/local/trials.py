@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kubetune.api import TuningTrial, TuningTrialSpec, TuningTrialStatus
+from kubetune.api import Objective, TuningTrial, TuningTrialSpec, TuningTrialStatus
 from kubetune.planning.lifecycle import Outcome, Refusal, conclude, record_reports
 from kubetune.planning.suggest import NewTrial
 from kubetune.reporting.protocol import MetricReport
@@ -20,12 +20,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_trial(experiment: str, planned: NewTrial, objective: str) -> TuningTrial:
+def new_trial(experiment: str, planned: NewTrial, objective: Objective) -> TuningTrial:
     spec = TuningTrialSpec(
         experiment=experiment,
         index=planned.index,
         parameters=planned.params,
-        objective_metric=objective,
+        objective_metric=objective.metric,
+        strategies=objective.strategies,
     )
     return TuningTrial(metadata={"name": planned.name}, spec=spec)
 
@@ -42,8 +43,10 @@ def mark_running(trial: TuningTrial) -> None:
 
 
 def record(trial: TuningTrial, reports: list[MetricReport], objective: str) -> Refusal | None:
-    """Record reports on the trial as the ingest endpoint would; the refusal, if any."""
-    recorded = record_reports(trial.status, reports, objective, now())
+    """Record reports on the trial as the ingest endpoint would (each metric by the
+    strategy the trial carries); the refusal, if any."""
+    strategies = trial.spec.strategies
+    recorded = record_reports(trial.status, reports, objective, now(), strategies)
     if isinstance(recorded, Refusal):
         return recorded
     trial.status = recorded
@@ -51,4 +54,4 @@ def record(trial: TuningTrial, reports: list[MetricReport], objective: str) -> R
 
 
 def end(trial: TuningTrial, outcome: Outcome, objective: str) -> None:
-    trial.status = conclude(trial.status, outcome, objective, now())
+    trial.status = conclude(trial.status, outcome, objective, now(), trial.spec.strategies)

@@ -142,6 +142,7 @@ def build_trial_resource(experiment: Document, index: int, name: str, params: Do
     """The TuningTrial for one suggestion: its spec holds the parameters, so a restarted
     operator re-reads them instead of asking the (maybe different) suggester again."""
     metadata = experiment["metadata"]
+    objective = experiment["spec"]["objective"]
     return {
         "apiVersion": GROUP_VERSION,
         "kind": "TuningTrial",
@@ -155,6 +156,8 @@ def build_trial_resource(experiment: Document, index: int, name: str, params: Do
             "experiment": metadata["name"],
             "index": index,
             "parameters": dict(params),
-            "objectiveMetric": experiment["spec"]["objective"]["metric"],
+            "objectiveMetric": objective["metric"],
+            # Only when set, so a trial of an experiment without strategies reads as before.
+            **({"strategies": objective["strategies"]} if objective.get("strategies") else {}),
         },
     }

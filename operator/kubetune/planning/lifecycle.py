@@ -15,17 +15,24 @@ A non-finite objective (a diverged trainer printing ``loss=nan``) fails the tria
 with `ObjectiveNotFinite`: the search already treats a failed trial as the worst value,
 it is never the best trial, and continuing a diverged run only burns GPU time. Other
 non-finite metrics are dropped (JSON, and so the API server, cannot store them).
+
+Each metric's recorded value follows its strategy (spec.objective.strategies): its latest
+report (the default), or the min or max of every finite value reported, so the search,
+the best trial and the target all judge the value the user asked for. A min or max is a
+running fold rather than a scan of the curve: the curve is thinned, and a resent batch
+must leave the value as it was. So it spans every attempt of a retried pod. The curve
+itself keeps the values per step, which the stopping rules compare.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from kubetune.api import TrialPhase, TuningTrialStatus
+from kubetune.api import DEFAULT_STRATEGY, MetricStrategy, TrialPhase, TuningTrialStatus
 from kubetune.api.trial import CurvePoint, append_curve_point
 from kubetune.planning.records import COMPLETED_PHASES
 from kubetune.reporting.protocol import MetricReport
@@ -33,6 +40,9 @@ from kubetune.reporting.protocol import MetricReport
 # A trial's status must stay small whatever its trainer (or a stolen token) sends: the
 # curve is thinned at MAX_CURVE_POINTS, and the distinct metric names are capped here.
 MAX_METRIC_NAMES = 64
+
+Strategies = Mapping[str, MetricStrategy]
+ALL_LATEST: Strategies = {}
 
 
 class TrialReason(StrEnum):
@@ -80,10 +90,15 @@ def is_finished(status: TuningTrialStatus) -> bool:
 
 
 def record_reports(
-    status: TuningTrialStatus, reports: Iterable[MetricReport], objective: str, now: datetime
+    status: TuningTrialStatus,
+    reports: Iterable[MetricReport],
+    objective: str,
+    now: datetime,
+    strategies: Strategies = ALL_LATEST,
 ) -> TuningTrialStatus | Refusal:
-    """The status with `reports` recorded, in the order the trainer made them; or why
-    none of them is recorded (a finished trial's history never changes)."""
+    """The status with `reports` recorded, in the order the trainer made them, each metric
+    by its strategy; or why none of them is recorded (a finished trial's history never
+    changes)."""
     if is_finished(status):
         return Refusal(409, "trial_finished", f"the trial is already {status.phase}")
     reports = list(reports)
@@ -92,7 +107,7 @@ def record_reports(
         return refused
     recorded = status.model_copy(deep=True)
     for report in reports:
-        diverged = _record_one(recorded, report, objective)
+        diverged = _record_one(recorded, report, objective, strategies)
         if diverged is not None:
             return settle(recorded, "Failed", TrialReason.OBJECTIVE_NOT_FINITE, diverged, now)
     return recorded
@@ -106,18 +121,37 @@ def _too_many_names(status: TuningTrialStatus, reports: list[MetricReport]) -> R
     return Refusal(422, "too_many_metrics", message)
 
 
-def _record_one(status: TuningTrialStatus, report: MetricReport, objective: str) -> str | None:
+def _record_one(
+    status: TuningTrialStatus, report: MetricReport, objective: str, strategies: Strategies
+) -> str | None:
     """Record one report in place; the divergence message when its objective is not finite."""
     value = report.metrics.get(objective)
     if value is not None and not math.isfinite(value):
         at = "" if report.step is None else f" at step {report.step}"
         return f"the trainer reported {objective}={value}{at}; the objective must be finite"
     finite = {name: v for name, v in report.metrics.items() if math.isfinite(v)}
-    status.metrics = {**status.metrics, **finite}
+    status.metrics = folded(status.metrics, finite, strategies)
     if report.step is not None and finite:
         kept = rewind_curve(status.curve, report.step)
         status.curve = append_curve_point(kept, report.step, finite)
     return None
+
+
+def folded(
+    metrics: Mapping[str, float], values: Mapping[str, float], strategies: Strategies
+) -> dict[str, float]:
+    """`metrics` with each of `values` recorded by its metric's strategy."""
+    updates = {
+        name: _by_strategy(strategies.get(name, DEFAULT_STRATEGY), metrics.get(name), value)
+        for name, value in values.items()
+    }
+    return {**metrics, **updates}
+
+
+def _by_strategy(strategy: MetricStrategy, recorded: float | None, value: float) -> float:
+    if recorded is None or strategy == "latest":
+        return value
+    return min(recorded, value) if strategy == "min" else max(recorded, value)
 
 
 def rewind_curve(curve: list[CurvePoint], step: int) -> list[CurvePoint]:
@@ -144,14 +178,19 @@ def settle(
 
 
 def conclude(
-    status: TuningTrialStatus, outcome: Outcome, objective: str, now: datetime
+    status: TuningTrialStatus,
+    outcome: Outcome,
+    objective: str,
+    now: datetime,
+    strategies: Strategies = ALL_LATEST,
 ) -> TuningTrialStatus:
     """The status once its workload shows `outcome`. A workload that succeeded without
     the objective metric is a failed trial, in both runtimes."""
     if is_finished(status):
         return status
     if outcome.metrics:
-        recorded = record_reports(status, [MetricReport(None, outcome.metrics)], objective, now)
+        final = [MetricReport(None, outcome.metrics)]
+        recorded = record_reports(status, final, objective, now, strategies)
         status = recorded if isinstance(recorded, TuningTrialStatus) else status
     if is_finished(status) or not outcome.finished:
         return status if is_finished(status) else status.model_copy(update={"phase": outcome.phase})

@@ -28,7 +28,13 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from kubetune.api import TERMINAL_PHASES, SpecError, TuningExperiment, parse_experiment
+from kubetune.api import (
+    TERMINAL_PHASES,
+    SpecError,
+    TuningExperiment,
+    dump_resource,
+    parse_experiment,
+)
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -43,6 +49,7 @@ from kubetune.planning.actions import (
 from kubetune.planning.jobs import build_trial_resource
 from kubetune.planning.placeholders import PlaceholderError, check_template
 from kubetune.planning.plan import Plan, plan_next
+from kubetune.planning.printed_metrics import PrintedLog, printed_reports
 from kubetune.planning.records import FinishedRecords, TrialRecord, trial_name
 from kubetune.planning.refusals import Refusal, describe_refusal
 from kubetune.planning.settle import (
@@ -63,7 +70,6 @@ from kubetune.planning.status import (
     timestamp,
 )
 from kubetune.planning.suggest import NewTrial
-from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
@@ -84,8 +90,9 @@ class Snapshot:
     pods: Mapping[str, Sequence[Document]] = field(default_factory=dict)
     accepted_spec: str | None = None
     accepted_recorded: bool = False
-    # What the trainers of just-finished trials printed (their logs), by trial name.
-    printed: Mapping[str, Sequence[MetricReport]] = field(default_factory=dict)
+    # What the trainers of just-finished trials printed (their logs), by trial name; read
+    # into reports by the pass, which knows the experiment's line formats.
+    printed: Mapping[str, PrintedLog] = field(default_factory=dict)
 
     @property
     def status(self) -> Document:
@@ -160,7 +167,8 @@ def _settle_all(
         if (stored.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES:
             name = stored["metadata"]["name"]
             found, pods = snapshot.jobs.get(name), snapshot.pods.get(name, ())
-            printed = snapshot.printed.get(name, ())
+            log = snapshot.printed.get(name)
+            printed = printed_reports(log, experiment.spec) if log else ()
             trial_actions, trial = settle_trial(
                 experiment, stored, found, pods, now, printed=printed
             )
@@ -199,7 +207,9 @@ def _launches(
         return [], first
     actions = _suspensions(snapshot, trials, experiment.spec.suspend)
     new = [_renumbered(snapshot.name, trial, first + i) for i, trial in enumerate(plan.create)]
-    resources = [build_trial_resource(snapshot.experiment, t.index, t.name, t.params) for t in new]
+    # The effective spec's objective (not a refused edit's): the ingest records by it.
+    document = {**snapshot.experiment, "spec": dump_resource(experiment)["spec"]}
+    resources = [build_trial_resource(document, t.index, t.name, t.params) for t in new]
     if resources and first == 0:
         actions.append(ValidateJob(_provisional(resources[0])))
     # Every trial first, in index order: a pass cut short leaves a prefix of them, never a

@@ -22,17 +22,24 @@ exited, so its deliveries are all stored before the log is replayed over them. T
 reports join the pass's snapshot (observe) and are recorded by the lifecycle in the same
 write that settles the trial (decide), so a print-only trial costs no extra write.
 
+The lines are read by a `LineReader` built from the experiment (`line_reader`), as local
+mode reads its trainers' stdout and stderr, so a trainer's own line format
+(spec.trial.metricsFormat) counts in both runtimes.
+
 Pure: the reconcile pass hands in the trial's Job and Pods and the log's text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from kubetune.api import TuningExperimentSpec
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.outcome import trial_outcome
-from kubetune.reporting.protocol import MetricReport, parse_line
+from kubetune.reporting.line_formats import LineReader
+from kubetune.reporting.protocol import MetricReport
 
 Document = Mapping[str, Any]
 FINISHED_POD_PHASES = ("Succeeded", "Failed")
@@ -41,6 +48,14 @@ FINISHED_POD_PHASES = ("Succeeded", "Failed")
 LOG_TAIL_LINES = 20_000
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 LOG_READ_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class PrintedLog:
+    """A finished trainer's log as read, and whether the read's bounds cut it short."""
+
+    text: str
+    truncated: bool
 
 
 def trainer_of(job: Document) -> str:
@@ -71,11 +86,27 @@ def _created(pod: Document) -> str:
     return str((pod.get("metadata") or {}).get("creationTimestamp") or "")
 
 
-def reports_in_log(text: str, truncated: bool) -> list[MetricReport]:
-    """The well-formed metric lines of a log, in order. A fragment left by the byte limit
-    is dropped: `loss=0.31` cut to `loss=0.3` would parse and be wrong."""
+def printed_reports(log: PrintedLog, spec: TuningExperimentSpec) -> list[MetricReport]:
+    """What one trainer's log reports, read from its first line with a fresh reader."""
+    return reports_in_log(log.text, log.truncated, line_reader(spec))
+
+
+def line_reader(spec: TuningExperimentSpec) -> LineReader:
+    """How a trial's printed lines are read, the same in both runtimes."""
+    objective = spec.objective
+    recorded = [objective.metric, *objective.additional_metrics]
+    return LineReader(spec.trial.metrics_format, recorded)
+
+
+def reports_in_log(
+    text: str, truncated: bool, reader: LineReader | None = None
+) -> list[MetricReport]:
+    """The well-formed metric lines of a log, in order (by default, only `kubetune metric`
+    lines). A fragment left by the byte limit is dropped: `loss=0.31` cut to `loss=0.3`
+    would parse and be wrong."""
     lines = text.splitlines()
     if truncated and lines and not text.endswith("\n"):
         lines.pop()
-    parsed = (parse_line(line) for line in lines)
+    read = (reader or LineReader()).read
+    parsed = (read(line) for line in lines)
     return [report for report in parsed if isinstance(report, MetricReport)]

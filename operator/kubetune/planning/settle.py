@@ -24,7 +24,14 @@ from kubetune.planning.actions import (
     PatchTrialStatus,
 )
 from kubetune.planning.jobs import trainer_name
-from kubetune.planning.lifecycle import Outcome, Refusal, TrialReason, conclude, record_reports
+from kubetune.planning.lifecycle import (
+    Outcome,
+    Refusal,
+    Strategies,
+    TrialReason,
+    conclude,
+    record_reports,
+)
 from kubetune.planning.outcome import trial_outcome
 from kubetune.planning.progress import TrialStop
 from kubetune.planning.records import ACTIVE_PHASES
@@ -82,8 +89,9 @@ def settle_trial(
         pending = pending_status(name, now)
         return [CreateJob(name), PatchTrialStatus(name, pending)], _with(trial, status, pending)
     outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer_name(experiment))
-    objective = experiment.spec.objective.metric
-    concluded = conclude(_with_printed(trial, printed, objective, now), outcome, objective, now)
+    objective, strategies = experiment.spec.objective.metric, experiment.spec.objective.strategies
+    printed_recorded = _with_printed(trial, printed, objective, now, strategies)
+    concluded = conclude(printed_recorded, outcome, objective, now, strategies)
     desired = lifecycle_document(concluded)
     if job is not None and not status.get("jobName"):  # the crash came between Job and status
         desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
@@ -133,10 +141,14 @@ def _live(pod: Document) -> bool:
 
 
 def _with_printed(
-    trial: Document, printed: Sequence[MetricReport], objective: str, now: datetime
+    trial: Document,
+    printed: Sequence[MetricReport],
+    objective: str,
+    now: datetime,
+    strategies: Strategies,
 ) -> TuningTrialStatus:
     status = parse_trial(trial).status
-    recorded = record_reports(status, printed, objective, now) if printed else status
+    recorded = record_reports(status, printed, objective, now, strategies) if printed else status
     return status if isinstance(recorded, Refusal) else recorded
 
 

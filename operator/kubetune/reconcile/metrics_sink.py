@@ -139,7 +139,8 @@ class TrialStatusWriter:
             return Rejection(404, "unknown_trial", f"no trial {ref.trial} in {ref.experiment}")
         trial = parse_trial(stored)
         objective = trial.spec.objective_metric or ""
-        recorded = record_reports(trial.status, reports, objective, datetime.now(UTC))
+        strategies = trial.spec.strategies
+        recorded = record_reports(trial.status, reports, objective, datetime.now(UTC), strategies)
         if isinstance(recorded, Refusal):
             return Rejection(recorded.status, recorded.reason, f"{ref.trial}: {recorded.message}")
         patch = status_patch(stored.get("status") or {}, lifecycle_document(recorded))

@@ -28,8 +28,8 @@ from kubetune.planning.printed_metrics import (
     LOG_LIMIT_BYTES,
     LOG_READ_TIMEOUT_S,
     LOG_TAIL_LINES,
+    PrintedLog,
     pod_to_read,
-    reports_in_log,
     trainer_of,
 )
 from kubetune.planning.records import ACTIVE_PHASES
@@ -40,7 +40,6 @@ from kubetune.planning.spec_changes import (
     is_digest,
     spec_digest,
 )
-from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
@@ -69,10 +68,10 @@ def _printed_reports(
     trials: list[Document],
     jobs: dict[str, Document],
     pods: dict[str, list[Document]],
-) -> dict[str, tuple[MetricReport, ...]]:
+) -> dict[str, PrintedLog]:
     """What the trainers of active trials whose pod just finished printed (their logs
     are read once, before the trial is settled; see planning.printed_metrics)."""
-    printed: dict[str, tuple[MetricReport, ...]] = {}
+    printed: dict[str, PrintedLog] = {}
     for trial in trials:
         name, job = trial["metadata"]["name"], jobs.get(trial["metadata"]["name"])
         active = (trial.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES
@@ -82,7 +81,7 @@ def _printed_reports(
         pod = pod_to_read(job, pods.get(name, []), trainer)
         log = read_container_log(kube, namespace, pod, trainer, BOUNDS) if pod else None
         if log is not None:
-            printed[name] = tuple(reports_in_log(log.text, log.truncated))
+            printed[name] = PrintedLog(log.text, log.truncated)
     return printed
 
 

@@ -102,6 +102,11 @@ def _parse_metric(name: str, text: str, seen: dict[str, float]) -> float | str:
     return float(text)
 
 
+def number_of(text: str) -> float | None:
+    """The value a trainer printed, in the protocol's number syntax; None for anything else."""
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
 def _parse_step(text: str) -> int | str:
     if not _STEP.fullmatch(text) or int(text) > MAX_STEP:
         return f"step must be an integer from 0 to {MAX_STEP}, got {text[:40]!r}"

@@ -109,6 +109,7 @@ def convert_hyperband(algorithm: Document, findings: Findings) -> tuple[Document
     where = "spec.algorithm.algorithmSettings"
     if "r_l" not in settings:
         findings.refuse(f"{where}[r_l]", "required: it becomes earlyStopping.maxResource")
+        return {}, None
     rule: Document = {
         "rule": "hyperband",
         "maxResource": number(settings.get("r_l"), f"{where}[r_l]", findings),

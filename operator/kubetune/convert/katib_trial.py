@@ -18,6 +18,7 @@ from kubetune.planning.jobs import TRAINER_CONTAINER
 
 Document = dict[str, Any]
 Path = tuple[str | int, ...]
+References = dict[str, str | None]  # trialParameters name -> its text, None if refused
 TEMPLATE_PATH = "spec.trialTemplate"
 POD_PATH = f"{TEMPLATE_PATH}.trialSpec.spec.template"
 _KATIB_REFERENCE = re.compile(r"\$\{trialParameters\.([^}]*)\}")
@@ -67,26 +68,29 @@ def _references(
     names: dict[str, str],
     fixed: dict[str, str],
     findings: Findings,
-) -> dict[str, str]:
+) -> References:
     """trialParameters name -> the text that replaces its `${trialParameters.name}`."""
-    references = {}
+    references: References = {}
     for index, item in enumerate(trial_parameters):
-        reference = str(item.get("reference"))
-        if reference in fixed:
-            references[str(item.get("name"))] = fixed[reference]
-        elif reference in names:
-            references[str(item.get("name"))] = "${" + names[reference] + "}"
-        else:
+        reference, name = str(item.get("reference")), str(item.get("name"))
+        references[name] = _replacement(reference, names, fixed)
+        if references[name] is None:
             where = f"{TEMPLATE_PATH}.trialParameters[{index}].reference"
-            findings.refuse(
-                where,
-                f"{reference!r} is no parameter; a trainer reads trial "
-                "metadata from $KUBETUNE_TRIAL and $KUBETUNE_EXPERIMENT",
-            )
+            findings.refuse(where, f"{reference!r} is no parameter; {_METADATA_INSTEAD}")
     return references
 
 
-def _rewrite(value: Any, path: Path, references: dict[str, str], findings: Findings) -> Any:
+_METADATA_INSTEAD = "a trainer reads trial metadata from $KUBETUNE_TRIAL and $KUBETUNE_EXPERIMENT"
+
+
+def _replacement(reference: str, names: dict[str, str], fixed: dict[str, str]) -> str | None:
+    """A fixed value as is, a tuned parameter as its placeholder, anything else None."""
+    if reference in fixed:
+        return fixed[reference]
+    return "${" + names[reference] + "}" if reference in names else None
+
+
+def _rewrite(value: Any, path: Path, references: References, findings: Findings) -> Any:
     """`value` with every Katib reference rewritten; `path` is where it sits in the pod."""
     if isinstance(value, dict):
         return {
@@ -115,9 +119,7 @@ def is_filled(path: Path) -> bool:
     return False
 
 
-def _filled(
-    match: re.Match[str], references: dict[str, str], where: str, findings: Findings
-) -> str:
+def _filled(match: re.Match[str], references: References, where: str, findings: Findings) -> str:
     if match.group(0) == "$$":
         return "$$$$"
     if match.group(1) is None:
@@ -125,9 +127,7 @@ def _filled(
     return _lookup(match, references, where, findings)
 
 
-def _literal(
-    match: re.Match[str], references: dict[str, str], where: str, findings: Findings
-) -> str:
+def _literal(match: re.Match[str], references: References, where: str, findings: Findings) -> str:
     replacement = _lookup(match, references, where, findings)
     if replacement.startswith("${"):
         findings.refuse(
@@ -137,16 +137,15 @@ def _literal(
     return replacement
 
 
-def _lookup(
-    match: re.Match[str], references: dict[str, str], where: str, findings: Findings
-) -> str:
+def _lookup(match: re.Match[str], references: References, where: str, findings: Findings) -> str:
+    """The replacement of one reference; an unknown one is refused (a refused entry of
+    trialParameters was reported already, so its uses are not reported again)."""
     name = match.group(1)
     if name not in references:
         findings.refuse(
             where, f"{match.group(0)} names no entry of {TEMPLATE_PATH}.trialParameters"
         )
-        return match.group(0)
-    return references[name]
+    return references.get(name) or match.group(0)
 
 
 def _put_primary_first(pod: Document, primary: str | None, findings: Findings) -> None:

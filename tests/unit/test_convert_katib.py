@@ -17,7 +17,15 @@ from kubetune.convert import ConversionError, convert_katib
 from kubetune.local.kubectl_yaml import load_yaml
 from kubetune.local.prepare import prepare_experiment
 from kubetune.planning.placeholders import substitute_container
-from tests.katib_fixtures import CONVERTIBLE, EXAMPLES, REFUSED, KatibExample, example_id
+from tests.docs_yaml import yaml_blocks
+from tests.katib_fixtures import (
+    CONVERTIBLE,
+    EXAMPLES,
+    REFUSED,
+    REPO_ROOT,
+    KatibExample,
+    example_id,
+)
 
 JOB: dict[str, Any] = {
     "apiVersion": "batch/v1",
@@ -352,6 +360,14 @@ def test_an_invalid_result_is_refused_in_kubetune_terms() -> None:
     document = katib(maxTrialCount=2, parallelTrialCount=5)
     (refusal,) = refusals(document)
     assert "spec.limits.parallelTrials: must not exceed maxTrials" in refusal
+
+
+def test_the_migration_guides_worked_example_shows_what_the_converter_writes() -> None:
+    blocks = yaml_blocks([REPO_ROOT / "docs" / "katib.md"])
+    katib_at = next(index for index, block in enumerate(blocks) if block.is_katib)
+    katib_block, shown = blocks[katib_at], blocks[katib_at + 1]
+    katib_document = load_yaml(katib_block.text)
+    assert convert_katib(katib_document).document == load_yaml(shown.text)
 
 
 def test_the_command_writes_the_file_and_lists_the_notes_on_stderr(

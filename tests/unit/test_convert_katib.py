@@ -161,6 +161,13 @@ def test_feasible_spaces_become_kubetune_parameter_types() -> None:
     }
 
 
+def test_an_unknown_distribution_is_refused_naming_the_known_ones() -> None:
+    parameter = {"name": "lr", "parameterType": "double"}
+    parameter["feasibleSpace"] = {"min": "1", "max": "2", "distribution": "lognormal"}
+    (refusal,) = refusals(katib(parameters=[parameter]))
+    assert refusal.startswith("spec.parameters[0].feasibleSpace.distribution: 'lognormal'; known")
+
+
 def test_a_number_that_is_none_is_refused_naming_the_bound() -> None:
     parameter = {"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "x", "max": "1"}}
     assert refusals(katib(parameters=[parameter])) == [

@@ -93,18 +93,14 @@ def _experiment(document: Document, findings: Findings) -> Document:
 def _spec(spec: Document, findings: Findings) -> Document:
     objective = convert_objective(spec.get("objective") or {}, findings)
     parameters, names = convert_parameters(spec.get("parameters") or [], findings)
-    algorithm = spec.get("algorithm") or {}
-    stopping, fixed = _halving(algorithm, parameters, names, findings)
-    if spec.get("earlyStopping"):
-        if stopping:
-            findings.refuse("spec.earlyStopping", "hyperband already stops trials early")
-        stopping = convert_early_stopping(spec["earlyStopping"], findings)
+    stopping, fixed = _stopping(spec, findings)
     trial, job_limits = convert_trial(spec.get("trialTemplate") or {}, names, fixed, findings)
     explain_metrics_collector(spec, str(objective.get("metric")), findings)
+    untuned = {names.get(name) for name in fixed}
     converted = {
         "objective": objective,
-        "parameters": parameters,
-        "algorithm": convert_algorithm(algorithm, findings),
+        "parameters": [p for p in parameters if p["name"] not in untuned],
+        "algorithm": convert_algorithm(spec.get("algorithm") or {}, findings),
         "earlyStopping": stopping,
         "limits": {**convert_limits(spec), **job_limits},
         "trial": trial,
@@ -112,9 +108,18 @@ def _spec(spec: Document, findings: Findings) -> Document:
     return {key: value for key, value in converted.items() if value}
 
 
-def _halving(
-    algorithm: Document, parameters: list[Document], names: dict[str, str], findings: Findings
-) -> tuple[Document, dict[str, str]]:
+def _stopping(spec: Document, findings: Findings) -> tuple[Document, dict[str, str]]:
+    """(kubetune's earlyStopping, Katib parameter -> the value it is fixed at): from
+    Katib's hyperband algorithm, or from its earlyStopping section."""
+    stopping, fixed = _halving(spec.get("algorithm") or {}, findings)
+    if not spec.get("earlyStopping"):
+        return stopping, fixed
+    if stopping:
+        findings.refuse("spec.earlyStopping", "hyperband already stops trials early")
+    return convert_early_stopping(spec["earlyStopping"], findings), fixed
+
+
+def _halving(algorithm: Document, findings: Findings) -> tuple[Document, dict[str, str]]:
     """Katib's hyperband as kubetune's stopping rule. Its resource parameter (epochs, say)
     is no longer tuned: trials run to maxResource and report `step`, and the template's
     references to it become that number."""
@@ -123,7 +128,6 @@ def _halving(
     rule, resource = convert_hyperband(algorithm, findings)
     if resource is None:
         return rule, {}
-    parameters[:] = [p for p in parameters if p["name"] != names.get(resource)]
     findings.drop(
         f"spec.parameters[{resource}]",
         f"hyperband's resource, fixed at {rule['maxResource']}: the trainer reports `step`",
@@ -142,7 +146,8 @@ def _check_fields(spec: Document, findings: Findings) -> None:
 
 
 def _validate(converted: Document, findings: Findings) -> None:
-    """The checks `kubetune run` makes, in kubetune's field names."""
+    """The checks the operator makes before any trial (schema, rules, placeholders), so a
+    converted experiment is never one that kubetune refuses."""
     try:
         experiment = parse_experiment(converted)
         names = [parameter.name for parameter in experiment.spec.parameters]

@@ -20,6 +20,12 @@ _SCALES = {"uniform": "linear", "logUniform": "log", "normal": "linear", "logNor
 _BELL_CURVES = ("normal", "logNormal")  # kubetune samples within [min, max], never a bell
 
 
+_STRATEGY_NOTE = (
+    "Katib scores a trial by its {0} reported value; kubetune by the latest one,"
+    " so report the value to optimize last"
+)
+
+
 def convert_objective(objective: Document, findings: Findings) -> Document:
     """type -> goal, goal -> target, metric names kept."""
     goal = objective.get("type")
@@ -33,12 +39,6 @@ def convert_objective(objective: Document, findings: Findings) -> Document:
     if (strategy := _objective_strategy(objective)) != "latest":
         findings.drop("spec.objective.metricStrategies", _STRATEGY_NOTE.format(strategy))
     return converted
-
-
-_STRATEGY_NOTE = (
-    "Katib scores a trial by its {0} reported value; kubetune by the latest one,"
-    " so report the value to optimize last"
-)
 
 
 def _objective_strategy(objective: Document) -> str:
@@ -102,6 +102,8 @@ def _range(kind: str, space: Document, where: str, findings: Findings) -> Docume
     """A numeric range; a stepped double becomes the discrete list of its steps."""
     low, high = (number(space.get(bound), f"{where}.{bound}", findings) for bound in ("min", "max"))
     distribution = space.get("distribution", "uniform")
+    if distribution not in _SCALES:
+        findings.refuse(f"{where}.distribution", f"{distribution!r}; known: {', '.join(_SCALES)}")
     if distribution in _BELL_CURVES:
         findings.drop(f"{where}.distribution", f"{distribution}: sampled within [min, max]")
     if kind == "double" and space.get("step") is not None:

@@ -125,8 +125,8 @@ def test_objective_type_goal_and_metrics_map_to_kubetune_names() -> None:
 def test_katibs_best_value_strategy_is_named_as_not_carried_over() -> None:
     dropped = convert_katib(katib()).dropped
     assert any(entry.startswith("spec.objective.metricStrategies: Katib") for entry in dropped)
-    latest = {"type": "minimize", "objectiveMetricName": "loss"}
-    latest["metricStrategies"] = [{"name": "loss", "value": "latest"}]  # type: ignore[assignment]
+    strategies = [{"name": "loss", "value": "latest"}]
+    latest = {"type": "minimize", "objectiveMetricName": "loss", "metricStrategies": strategies}
     assert not any("metricStrategies" in e for e in convert_katib(katib(objective=latest)).dropped)
 
 
@@ -324,6 +324,11 @@ def test_the_primary_container_becomes_the_trainer() -> None:
     document["spec"]["trialTemplate"]["primaryContainerName"] = "main"
     containers = converted_spec(document)["trial"]["template"]["spec"]["containers"]
     assert [container["name"] for container in containers] == ["main", "sidecar"]
+
+
+def test_a_missing_trial_spec_is_refused() -> None:
+    document = katib(trialTemplate={})
+    assert refusals(document) == ["spec.trialTemplate.trialSpec: Required value: the trial's Job"]
 
 
 def test_a_template_from_a_config_map_is_refused() -> None:

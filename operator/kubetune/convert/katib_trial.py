@@ -54,6 +54,9 @@ def _is_batch_job(trial_spec: Document, findings: Findings) -> bool:
     kind, version = trial_spec.get("kind"), trial_spec.get("apiVersion")
     if (version, kind) == ("batch/v1", "Job"):
         return True
+    if not trial_spec:
+        findings.refuse(f"{TEMPLATE_PATH}.trialSpec", "Required value: the trial's Job")
+        return False
     findings.refuse(
         f"{TEMPLATE_PATH}.trialSpec.kind",
         f"{kind} ({version}) is unsupported: kubetune runs each trial as one pod of a "

@@ -326,6 +326,26 @@ def test_the_primary_container_becomes_the_trainer() -> None:
     assert [container["name"] for container in containers] == ["main", "sidecar"]
 
 
+@pytest.mark.parametrize(
+    ("resource", "trial_fields"),
+    [
+        ("nvidia.com/gpu", {"gpus": 2}),
+        ("amd.com/gpu", {"gpus": 2, "gpuResource": "amd.com/gpu"}),
+    ],
+)
+def test_the_trainers_gpu_limit_becomes_trial_gpus(
+    resource: str, trial_fields: dict[str, Any]
+) -> None:
+    document = katib()
+    pod_spec = document["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+    limits = {resource: "2", "memory": "1Gi"}
+    pod_spec["containers"][0]["resources"] = {"limits": limits, "requests": {resource: "2"}}
+    trial = converted_spec(document)["trial"]
+    assert {key: trial[key] for key in trial if key != "template"} == trial_fields
+    (container,) = trial["template"]["spec"]["containers"]
+    assert container["resources"] == {"limits": {"memory": "1Gi"}}
+
+
 def test_a_missing_trial_spec_is_refused() -> None:
     document = katib(trialTemplate={})
     assert refusals(document) == ["spec.trialTemplate.trialSpec: Required value: the trial's Job"]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kubetune.api import DEFAULT_GPU_RESOURCE
 from kubetune.convert.findings import Findings
-from kubetune.planning.jobs import TRAINER_CONTAINER
+from kubetune.planning.jobs import TRAINER_CONTAINER, trainer_index
 
 Document = dict[str, Any]
 Path = tuple[str | int, ...]
@@ -47,7 +48,9 @@ def convert_trial(
     for field, why in _DROPPED_TEMPLATE_FIELDS.items():
         if field in template:
             findings.drop(f"{TEMPLATE_PATH}.{field}", why)
-    return {"template": pod}, _job_limits(trial_spec.get("spec") or {}, findings)
+    return {**_gpu_request(pod), "template": pod}, _job_limits(
+        trial_spec.get("spec") or {}, findings
+    )
 
 
 def _is_batch_job(trial_spec: Document, findings: Findings) -> bool:
@@ -163,6 +166,31 @@ def _put_primary_first(pod: Document, primary: str | None, findings: Findings) -
         )
         return
     containers.insert(0, containers.pop(names.index(primary)))
+
+
+def _gpu_request(pod: Document) -> Document:
+    """The trainer's GPU limit, moved to `trial.gpus`: local mode hands out devices by it,
+    and the operator writes it back into the pod as the request and the limit."""
+    containers = (pod.get("spec") or {}).get("containers") or []
+    resources = containers[trainer_index(containers)].get("resources") or {} if containers else {}
+    limits = resources.get("limits") or {}
+    gpu_names = [name for name in limits if str(name).endswith("/gpu")]
+    if len(gpu_names) != 1 or not str(limits[gpu_names[0]]).isdigit():
+        return {}
+    name = gpu_names[0]
+    count = int(limits[name])
+    _remove_resource(resources, name)
+    return {"gpus": count} if name == DEFAULT_GPU_RESOURCE else {"gpus": count, "gpuResource": name}
+
+
+def _remove_resource(resources: Document, name: str) -> None:
+    """`name` out of the requests and limits, and a list left empty out too."""
+    for kind in ("requests", "limits"):
+        amounts = resources.get(kind)
+        if isinstance(amounts, dict):
+            amounts.pop(name, None)
+            if not amounts:
+                del resources[kind]
 
 
 def _job_limits(job: Document, findings: Findings) -> Document:

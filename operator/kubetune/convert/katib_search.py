@@ -39,6 +39,7 @@ _HOW_THE_NEAREST_DIFFERS = {
     "multivariate-tpe": "kubetune's tpe models each parameter on its own",
     "cmaes": "kubetune's evolution is a tournament of mutations, not CMA-ES",
     "pbt": "kubetune's evolution starts each trial afresh: no weights are inherited",
+    "hyperband": "trials sampled at random, halved by earlyStopping rule hyperband",
 }
 _MODELS: dict[str, type[BaseModel]] = {
     "grid": GridAlgorithm,

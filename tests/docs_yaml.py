@@ -8,7 +8,9 @@ A block is one of:
   validated as an experiment, any other one (Helm values, a Job) must at least parse;
 - a fragment, whose first line is `# fragment: <path>` (`spec`, `spec.limits`): its
   mapping is merged at that path into examples/quickstart.yaml and the result validated,
-  so a one-line `earlyStopping: {...}` is checked as strictly as a whole experiment.
+  so a one-line `earlyStopping: {...}` is checked as strictly as a whole experiment;
+- a Katib Experiment, whose first line is `# katib`: it stands for the TuningExperiment
+  `kubetune convert katib` makes of it, which is validated (docs/katib.md).
 
 No other way out: a block that is neither parses as YAML or fails the test. YAML is read
 as `kubetune run` and kubectl read it (`kubetune.local.kubectl_yaml`).
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from kubetune.convert import convert_katib
 from kubetune.local.kubectl_yaml import KubectlLoader, load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +35,7 @@ BASE_EXPERIMENT = REPO_ROOT / "examples" / "quickstart.yaml"
 EXPERIMENT_KIND = "TuningExperiment"
 _YAML_BLOCK = re.compile(r"^```ya?ml[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _FRAGMENT = re.compile(r"^# fragment: ([A-Za-z]+(?:\.[A-Za-z]+)*)[ \t]*$")
+KATIB_MARKER = "# katib"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class Block:
         first_line = self.text.split("\n", 1)[0]
         match = _FRAGMENT.match(first_line)
         return match.group(1).split(".") if match else None
+
+    @property
+    def is_katib(self) -> bool:
+        return self.text.split("\n", 1)[0].rstrip() == KATIB_MARKER
 
 
 def yaml_blocks(files: list[Path] = DOC_FILES) -> list[Block]:
@@ -76,10 +84,12 @@ def graft(fragment: dict[str, Any], keys: list[str]) -> dict[str, Any]:
 
 
 def documents(block: Block) -> list[Any]:
-    """The block's documents, a fragment grafted into a whole experiment; YAMLError if the
-    text does not parse."""
+    """The block's documents, a fragment grafted into a whole experiment, a Katib one
+    converted; YAMLError if the text does not parse, ConversionError if it cannot convert."""
     keys = block.fragment_path
     loaded = list(yaml.load_all(block.text, Loader=KubectlLoader))
+    if block.is_katib:
+        return [convert_katib(document).document for document in loaded if document]
     if keys is None:
         return [document for document in loaded if document is not None]
     assert len(loaded) == 1 and isinstance(loaded[0], dict), f"{block.name}: not a mapping"

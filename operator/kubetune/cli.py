@@ -112,12 +112,32 @@ def command_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_convert(args: argparse.Namespace) -> int:
+    """A Katib Experiment as a TuningExperiment; what is not carried over goes to stderr too."""
+    from kubetune.convert import convert_katib
+
+    conversion = convert_katib(load_document(Path(args.experiment)))
+    for entry in conversion.dropped:
+        complain(f"kubetune: not carried over: {entry}")
+    text = conversion.to_yaml(args.experiment)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubetune", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or resume) an experiment on this machine")
     run.add_argument("experiment", help="TuningExperiment YAML file")
     run.set_defaults(handler=command_run)
+    convert = commands.add_parser("convert", help="a Katib Experiment as a TuningExperiment")
+    convert.add_argument("tool", choices=["katib"], help="the experiment's format")
+    convert.add_argument("experiment", help="Katib v1beta1 Experiment YAML file")
+    convert.add_argument("-o", "--output", help="write the TuningExperiment here, not stdout")
+    convert.set_defaults(handler=command_convert)
     readers: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
         ("status", "phase, trial counts and best trial", command_status),
         ("trials", "every trial with its phase, objective and parameters", command_trials),

@@ -60,7 +60,9 @@ REJECTED: list[tuple[Change, str]] = [
     (param(3, values=[]), "spec.parameters[3].values: should have at least 1 items"),
     (param(3, values=[1, 2, 1]), "spec.parameters[3].values: values must be unique"),
     (param(1, name="lr"), "spec.parameters[1].name: parameter names must be unique"),
-    (param(1, name="n-layers"), "spec.parameters[1].name: should match '^[A-Za-z_]"),
+    (param(1, name="n layers"), "spec.parameters[1].name: must start with a letter or _"),
+    (param(1, name="1st"), "spec.parameters[1].name: must start with a letter or _"),
+    (param(1, name="LR"), "spec.parameters[1].name: parameter names must differ in more than"),
     (param(1, type="integer"), 'spec.parameters[1].type: Unsupported value: "integer"'),
     (param(0, values=[1]), "spec.parameters[0].values: Forbidden"),
     (lambda s: s["parameters"][0].pop("max"), "spec.parameters[0].max: Required value"),
@@ -120,6 +122,18 @@ def test_a_valid_document_parses_with_defaults() -> None:
     assert experiment.spec.limits.max_failed_trials == 3
     assert experiment.spec.trial.gpu_resource == "nvidia.com/gpu"
     assert experiment.status.phase == "Pending"
+
+
+def test_a_hyphenated_parameter_name_is_accepted_as_katib_users_write_it() -> None:
+    experiment = parse_experiment(with_change(param(1, name="num-layers")))
+    assert experiment.spec.parameters[1].name == "num-layers"
+
+
+def test_names_sharing_an_environment_variable_are_refused_naming_both() -> None:
+    doc = with_change(param(1, name="l-r"))
+    doc["spec"]["parameters"][0]["name"] = "l_r"
+    with pytest.raises(SpecError, match="'l_r' and 'l-r' are both KUBETUNE_PARAM_L_R"):
+        parse_experiment(doc)
 
 
 def test_camel_case_round_trip() -> None:

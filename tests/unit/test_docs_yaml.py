@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from kubetune.api import SpecError, TuningExperiment, TuningExperimentSpec, parse_experiment
-from tests.docs_yaml import Block, documents, is_experiment, yaml_blocks
+from kubetune.convert import ConversionError
+from tests.docs_yaml import REPO_ROOT, Block, documents, is_experiment, yaml_blocks
 
 BLOCKS = yaml_blocks()
 # Keys that give away part of an experiment: such a block must be marked as a fragment, so
@@ -39,6 +40,8 @@ def test_block_parses_and_every_experiment_in_it_validates(block: Block) -> None
         parsed = documents(block)
     except yaml.YAMLError as error:
         pytest.fail(f"{block.name}: not YAML: {error}")
+    except ConversionError as error:
+        pytest.fail(f"{block.name}: a '# katib' block that does not convert: {error}")
     assert parsed, f"{block.name}: an empty yaml block"
     for document in parsed:
         unmarked = not is_experiment(document) and looks_like_part_of_an_experiment(document)
@@ -74,6 +77,21 @@ def test_an_unmarked_experiment_fragment_is_recognised() -> None:
     assert looks_like_part_of_an_experiment({"earlyStopping": {"rule": "asha"}})
     assert looks_like_part_of_an_experiment({"spec": {}})
     assert not looks_like_part_of_an_experiment({"watchNamespaces": ["a"], "ha": {}})
+
+
+def test_a_katib_block_stands_for_its_conversion(tmp_path: Path) -> None:
+    katib = (REPO_ROOT / "examples" / "katib" / "grid.yaml").read_text()
+    (block,) = write_doc(tmp_path, f"```yaml\n# katib\n{katib}```\n")
+    (document,) = documents(block)
+    assert is_experiment(document)
+    assert parse_experiment(document).spec.algorithm.name == "grid"
+
+
+def test_a_katib_block_that_cannot_convert_is_caught(tmp_path: Path) -> None:
+    katib = (REPO_ROOT / "examples" / "katib" / "tfjob.yaml").read_text()
+    (block,) = write_doc(tmp_path, f"```yaml\n# katib\n{katib}```\n")
+    with pytest.raises(ConversionError, match="TFJob"):
+        documents(block)
 
 
 def test_a_nested_fragment_path_lands_at_its_place(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from kubetune.api.base import (
     SpecModel,
 )
 from kubetune.api.limits import Limits
-from kubetune.api.params import Parameter
+from kubetune.api.params import Parameter, param_env_name
 from kubetune.api.status import TuningExperimentStatus
 from kubetune.api.stopping import EarlyStoppingSpec, NoStopping
 from kubetune.api.trial import MetricStrategy
@@ -101,6 +101,11 @@ class Objective(SpecModel):
         return value >= self.target if self.goal == "maximize" else value <= self.target
 
 
+# CEL's form of `param_env_name` for hyphens, the one character a name may hold that an
+# environment variable may not.
+_ENV_SPELLING = "{0}.name.upperAscii().replace('-', '_')"
+
+
 class TuningExperimentSpec(SpecModel):
     model_config = ConfigDict(
         json_schema_extra=rules.cel_rules(
@@ -108,7 +113,13 @@ class TuningExperimentSpec(SpecModel):
                 "self.parameters.all(p, self.parameters.exists_one(q, q.name == p.name))",
                 rules.PARAMETER_NAMES_UNIQUE,
                 field=".parameters",
-            )
+            ),
+            rules.cel(
+                f"self.parameters.all(p, self.parameters.exists_one(q, "
+                f"{_ENV_SPELLING.format('q')} == {_ENV_SPELLING.format('p')}))",
+                rules.PARAMETER_ENV_NAMES_UNIQUE,
+                field=".parameters",
+            ),
         )
     )
 
@@ -129,6 +140,18 @@ class TuningExperimentSpec(SpecModel):
                 field = f"parameters[{index}].name"
                 raise rules.rule_error(field, rules.PARAMETER_NAMES_UNIQUE, detail)
             seen.add(parameter.name)
+        return self._check_unique_env_names()
+
+    def _check_unique_env_names(self) -> Self:
+        """`lr` and `LR`, or `num-layers` and `num_layers`, would share one variable."""
+        owners: dict[str, str] = {}
+        for index, parameter in enumerate(self.parameters):
+            variable = param_env_name(parameter.name)
+            if variable in owners:
+                detail = f"{owners[variable]!r} and {parameter.name!r} are both {variable}"
+                field = f"parameters[{index}].name"
+                raise rules.rule_error(field, rules.PARAMETER_ENV_NAMES_UNIQUE, detail)
+            owners[variable] = parameter.name
         return self
 
 

@@ -7,23 +7,43 @@ flattens these into one object with CEL rules per kind (see `schema`).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticKnownError
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError, PydanticKnownError
 
 from kubetune.api import rules
 from kubetune.api.base import MAX_NAME_LENGTH, MAX_VALUES, SpecModel
 
-IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Hyphens are allowed (Katib users write `num-layers`): a placeholder takes any name, and
+# the environment variable turns each hyphen into `_` (`param_env_name`).
+PARAMETER_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+PARAM_ENV_PREFIX = "KUBETUNE_PARAM_"
+
+
+def param_env_name(name: str) -> str:
+    """`learning-rate` -> `KUBETUNE_PARAM_LEARNING_RATE` (env names allow [A-Z0-9_])."""
+    return PARAM_ENV_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+
+
+def _check_parameter_name(name: str) -> str:
+    """The pattern, refused in words rather than as a bare regular expression."""
+    if not re.fullmatch(PARAMETER_NAME_PATTERN, name):
+        raise PydanticCustomError("parameter_name", rules.PARAMETER_NAME)
+    return name
+
 
 ParameterName = Annotated[
     str,
     Field(
-        pattern=IDENTIFIER_PATTERN,
         max_length=MAX_NAME_LENGTH,
-        description="Identifier used in ${name} placeholders and KUBETUNE_PARAM_<NAME>.",
+        description="Used in ${name} placeholders and KUBETUNE_PARAM_<NAME>.",
+        json_schema_extra=rules.cel_rules(
+            rules.cel(f"self.matches('{PARAMETER_NAME_PATTERN}')", rules.PARAMETER_NAME)
+        ),
     ),
+    AfterValidator(_check_parameter_name),
 ]
 Scale = Literal["linear", "log"]
 CategoryValue = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]

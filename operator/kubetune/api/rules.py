@@ -20,6 +20,14 @@ MAX_GREATER_THAN_MIN = "must be greater than min"
 LOG_SCALE_NEEDS_POSITIVE_MIN = "must be greater than 0 for log scale"
 VALUES_UNIQUE = "values must be unique"
 PARAMETER_NAMES_UNIQUE = "parameter names must be unique"
+PARAMETER_NAME = (
+    "must start with a letter or _ and hold only letters, digits, _ and -"
+    " (rename it, e.g. 'num layers' to num_layers or num-layers)"
+)
+PARAMETER_ENV_NAMES_UNIQUE = (
+    "parameter names must differ in more than case and - versus _:"
+    " each becomes the variable KUBETUNE_PARAM_<NAME>, upper case with - as _"
+)
 PARALLEL_WITHIN_MAX_TRIALS = "must not exceed maxTrials"
 MAX_RESOURCE_GREATER_THAN_MIN = "must be greater than minResource"
 TOURNAMENT_WITHIN_POPULATION = "must not exceed populationSize"

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from numbers import Integral
 from typing import Any
 
+from kubetune.api.params import param_env_name
 from kubetune.search.space import Value
 
 PLACEHOLDER = re.compile(r"\$\$|\$\{([^}]*)\}")  # "$$" escapes a literal "$"
-PARAM_ENV_PREFIX = "KUBETUNE_PARAM_"
 CONTAINERS_PATH = "spec.trial.template.spec.containers"
 
 
@@ -32,11 +32,6 @@ def format_value(value: Value) -> str:
     if isinstance(value, Integral):
         return str(int(value))
     return repr(float(value))
-
-
-def param_env_name(name: str) -> str:
-    """`learning-rate` -> `KUBETUNE_PARAM_LEARNING_RATE` (env names allow [A-Z0-9_])."""
-    return PARAM_ENV_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
 
 
 def param_env(params: Mapping[str, Value]) -> dict[str, str]:

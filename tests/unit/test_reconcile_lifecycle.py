@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kubetune.planning import actions
+from kubetune.planning.progress import LAUNCHES_PER_STEP
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from kubetune.reconcile.experiment import launch_steps
 from tests.unit.fake_kube import FakeKube
@@ -117,5 +118,5 @@ def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:
     reconcile(fake, "wide")
     launched = [t for t in trials(fake) if t["metadata"]["name"].startswith("wide-")]
     jobs = {job["metadata"]["name"] for job in fake.of_kind("jobs")}
-    assert len(launched) == 6 and {t["metadata"]["name"] for t in launched} <= jobs
+    assert len(launched) == LAUNCHES_PER_STEP and {t["metadata"]["name"] for t in launched} <= jobs
     assert all(t["status"]["jobName"] == t["metadata"]["name"] for t in launched)

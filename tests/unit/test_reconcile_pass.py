@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kubetune.planning.pass_decision import _launched_event
+from kubetune.planning.progress import LAUNCHES_PER_STEP
+from kubetune.planning.suggest import NewTrial
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     EXPERIMENTS,
@@ -45,13 +48,20 @@ def test_the_first_pass_launches_parallel_trials_each_with_its_job(fake: FakeKub
     assert message.startswith("exp-0000: {") and "; exp-0001: {" in message
 
 
-def test_a_pass_launching_many_trials_posts_one_short_event(fake: FakeKube) -> None:
-    create(fake, experiment_body(max_trials=30, parallel=30))
+def test_a_pass_launches_a_few_trials_and_the_next_passes_the_rest(fake: FakeKube) -> None:
+    create(fake, experiment_body(max_trials=30, parallel=12))
     reconcile(fake)
-    assert len(trials(fake)) == 30
-    [(reason, message, _)] = events(fake)
-    assert reason == "TrialLaunched" and message.startswith("exp-0000: {")
-    assert len(message) <= 1000 and message.endswith(" more, up to exp-0029")
+    assert len(trials(fake)) == LAUNCHES_PER_STEP
+    reconcile(fake)
+    reconcile(fake)
+    assert len(trials(fake)) == 12 and status(fake)["trials"]["running"] == 12
+
+
+def test_many_launches_make_one_short_event() -> None:
+    new = [NewTrial(f"exp-{i:04d}", i, {"x": 0.123456789, "y": -0.987654321}) for i in range(30)]
+    event = _launched_event(new)
+    assert event.reason == "TrialLaunched" and event.message.startswith("exp-0000: {")
+    assert len(event.message) <= 1000 and event.message.endswith(" more, up to exp-0029")
 
 
 def test_the_first_job_is_dry_run_before_any_trial_exists(fake: FakeKube) -> None:

@@ -119,14 +119,22 @@ def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish
     return Finish(reason, message)
 
 
+# A step launches a few trials, and the next step (at once: the launches themselves wake
+# it) the next few. On a cluster each launch is three API writes: a pass filling 20 slots
+# held its thread for seconds while a hundred other experiments waited for their first
+# Job. Both runtimes step the same way, so they suggest the same trials.
+LAUNCHES_PER_STEP = 5
+
+
 def launch_count(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> int:
-    """New trials to start now: free parallel slots, capped by the remaining budget."""
+    """New trials to start now: free parallel slots, capped by the remaining budget and
+    by LAUNCHES_PER_STEP."""
     if spec.suspend:
         return 0
     counts = count_trials(records)
     free_slots = spec.limits.parallel_trials - counts.running
     remaining = spec.limits.max_trials - counts.created
-    return max(0, min(free_slots, remaining))
+    return max(0, min(free_slots, remaining, LAUNCHES_PER_STEP))
 
 
 def early_stops(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> list[TrialStop]:

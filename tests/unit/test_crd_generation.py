@@ -106,6 +106,33 @@ def test_crd_names_columns_and_status_subresource() -> None:
     assert load("tuningtrials.yaml")["spec"]["names"]["shortNames"] == ["ttr"]
 
 
+def columns_of(name: str) -> dict[str, str]:
+    version = load(name)["spec"]["versions"][0]
+    return {column["name"]: column["jsonPath"] for column in version["additionalPrinterColumns"]}
+
+
+def declared(schema: dict[str, Any], json_path: str) -> bool:
+    """Whether the schema declares the field a printer column reads (an undeclared status
+    field is pruned by the API server, and the column stays empty)."""
+    for key in json_path.strip(".").split("."):
+        schema = schema.get("properties", {}).get(key, {})
+    return bool(schema)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_every_printer_column_reads_a_declared_field(name: str) -> None:
+    for column, path in columns_of(name).items():
+        if not path.startswith(".metadata"):
+            assert declared(schema_of(name), path), f"{column}: {path} is not in the schema"
+
+
+def test_columns_count_every_finished_trial_and_show_a_trials_value() -> None:
+    experiment, trial = columns_of("tuningexperiments.yaml"), columns_of("tuningtrials.yaml")
+    assert experiment["Finished"] == ".status.trials.finished"
+    assert (trial["Value"], trial["Reason"]) == (".status.value", ".status.reason")
+    assert not declared(schema_of("tuningtrials.yaml"), ".status.nothing")
+
+
 def test_union_fields_are_restricted_to_their_tag() -> None:
     algorithm = schema_of("tuningexperiments.yaml")["properties"]["spec"]["properties"]["algorithm"]
     assert algorithm["properties"]["name"]["default"] == "bayesian"

@@ -114,6 +114,7 @@ def _record_one(status: TuningTrialStatus, report: MetricReport, objective: str)
         return f"the trainer reported {objective}={value}{at}; the objective must be finite"
     finite = {name: v for name, v in report.metrics.items() if math.isfinite(v)}
     status.metrics = {**status.metrics, **finite}
+    status.value = status.metrics.get(objective)  # its own field, for a printer column
     if report.step is not None and finite:
         kept = rewind_curve(status.curve, report.step)
         status.curve = append_curve_point(kept, report.step, finite)

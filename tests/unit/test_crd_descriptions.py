@@ -28,7 +28,8 @@ def fields(schema: Schema, path: str) -> Iterator[tuple[str, Schema]]:
 
 
 def is_opaque(path: str, schema: Schema) -> bool:
-    """metadata (the server's ObjectMeta) and kept-as-written values without fields."""
+    """metadata (the server's ObjectMeta, which refuses even a description in a CRD) and
+    kept-as-written values without fields."""
     declared = "properties" in schema
     return path == ".metadata" or (
         bool(schema.get("x-kubernetes-preserve-unknown-fields")) and not declared

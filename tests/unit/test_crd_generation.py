@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kubetune.api import rules
-from kubetune.api.crd import OUTPUT_DIRS, generated_files
+from kubetune.api.crd import API_DOC, OUTPUT_DIRS, api_reference, generated_files
 from kubetune.api.unions import is_unknown
 from kubetune.api.yamltext import dump_yaml
 from kubetune.reporting.protocol import METRIC_NAME_PATTERN
@@ -25,6 +25,11 @@ GENERATED = generated_files()
 def test_committed_crd_is_up_to_date(directory: str, name: str) -> None:
     committed = (ROOT / directory / name).read_text()
     assert committed == GENERATED[name], "stale CRD: run python -m kubetune.api.crd"
+
+
+def test_committed_api_reference_is_up_to_date() -> None:
+    committed = (ROOT / API_DOC).read_text()
+    assert committed == api_reference(ROOT), "stale docs/api.md: run python -m kubetune.api.crd"
 
 
 def load(name: str) -> dict[str, Any]:

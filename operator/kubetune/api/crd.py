@@ -1,8 +1,10 @@
 """Generates the CustomResourceDefinitions from the pydantic models.
 
 The models are the single source of truth: the same classes validate local-mode YAML and
-produce the schema and CEL rules the API server enforces. Run `python -m kubetune.api.crd`
-after changing a model; a unit test fails while the committed YAML is stale.
+produce the schema and CEL rules the API server enforces, and each field's docstring is its
+description (`kubectl explain`). Run `python -m kubetune.api.crd` after changing a model:
+it rewrites the CRDs and the field reference of docs/api.md (see `reference`); unit tests
+fail while either is stale.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from kubetune.api import rules
-from kubetune.api.base import API_GROUP, API_VERSION
+from kubetune.api.base import API_GROUP, API_VERSION, GROUP_VERSION
 from kubetune.api.experiment import TuningExperiment
 from kubetune.api.reference import with_reference
 from kubetune.api.schema import structural
@@ -53,7 +55,7 @@ TRIAL_COLUMNS = [
     _column("Age", ".metadata.creationTimestamp", "date"),
 ]
 # The fields every resource has, described as Kubernetes describes them.
-API_VERSION_DESCRIPTION = "The versioned schema of this object: kubetune.dev/v1alpha1."
+API_VERSION_DESCRIPTION = f"The versioned schema of this object: {GROUP_VERSION}."
 KIND_DESCRIPTION = "The REST resource this object represents."
 
 

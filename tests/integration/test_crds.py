@@ -89,6 +89,15 @@ class Resources:
             )
         )
 
+    def patch_status(self, namespace: str, body: dict[str, Any], status: dict[str, Any]) -> None:
+        """Merges `status` into the object's status subresource, as the operator does."""
+        group, version, plural = self._route(body)
+        name = body["metadata"]["name"]
+        patch = {"status": status}
+        self.api.patch_namespaced_custom_object_status(
+            group, version, namespace, plural, name, patch
+        )
+
     def read(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         group, version, plural = self._route(body)
         name = body["metadata"]["name"]
@@ -173,3 +182,52 @@ def test_docs_experiment_passes_a_strict_dry_run(
         resources.create(namespace, document, dry_run=True)
     except ApiException as rejection:
         pytest.fail(f"{block}: {rejection.status} {rejection.body}")
+
+
+def test_kubectl_explain_answers_for_a_nested_field(
+    cluster: ClusterClient, resources: Resources
+) -> None:
+    """The field docstrings reach `kubectl explain` through the published OpenAPI."""
+
+    def explained() -> str:
+        result = cluster.kubectl("explain", "tex.spec.limits.maxTrials", check=False)
+        return result.stdout if "Trials created in total" in result.stdout else ""
+
+    assert "Default: 10" in eventually(explained, "maxTrials explained", timeout=60)
+
+
+def columns(cluster: ClusterClient, namespace: str, resource: str) -> dict[str, str]:
+    """The printer columns `kubectl get` shows for the one object of `resource` (a title
+    may hold one space, as in BEST TRIAL; columns are at least two spaces apart)."""
+    lines = cluster.kubectl("get", resource, "-n", namespace, "-o", "wide").stdout.splitlines()
+    header, row = (re.split(r"\s{2,}", line.strip()) for line in lines[:2])
+    return dict(zip(header, row, strict=True))
+
+
+def test_columns_show_finished_over_max_the_best_and_a_trials_value(
+    cluster: ClusterClient, resources: Resources, namespace: str
+) -> None:
+    experiment = yaml.safe_load((REPO_ROOT / "examples" / "quickstart.yaml").read_text())
+    created = resources.create(namespace, experiment)
+    trial = {
+        "apiVersion": experiment["apiVersion"],
+        "kind": "TuningTrial",
+        "metadata": {"name": "t-0000"},
+        "spec": {"experiment": created["metadata"]["name"], "index": 0},
+    }
+    resources.create(namespace, trial)
+    counts = {"created": 4, "running": 1, "succeeded": 1, "failed": 1, "stopped": 1, "finished": 3}
+    best = {"trial": "t-0000", "value": 0.75}
+    resources.patch_status(namespace, created, {"trials": counts, "best": best})
+    resources.patch_status(
+        namespace, trial, {"phase": "EarlyStopped", "value": 0.5, "reason": "EarlyStopped"}
+    )
+    shown = columns(cluster, namespace, "tex")
+    assert (shown["FINISHED"], shown["BEST"], shown["RUNNING"]) == ("3", "0.75", "1"), shown
+    assert shown["MAX"] == str(experiment["spec"].get("limits", {}).get("maxTrials", 10))
+    shown = columns(cluster, namespace, "ttr")
+    assert (shown["VALUE"], shown["REASON"], shown["PHASE"]) == (
+        "0.5",
+        "EarlyStopped",
+        "EarlyStopped",
+    )

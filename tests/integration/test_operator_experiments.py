@@ -40,6 +40,7 @@ def test_experiment_runs_all_trials_in_parallel_and_reports_the_true_best(
         "succeeded": 8,
         "failed": 0,
         "stopped": 0,
+        "finished": 8,
     }
     trials = kube.trials()
     assert [t["spec"]["index"] for t in trials] == list(range(8))

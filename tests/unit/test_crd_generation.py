@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kubetune.api import rules
-from kubetune.api.crd import OUTPUT_DIRS, generated_files
+from kubetune.api.crd import API_DOC, OUTPUT_DIRS, api_reference, generated_files
 from kubetune.api.unions import is_unknown
 from kubetune.api.yamltext import dump_yaml
 from kubetune.reporting.protocol import METRIC_NAME_PATTERN
@@ -25,6 +25,11 @@ GENERATED = generated_files()
 def test_committed_crd_is_up_to_date(directory: str, name: str) -> None:
     committed = (ROOT / directory / name).read_text()
     assert committed == GENERATED[name], "stale CRD: run python -m kubetune.api.crd"
+
+
+def test_committed_api_reference_is_up_to_date() -> None:
+    committed = (ROOT / API_DOC).read_text()
+    assert committed == api_reference(ROOT), "stale docs/api.md: run python -m kubetune.api.crd"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -104,6 +109,33 @@ def test_crd_names_columns_and_status_subresource() -> None:
     assert columns["Best"] == ".status.best.value"
     assert columns["Max"] == ".spec.limits.maxTrials"
     assert load("tuningtrials.yaml")["spec"]["names"]["shortNames"] == ["ttr"]
+
+
+def columns_of(name: str) -> dict[str, str]:
+    version = load(name)["spec"]["versions"][0]
+    return {column["name"]: column["jsonPath"] for column in version["additionalPrinterColumns"]}
+
+
+def declared(schema: dict[str, Any], json_path: str) -> bool:
+    """Whether the schema declares the field a printer column reads (an undeclared status
+    field is pruned by the API server, and the column stays empty)."""
+    for key in json_path.strip(".").split("."):
+        schema = schema.get("properties", {}).get(key, {})
+    return bool(schema)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_every_printer_column_reads_a_declared_field(name: str) -> None:
+    for column, path in columns_of(name).items():
+        if not path.startswith(".metadata"):
+            assert declared(schema_of(name), path), f"{column}: {path} is not in the schema"
+
+
+def test_columns_count_every_finished_trial_and_show_a_trials_value() -> None:
+    experiment, trial = columns_of("tuningexperiments.yaml"), columns_of("tuningtrials.yaml")
+    assert experiment["Finished"] == ".status.trials.finished"
+    assert (trial["Value"], trial["Reason"]) == (".status.value", ".status.reason")
+    assert not declared(schema_of("tuningtrials.yaml"), ".status.nothing")
 
 
 def test_union_fields_are_restricted_to_their_tag() -> None:

@@ -43,6 +43,15 @@ def test_records_latest_values_and_the_curve() -> None:
     assert RUNNING.metrics == {}, "recording returns a new status"
 
 
+def test_the_objective_value_is_kept_apart_for_the_value_column() -> None:
+    status = record(RUNNING, MetricReport(1, {"loss": 2.0}))
+    assert status.value is None, "no objective reported yet"
+    status = record(status, MetricReport(2, {"acc": 0.5}), MetricReport(3, {"loss": 1.0}))
+    assert status.value == 0.5, "a later report without the objective keeps its value"
+    status = record(status, MetricReport(None, {"acc": 0.0}))
+    assert status.value == 0.0 and lifecycle_document(status)["value"] == 0.0
+
+
 def test_a_resent_batch_changes_nothing() -> None:
     batch = [MetricReport(step, {"acc": step / 10}) for step in range(1, 4)]
     once = record(RUNNING, *batch)

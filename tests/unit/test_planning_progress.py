@@ -51,6 +51,7 @@ def test_counts_every_phase() -> None:
     counts = count_trials(records)
     assert (counts.created, counts.running, counts.succeeded) == (5, 2, 1)
     assert (counts.failed, counts.stopped) == (1, 1)
+    assert counts.finished == 3, "succeeded, failed and early stopped have all ended"
 
 
 def test_best_respects_the_goal_and_ignores_partial_runs() -> None:

@@ -44,7 +44,7 @@ def test_a_concluded_trial_patches_only_what_changed() -> None:
     patch = status_patch(stored, lifecycle_document(conclude(status, ended, "acc", NOW)))
     assert patch == {
         "phase": "Succeeded", "reason": "Completed", "metrics": {"loss": 0.5, "acc": 0.9},
-        "completionTime": "2026-01-02T03:04:05Z",
+        "value": 0.9, "completionTime": "2026-01-02T03:04:05Z",
     }  # fmt: skip
     running = lifecycle_document(conclude(status, Outcome("Running"), "acc", NOW))
     assert status_patch({**stored, "curve": []}, running) == {}

@@ -84,6 +84,7 @@ def test_an_experiment_runs_to_max_trials_with_one_job_per_trial(fake: FakeKube)
         "succeeded": 5,
         "failed": 0,
         "stopped": 0,
+        "finished": 5,
     }
     assert len(fake.of_kind("jobs")) == 5
     best = max(trials(fake), key=lambda t: t["status"]["metrics"]["score"])

@@ -12,6 +12,9 @@ code uses Python names.
   unknown fields out but are built by field name, with lax types.
 - Status models (operator-written) ignore unknown fields, so an older operator can read a
   status written by a newer one, and take timestamps as the strings the server returns.
+
+Every field's docstring becomes its description in the CRD (`kubectl explain`) and in
+docs/api.md, so the text a user reads is written once, next to the field.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class SpecModel(BaseModel):
         extra="forbid",
         strict=True,
         allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )
 
 
@@ -67,6 +71,7 @@ class StatusModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="ignore",
+        use_attribute_docstrings=True,
     )
 
 

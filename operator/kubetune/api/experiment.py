@@ -58,17 +58,18 @@ class Objective(SpecModel):
     )
 
     metric: MetricName
+    """Name of the metric the trainer reports (e.g. val_accuracy) that the search tunes."""
     goal: Literal["minimize", "maximize"] = "maximize"
-    target: float | None = Field(None, description="Stop the search once this is reached.")
-    additional_metrics: list[MetricName] = Field(
-        default_factory=list, max_length=MAX_METRICS, description="Also recorded, not tuned."
-    )
+    """Whether a larger (maximize) or a smaller (minimize) metric is better."""
+    target: float | None = None
+    """The search succeeds and stops once a trial reaches this value; unset: no goal."""
+    additional_metrics: list[MetricName] = Field(default_factory=list, max_length=MAX_METRICS)
+    """Other metrics of interest, recorded like every reported metric; never tuned."""
     strategies: dict[MetricName, MetricStrategy] = Field(
-        default_factory=dict,
-        max_length=MAX_METRICS + 1,
-        description="Per metric (the objective or one of additionalMetrics), which of its "
-        "reported values a trial records: latest (the default), min or max.",
+        default_factory=dict, max_length=MAX_METRICS + 1
     )
+    """Per metric (the objective or one of additionalMetrics), which of its reported values
+    a trial records: latest (the default), min or max."""
 
     @model_validator(mode="after")
     def _check_reportable(self) -> Self:
@@ -107,6 +108,8 @@ _ENV_SPELLING = "{0}.name.upperAscii().replace('-', '_')"
 
 
 class TuningExperimentSpec(SpecModel):
+    """What to tune, over which space, with which algorithm, within which limits."""
+
     model_config = ConfigDict(
         json_schema_extra=rules.cel_rules(
             rules.cel(
@@ -124,12 +127,19 @@ class TuningExperimentSpec(SpecModel):
     )
 
     objective: Objective
+    """The metric to optimize, its direction and an optional target."""
     parameters: list[Parameter] = Field(min_length=1, max_length=MAX_PARAMETERS)
+    """The search space: one entry per hyperparameter, each with a unique name."""
     algorithm: AlgorithmSpec = Field(default_factory=BayesianAlgorithm)
+    """The algorithm that suggests parameters and its settings; unset: bayesian."""
     early_stopping: EarlyStoppingSpec = Field(default_factory=NoStopping)
+    """The rule that stops losing trials before they finish; unset: none."""
     limits: Limits = Field(default_factory=Limits)
+    """Trial budget, parallelism, failures tolerated and durations."""
     trial: TrialSpec
-    suspend: bool = Field(False, description="Launch no new trials while true.")
+    """The pod every trial runs and the GPUs it requests."""
+    suspend: bool = False
+    """While true, no new trials start and the Jobs of running trials are suspended."""
 
     @model_validator(mode="after")
     def _check_unique_names(self) -> Self:
@@ -179,6 +189,8 @@ OBJECT_META_FIELDS = frozenset(
 
 
 class TuningExperiment(SpecModel):
+    """A hyperparameter search: trials suggested, run as Jobs and judged by a metric."""
+
     api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
     kind: Literal["TuningExperiment"] = "TuningExperiment"
     metadata: dict[str, Any] = Field(default_factory=dict)

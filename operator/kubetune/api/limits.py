@@ -20,9 +20,7 @@ DURATION_PATTERN = r"^([0-9]+h([0-9]+m)?([0-9]+s)?|[0-9]+m([0-9]+s)?|[0-9]+s)$"
 _DURATION_PARTS = re.compile(r"([0-9]+)([hms])")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
-Duration = Annotated[
-    str, Field(pattern=DURATION_PATTERN, max_length=32, description=rules.INVALID_DURATION)
-]
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
 
 
 def parse_duration(text: str) -> timedelta:
@@ -58,14 +56,20 @@ class Limits(SpecModel):
         )
     )
 
-    max_trials: int = Field(10, ge=1, le=100_000, description="Trials created in total.")
-    parallel_trials: int = Field(1, ge=1, description="Trials running at the same time.")
-    max_failed_trials: int = Field(
-        3, ge=0, description="Failed trials tolerated before the experiment fails."
-    )
-    max_duration: Duration | None = Field(None, description="Wall-clock budget, e.g. 2h.")
-    trial_timeout: Duration | None = Field(None, description="Wall-clock limit of one trial.")
-    trial_retries: int = Field(0, ge=0, le=10, description="Retries of a failed trial's pod.")
+    max_trials: int = Field(10, ge=1, le=100_000)
+    """Trials created in total; the search ends once they have all finished."""
+    parallel_trials: int = Field(1, ge=1)
+    """Trials running at the same time (e.g. GPUs available); at most maxTrials."""
+    max_failed_trials: int = Field(3, ge=0)
+    """Failed trials tolerated: one more fails the experiment."""
+    max_duration: Duration | None = None
+    """Wall-clock budget of the search, such as 2h or 1h30m (hours, minutes, seconds);
+    when spent, running trials are stopped. Unset: no limit."""
+    trial_timeout: Duration | None = None
+    """Wall-clock limit of one trial, such as 45m; a trial that runs longer fails.
+    Unset: no limit."""
+    trial_retries: int = Field(0, ge=0, le=10)
+    """Times a failed trial pod is retried (its Job's backoffLimit) before the trial fails."""
 
     @model_validator(mode="after")
     def _check_parallelism(self) -> Self:

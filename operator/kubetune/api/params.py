@@ -38,7 +38,8 @@ ParameterName = Annotated[
     str,
     Field(
         max_length=MAX_NAME_LENGTH,
-        description="Used in ${name} placeholders and KUBETUNE_PARAM_<NAME>.",
+        description="Identifier of the parameter in ${name} placeholders of the trial template"
+        " and in the KUBETUNE_PARAM_<NAME> environment variable.",
         json_schema_extra=rules.cel_rules(
             rules.cel(f"self.matches('{PARAMETER_NAME_PATTERN}')", rules.PARAMETER_NAME)
         ),
@@ -89,8 +90,11 @@ class _RangeParameter(SpecModel):
 
     name: ParameterName
     min: float
+    """Smallest value, inclusive."""
     max: float
+    """Largest value, inclusive; greater than min."""
     scale: Scale = "linear"
+    """How values are spread: linear, or log (for ranges over orders of magnitude; min > 0)."""
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
@@ -110,15 +114,20 @@ class FloatParameter(_RangeParameter):
     """A real number in [min, max], sampled uniformly or on a log scale."""
 
     type: Literal["float"]
+    """The kind of parameter."""
 
 
 class IntParameter(_RangeParameter):
     """An integer in [min, max] on a grid of `step`, e.g. a layer width."""
 
     type: Literal["int"]
+    """The kind of parameter."""
     min: int  # narrows the float bound of the base
+    """Smallest value, inclusive."""
     max: int
-    step: int = Field(1, ge=1, description="Distance between allowed values.")
+    """Largest value, inclusive; greater than min."""
+    step: int = Field(1, ge=1)
+    """Distance between allowed values, counted from min."""
 
 
 def _first_duplicate(values: list[str] | list[Number]) -> str | None:
@@ -135,7 +144,9 @@ class CategoricalParameter(SpecModel):
 
     name: ParameterName
     type: Literal["categorical"]
+    """The kind of parameter."""
     values: list[CategoryValue] = Field(min_length=1, max_length=MAX_VALUES)
+    """The values to choose from, each listed once."""
 
     @model_validator(mode="after")
     def _check_unique(self) -> Self:
@@ -149,7 +160,9 @@ class DiscreteParameter(SpecModel):
 
     name: ParameterName
     type: Literal["discrete"]
+    """The kind of parameter."""
     values: list[Number] = Field(min_length=1, max_length=MAX_VALUES)
+    """The values to choose from, each listed once."""
 
     @model_validator(mode="after")
     def _check_unique(self) -> Self:
@@ -160,6 +173,9 @@ class DiscreteParameter(SpecModel):
 
 Parameter = Annotated[
     FloatParameter | IntParameter | CategoricalParameter | DiscreteParameter,
-    Field(discriminator="type"),
+    Field(
+        discriminator="type",
+        description="One hyperparameter: its name, its type, and the values it may take.",
+    ),
 ]
 PARAMETER_TYPES = ("float", "int", "categorical", "discrete")

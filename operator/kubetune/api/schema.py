@@ -8,6 +8,7 @@ member's fields, with CEL rules (see `unions`) saying which fields belong to whi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubetune.api.unions import flatten_union
@@ -61,6 +62,8 @@ def _convert(node: Schema, defs: Schema) -> Schema:
 
 def _copy_keywords(node: Schema) -> Schema:
     result = {key: node[key] for key in _KEPT_KEYWORDS if key in node}
+    if "description" in node:
+        result["description"] = _described(node["description"], node.get("default"))
     if "const" in node:
         result["enum"] = [node["const"]]
     if "exclusiveMinimum" in node:  # JSON Schema's number form, OpenAPI v3.0's flag form
@@ -70,6 +73,17 @@ def _copy_keywords(node: Schema) -> Schema:
     if node.get("default") is not None:
         result["default"] = node["default"]
     return result
+
+
+def _described(text: str, default: Any) -> str:
+    """A docstring as one paragraph (its line breaks are not the reader's), with the
+    default spelled out: `kubectl explain` shows the description, not the schema's default,
+    and a tagged union's merged field keeps no default (it would apply to every tag)."""
+    paragraph = " ".join(text.split())
+    if default in (None, "", [], {}):
+        return paragraph
+    shown = default if isinstance(default, str) else json.dumps(default)
+    return f"{paragraph} Default: {shown}."
 
 
 def _object_parts(node: Schema, defs: Schema) -> Schema:

@@ -19,33 +19,62 @@ ParameterValue = float | int | str
 
 
 class TrialCounts(StatusModel):
+    """How many trials are in each state; `finished` counts every trial that has ended."""
+
     created: int = 0
+    """Trials created so far, whatever their state."""
     running: int = 0
+    """Trials pending or running."""
     succeeded: int = 0
+    """Trials that finished and reported the objective."""
     failed: int = 0
+    """Trials that failed: the pod failed or timed out, or the objective was missing or NaN."""
     stopped: int = 0
+    """Trials ended early by the early-stopping rule or by the end of the experiment."""
+    finished: int = 0
+    """Trials that have ended: succeeded + failed + stopped."""
 
 
 class BestTrial(StatusModel):
+    """The succeeded trial with the best objective value so far."""
+
     trial: str
+    """Name of the TuningTrial."""
     value: float
+    """Its objective value."""
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    """Its parameters, by name."""
 
 
 class Condition(StatusModel):
     """A Kubernetes-style condition, e.g. type=Succeeded status=True reason=GoalReached."""
 
     type: str
+    """The condition: Succeeded, Failed, Suspended or SpecAccepted (local mode adds
+    Interrupted)."""
     status: Literal["True", "False", "Unknown"]
+    """Whether the condition holds: True, False or Unknown."""
     reason: str = ""
+    """Why, as one CamelCase word, e.g. GoalReached or MaxTrialsReached."""
     message: str = ""
+    """Why, in words a person reads."""
     last_transition_time: Timestamp | None = None
+    """When the status last changed (RFC 3339)."""
 
 
 class TuningExperimentStatus(StatusModel):
+    """Where the search stands, written by the operator: bounded counts, never trial lists."""
+
     phase: ExperimentPhase = "Pending"
+    """Pending, Running, or once the search is over Succeeded, Failed or Stopped; the
+    conditions say why."""
     trials: TrialCounts = Field(default_factory=TrialCounts)
+    """Trial counts by state."""
     best: BestTrial | None = None
+    """The best trial so far; absent until a trial succeeds."""
     conditions: list[Condition] = Field(default_factory=list)
+    """The latest observations of the experiment's state."""
     start_time: Timestamp | None = None
+    """When the operator first planned the experiment (RFC 3339)."""
     completion_time: Timestamp | None = None
+    """When the search ended (RFC 3339)."""

@@ -15,18 +15,27 @@ from kubetune.api.base import SpecModel, tag_discriminator
 
 
 class NoStopping(SpecModel):
+    """Every trial runs to its end."""
+
     rule: Literal["none"] = "none"
+    """The rule."""
 
 
 class MedianStopping(SpecModel):
     """Stop a trial whose best value so far is worse than the median of others at that step."""
 
     rule: Literal["median"]
-    min_trials: int = Field(5, ge=1, description="Trials to compare against before stopping.")
-    warmup_steps: int = Field(1, ge=0, description="Steps a trial runs before it may stop.")
+    """The rule."""
+    min_trials: int = Field(5, ge=1)
+    """Other trials that must have reached a step before a trial is judged at it."""
+    warmup_steps: int = Field(1, ge=0)
+    """Steps (reported `step` values) before which no trial is stopped."""
 
 
 class _SuccessiveHalving(SpecModel):
+    """Rungs at minResource * reductionFactor**k steps; a trial continues past a rung only
+    among the best 1/reductionFactor of the values recorded there."""
+
     model_config = ConfigDict(
         json_schema_extra=rules.cel_rules(
             rules.cel(
@@ -38,9 +47,13 @@ class _SuccessiveHalving(SpecModel):
         )
     )
 
-    min_resource: int = Field(1, ge=1, description="Steps before the first promotion check.")
-    max_resource: int | None = Field(None, ge=1, description="Steps of a complete trial.")
-    reduction_factor: int = Field(3, ge=2, description="One in this many trials is promoted.")
+    min_resource: int = Field(1, ge=1)
+    """Step of the first rung, where trials are first compared."""
+    max_resource: int | None = Field(None, ge=1)
+    """Step at which a trial is complete, so no rung is at or beyond it; greater than
+    minResource. Optional for asha, where rungs then go on without end."""
+    reduction_factor: int = Field(3, ge=2)
+    """One in this many trials continues past each rung; rungs are this factor apart."""
 
     @model_validator(mode="after")
     def _check_resources(self) -> Self:
@@ -54,13 +67,17 @@ class AshaStopping(_SuccessiveHalving):
     """Asynchronous successive halving: stop trials outside the top 1/reductionFactor."""
 
     rule: Literal["asha"]
+    """The rule."""
 
 
 class HyperbandStopping(_SuccessiveHalving):
     """Several successive-halving brackets with different minimum resources."""
 
     rule: Literal["hyperband"]
-    max_resource: int = Field(ge=1, description="Steps of a complete trial.")
+    """The rule."""
+    max_resource: int = Field(ge=1)
+    """Step at which a trial is complete, so no rung is at or beyond it; greater than
+    minResource. Optional for asha, where rungs then go on without end."""
 
 
 STOPPING_RULES = ("none", "median", "asha", "hyperband")

@@ -22,42 +22,59 @@ DEFAULT_STRATEGY: MetricStrategy = "latest"
 
 
 class CurvePoint(StatusModel):
+    """The metrics a trainer reported at one step."""
+
     step: int
+    """The step reported with the metrics, usually an epoch."""
     values: dict[str, float] = Field(default_factory=dict)
+    """Metric values at that step, by name."""
 
 
 class TuningTrialSpec(RecordModel):
+    """One suggested assignment of the experiment's parameters, written by the operator."""
+
     experiment: str = Field(min_length=1, max_length=253)
-    index: int = Field(ge=0, description="Position in the experiment's sequence of trials.")
+    """Name of the TuningExperiment this trial belongs to (same namespace)."""
+    index: int = Field(ge=0)
+    """Position in the experiment's sequence of trials, from 0; names end with it."""
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
-    objective_metric: str | None = Field(
-        None,
-        description="The experiment's objective metric, so the ingest can judge a report "
-        "(a non-finite objective fails the trial) without reading the experiment.",
-    )
-    strategies: dict[str, MetricStrategy] = Field(
-        default_factory=dict,
-        description="The experiment's spec.objective.strategies, so the ingest records "
-        "each metric by its strategy without reading the experiment.",
-    )
+    """The suggested value of each parameter, by name."""
+    objective_metric: str | None = None
+    """The experiment's objective metric, so the ingest can judge a report (a non-finite
+    objective fails the trial) without reading the experiment."""
+    strategies: dict[str, MetricStrategy] = Field(default_factory=dict)
+    """The experiment's spec.objective.strategies, so the ingest records each metric by its
+    strategy without reading the experiment."""
 
 
 class TuningTrialStatus(StatusModel):
+    """What the trial's run has shown: phase, reason and reported metrics."""
+
     phase: TrialPhase = "Pending"
-    metrics: dict[str, float] = Field(
-        default_factory=dict,
-        description="Each metric's recorded value: its latest, "
-        "or its min or max under the experiment's spec.objective.strategies.",
-    )
+    """Pending, Running, or once ended Succeeded, Failed or EarlyStopped."""
+    value: float | None = None
+    """Recorded value of the objective metric (its latest, or its min or max under
+    spec.objective.strategies); absent until the trainer reports it."""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    """Each metric's recorded value, by name: its latest, or its min or max under the
+    experiment's spec.objective.strategies."""
     curve: list[CurvePoint] = Field(default_factory=list, max_length=MAX_CURVE_POINTS)
+    """Reported metrics by step; when full, thinned evenly, keeping the first and the latest."""
     job_name: str | None = None
+    """Name of the Job that runs the trial."""
     start_time: Timestamp | None = None
+    """When the trial's workload started (RFC 3339)."""
     completion_time: Timestamp | None = None
+    """When the trial ended (RFC 3339)."""
     reason: str | None = None
+    """Why the trial ended, as one CamelCase word, e.g. Completed, EarlyStopped, OOMKilled."""
     message: str | None = None
+    """Why the trial ended, in words a person reads."""
 
 
 class TuningTrial(RecordModel):
+    """One trial of a TuningExperiment: its parameters, its Job and its metrics."""
+
     api_version: Literal["kubetune.dev/v1alpha1"] = GROUP_VERSION
     kind: Literal["TuningTrial"] = "TuningTrial"
     metadata: dict[str, Any] = Field(default_factory=dict)

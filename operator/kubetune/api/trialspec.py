@@ -27,27 +27,39 @@ RESOURCE_NAME_PATTERN = (
 # The Pod API sets no limit on argv; this one bounds CEL cost (house rule: every list in a
 # spec has maxItems) while no real command comes near it.
 MAX_ARGV_ITEMS = 1024
-_STRINGS: dict[str, Any] = {
-    "type": "array",
-    "maxItems": MAX_ARGV_ITEMS,
-    "items": {"type": "string"},
+_ARGV_DESCRIPTIONS = {
+    "command": "The entrypoint, as a list of strings; ${name} placeholders are replaced.",
+    "args": "Arguments of the entrypoint, a list of strings; ${name} placeholders are replaced.",
 }
-_ARGV_FIELDS = ("command", "args")
+_ARGV_FIELDS = tuple(_ARGV_DESCRIPTIONS)
+
+
+def _strings(description: str) -> dict[str, Any]:
+    """The schema of one argv field: a bounded list of strings."""
+    items = {"type": "string"}
+    return {"type": "array", "description": description, "maxItems": MAX_ARGV_ITEMS, "items": items}
+
+
 # Enough of the PodTemplateSpec schema for CEL to see the containers list and for the API
 # server to type each container's argv; the rest is kept as written.
 _TEMPLATE_SCHEMA: dict[str, Any] = {
     "properties": {
         "spec": {
             "type": "object",
+            "description": "The PodSpec of a trial's pod.",
             "additionalProperties": True,
             "properties": {
                 "containers": {
                     "type": "array",
+                    "description": "The pod's containers; at least one.",
                     "maxItems": 64,
                     "items": {
                         "type": "object",
+                        "description": "A Container.",
                         "additionalProperties": True,
-                        "properties": dict.fromkeys(_ARGV_FIELDS, _STRINGS),
+                        "properties": {
+                            key: _strings(text) for key, text in _ARGV_DESCRIPTIONS.items()
+                        },
                     },
                 }
             },
@@ -101,31 +113,31 @@ def template_type_errors(template: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class TrialSpec(SpecModel):
+    """The pod each trial runs, with ${name} placeholders for the suggested parameters."""
+
     model_config = ConfigDict(
         json_schema_extra=rules.cel_rules(
             rules.cel(_CONTAINER_RULE, rules.TEMPLATE_NEEDS_CONTAINER, field=".template")
         )
     )
 
-    gpus: int = Field(0, ge=0, le=64, description="GPUs requested by the first container.")
+    gpus: int = Field(0, ge=0, le=64)
+    """GPUs each trial requests (requests and limits) for its trainer container, the one
+    named trainer or else the first; 0 requests none."""
     gpu_resource: str = Field(
-        DEFAULT_GPU_RESOURCE,
-        min_length=1,
-        max_length=253,
-        pattern=RESOURCE_NAME_PATTERN,
-        description="Extended resource.",
+        DEFAULT_GPU_RESOURCE, min_length=1, max_length=253, pattern=RESOURCE_NAME_PATTERN
     )
-    template: dict[str, Any] = Field(
-        description="PodTemplateSpec of a trial's pod.", json_schema_extra=_TEMPLATE_SCHEMA
-    )
+    """The extended resource name the GPUs are requested as, e.g. amd.com/gpu."""
+    template: dict[str, Any] = Field(json_schema_extra=_TEMPLATE_SCHEMA)
+    """A PodTemplateSpec for the trial's pod; ${name} placeholders in command, args and env
+    values are replaced by the trial's parameters."""
     metrics_format: list[Annotated[str, Field(min_length=1, max_length=MAX_FORMAT_CHARS)]] = Field(
-        default_factory=list,
-        max_length=MAX_FORMATS,
-        description="Regular expressions (Python re syntax) searched in every line the "
-        "trainer prints, besides `kubetune metric` lines; each has the named groups "
-        "name and value, or exactly two groups (name, value). Only the experiment's "
-        "metrics and step are taken. See docs/metrics.md.",
+        default_factory=list, max_length=MAX_FORMATS
     )
+    """Regular expressions (Python re syntax) searched in every line the trainer prints,
+    besides `kubetune metric` lines; each has the named groups name and value, or exactly
+    two groups (name, value). Only the experiment's metrics and step are taken. See
+    docs/metrics.md."""
 
     @model_validator(mode="after")
     def _check_container(self) -> Self:

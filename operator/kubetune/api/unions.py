@@ -51,13 +51,25 @@ def _tag_property(members: list[Schema]) -> str:
 
 
 def _tag_schema(members: list[Schema], tag: str, tags: list[str]) -> Schema:
+    own = [m["properties"][tag] for m in members]
     schema: Schema = {"type": "string", "enum": tags}
-    defaults = [
-        m["properties"][tag]["default"] for m in members if "default" in m["properties"][tag]
-    ]
+    defaults = [p["default"] for p in own if "default" in p]
+    undefaulted = [p for p in own if "default" not in p]  # words without a "Default:" note
+    words = undefaulted[0].get("description", tag) if undefaulted else tag
+    schema["description"] = f"{words} {_choices(members, tags)}."
     if defaults:
         schema["default"] = defaults[0]
+        schema["description"] += f" Default: {defaults[0]}."
     return schema
+
+
+def _choices(members: list[Schema], tags: list[str]) -> str:
+    """What each tag selects, from its member's docstring: `kubectl explain` on the tag
+    then lists the choices."""
+    return "; ".join(
+        f"{tag}: {member.get('description', '').rstrip('.')}"
+        for tag, member in zip(tags, members, strict=True)
+    )
 
 
 def _merge_property(name: str, members: list[Schema]) -> Schema:

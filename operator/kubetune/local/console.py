@@ -68,7 +68,7 @@ class Console:
             self.write(self.shown)
 
     def progress(self, counts: TrialCounts, best: TrialRecord | None) -> None:
-        done = counts.succeeded + counts.failed + counts.stopped
+        done = counts.finished
         line = f"[{done}/{self.max_trials} done] {counts.running} running"
         if best is not None:
             line += f", best {describe_value(self.metric, best.value)} ({best.name})"

@@ -131,6 +131,7 @@ def _record_one(
         return f"the trainer reported {objective}={value}{at}; the objective must be finite"
     finite = {name: v for name, v in report.metrics.items() if math.isfinite(v)}
     status.metrics = folded(status.metrics, finite, strategies)
+    status.value = status.metrics.get(objective)  # its own field, for a printer column
     if report.step is not None and finite:
         kept = rewind_curve(status.curve, report.step)
         status.curve = append_curve_point(kept, report.step, finite)

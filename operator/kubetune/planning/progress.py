@@ -21,7 +21,7 @@ from kubetune.api import (
     stopping_settings,
 )
 from kubetune.planning.lifecycle import TrialReason
-from kubetune.planning.records import TrialRecord
+from kubetune.planning.records import COMPLETED_PHASES, TrialRecord
 from kubetune.search.stopping import Curve, make_stopping_rule
 
 GOAL_REACHED = "GoalReached"
@@ -63,6 +63,7 @@ def count_trials(records: Sequence[TrialRecord]) -> TrialCounts:
         succeeded=count("Succeeded"),
         failed=count("Failed"),
         stopped=count("EarlyStopped"),
+        finished=count(*COMPLETED_PHASES),
     )
 
 

@@ -21,7 +21,7 @@ from kubetune.planning.spec_changes import EDITABLE_FIELDS
 Document = dict[str, Any]
 # What the lifecycle decides about a trial; the rest of its status (jobName, startTime)
 # belongs to whoever started its workload.
-LIFECYCLE_FIELDS = ("phase", "reason", "message", "completionTime", "metrics", "curve")
+LIFECYCLE_FIELDS = ("phase", "reason", "message", "completionTime", "value", "metrics", "curve")
 
 
 def timestamp(moment: datetime) -> str:

@@ -49,6 +49,18 @@ def patch_experiment_annotations(
     kube.request("PATCH", _path(namespace, EXPERIMENTS, name), body=body, content_type=MERGE_PATCH)
 
 
+def create_experiment(
+    kube: Kube, namespace: str, document: Document, *, dry_run: bool = False
+) -> Document:
+    """Submit an experiment as ``kubectl create`` does; `dry_run`: the server validates it
+    (schema and CEL rules) and stores nothing."""
+    query = {"dryRun": "All"} if dry_run else None
+    stored: Document = kube.request(
+        "POST", _path(namespace, EXPERIMENTS), query=query, body=document
+    )
+    return stored
+
+
 def list_experiments(kube: Kube, namespace: str) -> list[Document]:
     items: list[Document] = kube.request("GET", _path(namespace, EXPERIMENTS))["items"]
     return items

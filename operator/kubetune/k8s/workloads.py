@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kubernetes.client.exceptions import ApiException
 
-from kubetune.k8s.custom import EXPERIMENT_LABEL
+from kubetune.k8s.custom import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.k8s.rest import (
     MERGE_PATCH,
     Document,
@@ -40,6 +40,13 @@ def list_jobs(kube: Kube, namespace: str, experiment: str) -> list[Document]:
 def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
     path = f"/api/v1/namespaces/{namespace}/pods"
     items: list[Document] = kube.request("GET", path, query=_by_experiment(experiment))["items"]
+    return items
+
+
+def list_trial_pods(kube: Kube, namespace: str, trial: str) -> list[Document]:
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    query = {"labelSelector": f"{TRIAL_LABEL}={trial}"}
+    items: list[Document] = kube.request("GET", path, query=query)["items"]
     return items
 
 

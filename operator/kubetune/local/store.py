@@ -41,8 +41,6 @@ from kubetune.local.conditions import (
 from kubetune.local.lock import runner_is_active
 from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot
 
-DEFAULT_ROOT = ".kubetune"
-
 
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

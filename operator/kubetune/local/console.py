@@ -94,7 +94,7 @@ def finished(counts: TrialCounts) -> int:
 def time_left(counts: TrialCounts, max_trials: int, run_seconds: float) -> float | None:
     """At the pace so far: the run's time per finished trial, times the trials to go."""
     done = finished(counts)
-    return run_seconds / done * (max_trials - done) if done else None
+    return run_seconds / done * (max_trials - done) if 0 < done < max_trials else None
 
 
 class Console(ABC):
@@ -226,7 +226,8 @@ class LiveConsole(Console):
         from rich.live import Live
 
         self.screen = RichConsole(file=out, highlight=False)
-        self.live: Live = Live(console=self.screen, auto_refresh=False, transient=False)
+        # transient: at the end the table goes; the finished trials stay above it
+        self.live: Live = Live(console=self.screen, auto_refresh=False, transient=True)
         self.drawn_at = 0.0
         self.guarded(self.live.start)
 

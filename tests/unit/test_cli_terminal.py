@@ -36,6 +36,18 @@ def test_help_loads_no_heavy_module() -> None:
     assert loaded.stdout.splitlines()[-1] == "loaded:"
 
 
+def test_reading_a_local_experiment_loads_no_heavy_module() -> None:
+    """status, trials, best, list and logs need neither the search nor a cluster client."""
+    probe = (
+        "import sys\nimport kubetune.commands.reading\n"
+        f"print('loaded:', *sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "loaded:"
+
+
 def test_a_closed_pipe_ends_a_command_quietly(tmp_path: Path) -> None:
     """As in `kubetune trials tiny | head -1`: the reader is gone before the answer is."""
     results = tmp_path / "results"

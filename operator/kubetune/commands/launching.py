@@ -21,7 +21,9 @@ import yaml
 from kubetune.api import TuningExperiment, TuningTrial, parse_experiment
 from kubetune.commands.sources import connect_cluster
 from kubetune.local.console import describe_params
+from kubetune.local.launch import trainer_container
 from kubetune.local.prepare import load_document, prepare_experiment, trainer_command
+from kubetune.local.trials import new_trial
 from kubetune.planning.jobs import build_trial_job
 from kubetune.planning.plan import plan_next
 from kubetune.planning.suggest import NewTrial
@@ -58,15 +60,20 @@ def validate(args: argparse.Namespace) -> int:
 
 def checked(args: argparse.Namespace, document: dict[str, Any]) -> TuningExperiment:
     """Locally the runner's checks; on a cluster the API server's too (a dry-run create)."""
-    if not args.cluster:
-        return prepare_experiment(document)
-    experiment = parse_experiment(document)
-    submit_to_cluster(args, document, dry_run=True)
+    experiment = checked_here(args, document)
+    if args.cluster:
+        submit_to_cluster(args, document, dry_run=True)
     return experiment
 
 
+def checked_here(args: argparse.Namespace, document: dict[str, Any]) -> TuningExperiment:
+    """What this machine can check: the API's models, and locally the runner's needs too
+    (a trainer command: a cluster has the image's entrypoint instead)."""
+    return parse_experiment(document) if args.cluster else prepare_experiment(document)
+
+
 def submit(args: argparse.Namespace, document: dict[str, Any]) -> int:
-    parse_experiment(document)
+    checked_here(args, document)
     stored = submit_to_cluster(args, document, dry_run=False)
     name, namespace = stored["metadata"]["name"], stored["metadata"]["namespace"]
     print(f"tuningexperiment {name} created in namespace {namespace}; the operator runs it")
@@ -107,7 +114,7 @@ def first_trials(experiment: TuningExperiment) -> tuple[NewTrial, ...]:
 
 
 def dry_run(args: argparse.Namespace, document: dict[str, Any]) -> int:
-    experiment = prepare_experiment(document) if not args.cluster else parse_experiment(document)
+    experiment = checked_here(args, document)
     trials = [as_trial(experiment, planned, args, document) for planned in first_trials(experiment)]
     shown = (
         rendered_jobs(experiment, trials) if args.cluster else rendered_commands(experiment, trials)
@@ -122,16 +129,12 @@ def as_trial(
     args: argparse.Namespace,
     document: dict[str, Any],
 ) -> TuningTrial:
-    from kubetune.local.trials import new_trial
-
     trial = new_trial(str(experiment.metadata["name"]), planned, experiment.spec.objective.metric)
     trial.metadata.update(namespace=namespace_of(args, document), uid=DRY_RUN_UID)
     return trial
 
 
 def rendered_commands(experiment: TuningExperiment, trials: list[TuningTrial]) -> str:
-    from kubetune.local.launch import trainer_container
-
     lines = []
     for trial in trials:
         command = trainer_command(trainer_container(experiment.spec, trial))

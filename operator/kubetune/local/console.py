@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from kubetune.api import TrialCounts, TuningTrial
 from kubetune.planning.placeholders import format_value
-from kubetune.planning.progress import Finish
-from kubetune.planning.records import TrialRecord
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the reading commands need no search code (numpy)
     from rich.live import Live
+
+    from kubetune.planning.progress import Finish
+    from kubetune.planning.records import TrialRecord
 
 LIVE_REFRESH_SECONDS = 0.25  # redraws per second a person can follow, at little CPU
 PLAIN_PROGRESS_SECONDS = 5.0  # a log gets a trial's progress at most this often

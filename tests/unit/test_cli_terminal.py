@@ -111,3 +111,21 @@ def test_the_formats_parse_from_another_process(tmp_path: Path) -> None:
         shown = subprocess.run(command, capture_output=True, text=True, check=True)
         assert ESCAPE not in shown.stdout and shown.stderr == ""
         assert "Succeeded" in shown.stdout
+
+
+def test_ctrl_c_in_the_live_view_leaves_an_interrupted_experiment(tmp_path: Path) -> None:
+    path = experiment_file(tmp_path, args=["--steps=50", "--pause=0.2"])
+    results = str(tmp_path / "results")
+    program, *argv = kubetune("run", str(path), "--dir", results)
+    screen = pexpect.spawn(program, argv, dimensions=(30, 120), encoding="utf-8", timeout=60)
+    screen.expect(r"tiny-0000 +[1-9]\d* +0\.\d+")  # running, and reporting steps
+    screen.sendintr()
+    screen.expect(r"interrupted; run the same command again to resume")
+    screen.expect(pexpect.EOF)
+    screen.close()
+    assert screen.exitstatus == 130
+    status = subprocess.run(kubetune("status", "tiny", "--dir", results),
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    assert status.stdout.splitlines()[1].split() == ["phase:", "Interrupted"]
+    counts = status.stdout.splitlines()[2]  # nothing runs once the runner has stopped
+    assert re.search(r"created, [12] interrupted, 0 succeeded", counts), counts

@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from kubetune.api import TuningTrial, dump_resource
+from kubetune.api import TuningExperiment, TuningTrial, dump_resource
 from kubetune.commands.formats import Answer, Row, number, show, table
 from kubetune.commands.sources import open_source
 from kubetune.commands.trial_logs import trial_log
-from kubetune.local.conditions import shown_phase
+from kubetune.local.conditions import INTERRUPTED, shown_phase
 from kubetune.local.console import (
     describe_params,
     describe_value,
@@ -28,19 +28,18 @@ from kubetune.planning.source import ExperimentSnapshot
 
 def list_experiments(args: argparse.Namespace) -> int:
     source = open_source(args)
-    snapshots = [source.load(name) for name in source.names()]
-    rows = [experiment_row(snapshot) for snapshot in snapshots]
+    rows = [experiment_row(source.experiment(name)) for name in source.names()]
     header = ["NAME", "PHASE", "TRIALS", "BEST"]
     cells = [[r["name"], r["phase"], str(r["created"]), number(r["bestValue"])] for r in rows]
     show(Answer(rows, rows, "\n".join(table(header, cells))), args.output)
     return 0
 
 
-def experiment_row(snapshot: ExperimentSnapshot) -> Row:
-    status = snapshot.experiment.status
+def experiment_row(experiment: TuningExperiment) -> Row:
+    status = experiment.status
     best = status.best
     return {
-        "name": snapshot.name,
+        "name": experiment.metadata.get("name"),
         "phase": shown_phase(status),
         **status.trials.model_dump(),
         "bestTrial": best.trial if best else None,
@@ -51,17 +50,20 @@ def experiment_row(snapshot: ExperimentSnapshot) -> Row:
 def status(args: argparse.Namespace) -> int:
     snapshot = open_source(args).load(args.name)
     document = dump_resource(snapshot.experiment)
-    show(Answer(document, [experiment_row(snapshot)], status_text(snapshot)), args.output)
+    row = experiment_row(snapshot.experiment)
+    show(Answer(document, [row], status_text(snapshot)), args.output)
     return 0
 
 
 def status_text(snapshot: ExperimentSnapshot) -> str:
     status = snapshot.experiment.status
-    counts = status.trials
+    counts, phase = status.trials, shown_phase(status)
+    # Interrupted: its trials were running when the runner stopped; none runs now
+    running = "interrupted" if phase == INTERRUPTED else "running"
     lines = [
         f"experiment: {snapshot.name}",
-        f"phase:      {shown_phase(status)}",
-        f"trials:     {counts.created} created, {counts.running} running, "
+        f"phase:      {phase}",
+        f"trials:     {counts.created} created, {counts.running} {running}, "
         f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped",
     ]
     metric = snapshot.experiment.spec.objective.metric

@@ -20,7 +20,7 @@ import yaml
 
 from kubetune.api import TuningExperiment, TuningTrial, parse_experiment
 from kubetune.commands.sources import connect_cluster
-from kubetune.local.console import describe_params
+from kubetune.local.describe import describe_params
 from kubetune.local.launch import trainer_container
 from kubetune.local.prepare import load_document, prepare_experiment, trainer_command
 from kubetune.local.trials import new_trial

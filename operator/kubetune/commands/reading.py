@@ -15,7 +15,7 @@ from kubetune.commands.formats import Answer, Row, number, show, table
 from kubetune.commands.sources import open_source
 from kubetune.commands.trial_logs import trial_log
 from kubetune.local.conditions import INTERRUPTED, shown_phase
-from kubetune.local.console import (
+from kubetune.local.describe import (
     describe_params,
     describe_value,
     elapsed_text,

@@ -17,8 +17,8 @@ the interpreter's last flush at exit cannot fail either) and sets `reader_gone`;
 runner treats that as a request to stop in order (see interrupts.py). It never raises:
 a failed print must not leave a trial settled in memory but not on disk.
 
-The helpers that describe a trial (its last step, elapsed time, metric values) are
-shared with ``kubetune trials``, so the live view and the table say the same things.
+The live view is in live_view.py; the words for a trial (describe.py) are shared with
+``kubetune trials``, so the live view and the table say the same things.
 """
 
 from __future__ import annotations
@@ -33,59 +33,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kubetune.api import TrialCounts, TuningTrial
-from kubetune.planning.placeholders import format_value
+from kubetune.local.describe import (
+    describe_params,
+    describe_value,
+    elapsed_text,
+    last_step,
+    shown_metric,
+    trial_elapsed,
+)
 
-if TYPE_CHECKING:  # types only: the reading commands need no search code (numpy)
-    from rich.live import Live
-
+if TYPE_CHECKING:  # types only: describing progress needs no search code (numpy)
     from kubetune.planning.progress import Finish
     from kubetune.planning.records import TrialRecord
 
-LIVE_REFRESH_SECONDS = 0.25  # redraws per second a person can follow, at little CPU
 PLAIN_PROGRESS_SECONDS = 5.0  # a log gets a trial's progress at most this often
-
-
-def describe_params(params: dict[str, float | int | str], exact: bool = False) -> str:
-    """Four significant digits keep a line readable; `exact` gives what the trial got."""
-
-    def shown(value: float | int | str) -> str:
-        return f"{value:.4g}" if isinstance(value, float) and not exact else format_value(value)
-
-    return " ".join(f"{name}={shown(value)}" for name, value in params.items())
-
-
-def describe_value(metric: str, value: float | None) -> str:
-    return f"{metric}={value:.6g}" if value is not None else f"{metric}=-"
-
-
-def shown_metric(trial: TuningTrial, metric: str) -> str:
-    value = trial.status.metrics.get(metric)
-    return "-" if value is None else f"{value:.6g}"
-
-
-def last_step(trial: TuningTrial) -> int | None:
-    """The step of the trial's latest report on its learning curve, if any."""
-    curve = trial.status.curve
-    return curve[-1].step if curve else None
-
-
-def trial_elapsed(trial: TuningTrial) -> float | None:
-    """Seconds from the trial's start to its end, or to now while it runs."""
-    started = trial.status.start_time
-    if started is None:
-        return None
-    ended = trial.status.completion_time or datetime.now(UTC)
-    return max(0.0, (ended - started).total_seconds())
-
-
-def elapsed_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, rest = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return (
-        f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
-    )
 
 
 def finished(counts: TrialCounts) -> int:
@@ -218,74 +179,13 @@ class PlainConsole(Console):
         """Every line is already written."""
 
 
-class LiveConsole(Console):
-    """A live table on a terminal, redrawn a few times a second."""
-
-    def __init__(self, out: TextIO, metric: str, max_trials: int) -> None:
-        super().__init__(out, metric, max_trials)
-        from rich.console import Console as RichConsole  # rich only when a person watches
-        from rich.live import Live
-
-        self.screen = RichConsole(file=out, highlight=False)
-        # transient: at the end the table goes; the finished trials stay above it
-        self.live: Live = Live(console=self.screen, auto_refresh=False, transient=True)
-        self.drawn_at = 0.0
-        self.guarded(self.live.start)
-
-    def say(self, text: str) -> None:
-        from rich.text import Text
-
-        self.guarded(lambda: self.screen.print(Text(text)))  # Text: "[" is not markup
-
-    def trial_started(self, trial: TuningTrial) -> None:
-        """Shown by the table at the next redraw."""
-
-    def progress(
-        self,
-        counts: TrialCounts,
-        best: TrialRecord | None,
-        running: Sequence[TuningTrial],
-        run_seconds: float,
-    ) -> None:
-        if time.monotonic() - self.drawn_at < LIVE_REFRESH_SECONDS:
-            return
-        self.drawn_at = time.monotonic()
-        view = self.view(counts, best, running, run_seconds)
-        self.guarded(lambda: self.live.update(view, refresh=True))
-
-    def view(
-        self,
-        counts: TrialCounts,
-        best: TrialRecord | None,
-        running: Sequence[TuningTrial],
-        run_seconds: float,
-    ) -> Any:
-        from rich import box
-        from rich.console import Group
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table("RUNNING", "STEP", self.metric, "ELAPSED", "PARAMETERS", box=box.SIMPLE_HEAD)
-        for trial in running:
-            step = last_step(trial)
-            table.add_row(
-                str(trial.metadata["name"]),
-                "-" if step is None else str(step),
-                shown_metric(trial, self.metric),
-                elapsed_text(trial_elapsed(trial)),
-                describe_params(trial.spec.parameters),
-            )
-        return Group(table, Text(self.overall(counts, best, run_seconds)))
-
-    def close(self) -> None:
-        """The live view stops redrawing; what it showed last stays on the screen."""
-        self.guarded(self.live.stop)
-
-
 def open_console(out: TextIO, metric: str, max_trials: int) -> Console:
     """The live view for a person at a terminal, plain lines for everything else."""
-    live = out.isatty() and os.environ.get("TERM") != "dumb"
-    return (LiveConsole if live else PlainConsole)(out, metric, max_trials)
+    if not out.isatty() or os.environ.get("TERM") == "dumb":
+        return PlainConsole(out, metric, max_trials)
+    from kubetune.local.live_view import LiveConsole  # rich only when a person watches
+
+    return LiveConsole(out, metric, max_trials)
 
 
 def silence(stream: TextIO) -> None:

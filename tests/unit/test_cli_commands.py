@@ -118,7 +118,10 @@ def test_validate_accepts_a_good_file_and_names_the_field_of_a_bad_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = experiment_file(tmp_path)
-    assert "valid TuningExperiment tiny" in output_of(capsys, "validate", str(good))
+    shown = output_of(capsys, "validate", str(good))
+    assert (
+        "valid TuningExperiment tiny (1 parameter, random search, 4 trials, 2 at a time)" in shown
+    )
     bad = experiment_file(tmp_path, name="bad", limits={"maxTrials": 0})
     assert main(["validate", str(bad)]) == 2
     assert "maxTrials" in capsys.readouterr().err

@@ -50,9 +50,12 @@ def validate(args: argparse.Namespace) -> int:
     document = load_document(Path(args.experiment))
     experiment = checked(args, document)
     spec = experiment.spec
+    parameters = (
+        "1 parameter" if len(spec.parameters) == 1 else f"{len(spec.parameters)} parameters"
+    )
     print(
         f"{args.experiment}: valid TuningExperiment {experiment.metadata.get('name')} "
-        f"({len(spec.parameters)} parameters, {spec.algorithm.name} search, "
+        f"({parameters}, {spec.algorithm.name} search, "
         f"{spec.limits.max_trials} trials, {spec.limits.parallel_trials} at a time)"
     )
     return 0

@@ -1,164 +1,160 @@
 """``kubetune``: run an experiment locally, and inspect experiments.
 
-``run`` is the embedded local mode. ``status``, ``trials``, ``best`` and ``plot`` read an
-experiment through an `ExperimentSource`: the local runner's directory, or with
-``--cluster`` the TuningExperiments of a namespace through kubeconfig.
+``run`` is the embedded local mode. ``status``, ``trials``, ``best``, ``logs``, ``list``
+and ``plot`` read experiments from the local runner's directory, or with ``--cluster``
+from the TuningExperiments of a namespace through kubeconfig.
 User mistakes (bad YAML, an invalid spec, an unknown experiment) exit with status 2 and
 one message naming the field, never a traceback. So does a directory that another
 ``kubetune run`` holds. A suspended experiment exits 3; an interrupted run (Ctrl-C,
-SIGTERM, a closed stdout) exits 128 + the signal's number, after saving everything.
+SIGTERM, a closed stdout) exits 128 + the signal's number, after saving everything, and
+so does any command whose reader closed the pipe (``kubetune trials x | head -1``).
+
+This module only parses arguments: the table `SUBCOMMANDS` names each command, its
+arguments and the function in `kubetune.commands` that does the work. That function's
+module is imported when the command runs, so ``kubetune --help`` never loads numpy,
+scikit-learn or the Kubernetes client. A new command is one more row.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
-from kubetune.api import SpecError
-from kubetune.local.conditions import shown_phase
-from kubetune.local.console import describe_params, describe_value
-from kubetune.local.interrupts import Interrupted
-from kubetune.local.lock import DirectoryInUseError
-from kubetune.local.prepare import load_document, prepare_experiment
-from kubetune.local.runner import (
-    ExperimentSuspendedError,
-    ResumeConflictError,
-    RunOptions,
-    run_experiment,
-)
-from kubetune.local.store import DEFAULT_ROOT, LocalSource
-from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot, ExperimentSource
+from kubetune import __version__
+from kubetune.local import DEFAULT_ROOT
 
 USAGE_ERROR = 2
 SUSPENDED = 3
-INTERRUPTED_BY_SIGINT = 130
+INTERRUPTED_BY_SIGINT = 128 + signal.SIGINT
+READER_GONE = 128 + signal.SIGPIPE
+OUTPUT_FORMATS = ("table", "json", "yaml", "csv")
+
+Arguments = Callable[[argparse.ArgumentParser], None]
 
 
-def open_source(args: argparse.Namespace) -> ExperimentSource:
-    """Where experiments are read from: the cluster with --cluster, else the local runs."""
-    if not args.cluster:
-        return LocalSource(Path(args.dir))
-    from kubetune.k8s.rest import connect  # the Kubernetes client only when asked for
-    from kubetune.k8s.source import ClusterSource
-
-    try:
-        kube = connect()
-    except Exception as error:  # no kubeconfig and no in-cluster service account
-        raise ValueError(f"--cluster: no Kubernetes configuration: {error}") from None
-    return ClusterSource(kube, args.namespace)
+def experiment_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="experiment name (metadata.name)")
 
 
-def command_run(args: argparse.Namespace) -> int:
-    document = load_document(Path(args.experiment))
-    experiment = prepare_experiment(document)
-    finish, _ = run_experiment(experiment, document, RunOptions(root=Path(args.dir)))
-    return 0 if finish.succeeded else 1
+def experiment_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="TuningExperiment YAML file")
 
 
-def command_status(args: argparse.Namespace) -> int:
-    snapshot = open_source(args).load(args.name)
-    status = snapshot.experiment.status
-    counts = status.trials
-    print(f"experiment: {snapshot.name}\nphase:      {shown_phase(status)}")
-    print(
-        f"trials:     {counts.created} created, {counts.running} running, "
-        f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped"
+def output_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", choices=OUTPUT_FORMATS, default="table")
+
+
+def dry_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, print what the first trials would run (commands, or Jobs with "
+        "--cluster), and run nothing",
     )
-    metric = snapshot.experiment.spec.objective.metric
-    if status.best is not None:
-        print(f"best:       {status.best.trial} {describe_value(metric, status.best.value)}")
-    for condition in (c for c in status.conditions if c.status == "True"):
-        print(f"reason:     {condition.reason}: {condition.message}")
-    return 0
 
 
-def command_trials(args: argparse.Namespace) -> int:
-    snapshot = open_source(args).load(args.name)
-    metric = snapshot.experiment.spec.objective.metric
-    print(f"{'TRIAL':<24} {'PHASE':<13} {metric:<14} PARAMETERS")
-    for trial in snapshot.trials:
-        value = trial.status.metrics.get(metric)
-        shown = f"{value:.6g}" if value is not None else "-"
-        name, phase = str(trial.metadata.get("name")), trial.status.phase
-        print(f"{name:<24} {phase:<13} {shown:<14} {describe_params(trial.spec.parameters)}")
-        if trial.status.phase in ("Failed", "EarlyStopped") and trial.status.message:
-            print(f"{'':<24} {trial.status.message.splitlines()[0]}")
-    return 0
+def plot_directory(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", help="directory for the PNGs (default: DIR/NAME/plots)")
 
 
-def command_best(args: argparse.Namespace) -> int:
-    snapshot = open_source(args).load(args.name)
-    best = snapshot.experiment.status.best
-    if best is None:
-        print(f"{snapshot.name}: no trial has succeeded yet", file=sys.stderr)
-        return 1
-    metric = snapshot.experiment.spec.objective.metric
-    print(f"{best.trial} {describe_value(metric, best.value)}")
-    for name, value in best.parameters.items():
-        print(f"  {name}: {value}")
-    return 0
+def conversion(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tool", choices=["katib"], help="the experiment's format")
+    parser.add_argument("experiment", help="Katib v1beta1 Experiment YAML file")
+    parser.add_argument("-o", "--output", help="write the TuningExperiment here, not stdout")
 
 
-def command_plot(args: argparse.Namespace) -> int:
-    from kubetune.plots import write_plots  # matplotlib is slow to import: only here
-
-    snapshot: ExperimentSnapshot = open_source(args).load(args.name)
-    out = Path(args.out) if args.out else Path(args.dir) / args.name / "plots"
-    for path in write_plots(snapshot, out):
-        print(path)
-    return 0
+def trial_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trial", help="trial name, e.g. digits-svc-0003")
 
 
-def command_convert(args: argparse.Namespace) -> int:
-    """A Katib Experiment as a TuningExperiment; what is not carried over goes to stderr too."""
-    from kubetune.convert import convert_katib
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    summary: str
+    handler: str  # "module:function" in kubetune.commands, imported when it runs
+    arguments: tuple[Arguments, ...] = ()
+    local_or_cluster: bool = True  # takes --dir, --cluster and --namespace
 
-    conversion = convert_katib(load_document(Path(args.experiment)))
-    for entry in conversion.dropped:
-        complain(f"kubetune: not carried over: {entry}")
-    text = conversion.to_yaml(args.experiment)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        print(text, end="")
-    return 0
+
+SUBCOMMANDS = (
+    Subcommand(
+        "run",
+        "run (or resume) an experiment on this machine",
+        "launching:run",
+        (experiment_file, dry_run),
+    ),
+    Subcommand(
+        "convert",
+        "a Katib Experiment as a TuningExperiment",
+        "converting:convert",
+        (conversion,),
+        local_or_cluster=False,
+    ),
+    Subcommand("validate", "check an experiment file", "launching:validate", (experiment_file,)),
+    Subcommand("list", "the experiments known", "reading:list_experiments", (output_format,)),
+    Subcommand(
+        "status",
+        "phase, trial counts and best trial",
+        "reading:status",
+        (experiment_name, output_format),
+    ),
+    Subcommand(
+        "trials",
+        "every trial with its phase, metrics and parameters",
+        "reading:trials",
+        (experiment_name, output_format),
+    ),
+    Subcommand(
+        "best",
+        "the best trial, its metrics and parameters",
+        "reading:best",
+        (experiment_name, output_format),
+    ),
+    Subcommand("logs", "a trial's output (the trainer's log)", "reading:logs", (trial_name,)),
+    Subcommand(
+        "plot",
+        "write PNG plots of the search",
+        "reading:plot",
+        (experiment_name, plot_directory),
+    ),
+)
+
+
+def common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", default=DEFAULT_ROOT, help="local results directory")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="use the cluster ($KUBECONFIG or in-cluster) instead of this machine",
+    )
+    parser.add_argument("-n", "--namespace", default="default", help="with --cluster")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubetune", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"kubetune {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run (or resume) an experiment on this machine")
-    run.add_argument("experiment", help="TuningExperiment YAML file")
-    run.set_defaults(handler=command_run)
-    convert = commands.add_parser("convert", help="a Katib Experiment as a TuningExperiment")
-    convert.add_argument("tool", choices=["katib"], help="the experiment's format")
-    convert.add_argument("experiment", help="Katib v1beta1 Experiment YAML file")
-    convert.add_argument("-o", "--output", help="write the TuningExperiment here, not stdout")
-    convert.set_defaults(handler=command_convert)
-    readers: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
-        ("status", "phase, trial counts and best trial", command_status),
-        ("trials", "every trial with its phase, objective and parameters", command_trials),
-        ("best", "the best trial and its parameters", command_best),
-        ("plot", "write PNG plots of the search", command_plot),
-    ]
-    for name, summary, handler in readers:
-        reader = commands.add_parser(name, help=summary)
-        reader.add_argument("name", help="experiment name (metadata.name)")
-        reader.set_defaults(handler=handler)
-        if name == "plot":
-            reader.add_argument("--out", help="directory for the PNGs (default: DIR/NAME/plots)")
-        reader.add_argument(
-            "--cluster",
-            action="store_true",
-            help="read the TuningExperiment from the cluster ($KUBECONFIG or in-cluster)",
-        )
-        reader.add_argument("-n", "--namespace", default="default", help="with --cluster")
-    for sub in commands.choices.values():
-        sub.add_argument("--dir", default=DEFAULT_ROOT, help="local results directory")
+    for subcommand in SUBCOMMANDS:
+        sub = commands.add_parser(subcommand.name, help=subcommand.summary)
+        for add_arguments in subcommand.arguments:
+            add_arguments(sub)
+        if subcommand.local_or_cluster:
+            common_arguments(sub)
+        sub.set_defaults(handler=subcommand.handler)
     return parser
+
+
+def handler_of(reference: str) -> Callable[[argparse.Namespace], int]:
+    module, function = reference.split(":")
+    found: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(f"kubetune.commands.{module}"), function
+    )
+    return found
 
 
 def complain(text: str) -> None:
@@ -169,24 +165,31 @@ def complain(text: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from kubetune.commands.errors import USER_ERRORS, ExperimentSuspendedError, Interrupted
+
     try:
-        code: int = args.handler(args)
-    except (
-        SpecError,
-        ResumeConflictError,
-        ExperimentNotFoundError,
-        DirectoryInUseError,
-        ValueError,
-    ) as error:
+        code = handler_of(args.handler)(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+    except USER_ERRORS as error:
         complain(f"kubetune: error: {error}")
         return USAGE_ERROR
     except ExperimentSuspendedError as suspended:
         complain(f"kubetune: {suspended}")
         return SUSPENDED
+    except BrokenPipeError:
+        return reader_gone()
     except KeyboardInterrupt as interrupt:
         complain("\nkubetune: interrupted; run the same command again to resume")
         return interrupt.exit_code if isinstance(interrupt, Interrupted) else INTERRUPTED_BY_SIGINT
     return code
+
+
+def reader_gone() -> int:
+    """The reader of stdout left (``| head``): stop quietly, as a shell pipeline expects."""
+    from kubetune.local.console import silence
+
+    silence(sys.stdout)
+    return READER_GONE
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`kubetune status|trials|best --cluster` read experiments from a real API server.
+"""`kubetune ... --cluster` against a real API server: status, trials, best, list, plot
+and logs read experiments; validate, run --dry-run and run submit one.
 
 The objects are written the way the operator writes them (a TuningExperiment with a
 status, TuningTrials labelled with the experiment's name), so the commands are checked
@@ -15,6 +16,8 @@ import yaml
 
 from kubetune.cli import main
 from tests.cluster import ClusterClient
+from tests.cluster.kwok import FAKE_NODE_NAME, container_logs
+from tests.cluster.readiness import wait_until
 from tests.integration.operator_harness import REPO_ROOT, install_crds
 
 pytestmark = pytest.mark.integration
@@ -96,3 +99,72 @@ def test_plot_writes_pictures_of_a_cluster_experiment(
     pictures = list(out.iterdir())
     assert len(pictures) >= 2
     assert all(p.suffix == ".png" and p.read_bytes().startswith(b"\x89PNG") for p in pictures)
+
+
+def test_list_and_the_formats_read_the_cluster(
+    stored_experiment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flags = ["--cluster", "-n", stored_experiment]
+    assert main(["list", *flags]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == [EXPERIMENT, "Succeeded", "2", "0.97"]
+    assert main(["trials", EXPERIMENT, *flags, "-o", "json"]) == 0
+    trials = json.loads(capsys.readouterr().out)
+    assert [t["status"]["metrics"]["val_accuracy"] for t in trials] == [0.97, 0.91]
+    assert main(["best", EXPERIMENT, *flags, "-o", "yaml"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["trial"] == f"{EXPERIMENT}-0000"
+
+
+def test_logs_read_the_trainer_container_of_the_trial_pod(
+    cluster: ClusterClient,
+    stored_experiment: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The pod the operator would make (labelled with its trial), its trainer's log file
+    served by kwok as a kubelet serves one, read through the API server's pods/log."""
+    trial, namespace = f"{EXPERIMENT}-0000", stored_experiment
+    log_file = tmp_path / "trainer.log"
+    log_file.write_text("2026-01-01T00:00:00.000000000Z stdout F epoch 1 loss=0.5\n")
+    logs = container_logs(f"{trial}-pod", {"trainer": log_file})
+    cluster.kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(logs))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"{trial}-pod", "labels": {"kubetune.dev/trial": trial}},
+        "spec": {
+            "nodeName": FAKE_NODE_NAME,
+            "containers": [{"name": "trainer", "image": "trainer"}],
+        },
+    }  # fmt: skip
+    cluster.kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(pod))
+
+    def shown() -> bool:
+        capsys.readouterr()
+        return main(["logs", trial, "--cluster", "-n", namespace]) == 0
+
+    wait_until(shown, "the trainer's log served", timeout=30)
+    assert capsys.readouterr().out == "epoch 1 loss=0.5\n"
+
+
+def test_validate_and_run_submit_to_the_cluster(
+    stored_experiment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = yaml.safe_load((REPO_ROOT / "examples" / "quickstart.yaml").read_text())
+    document["metadata"]["name"] = "second"
+    path = tmp_path / "second.yaml"
+    path.write_text(yaml.safe_dump(document))
+    flags = ["--cluster", "-n", stored_experiment]
+    assert main(["validate", str(path), *flags]) == 0  # a server-side dry run stores nothing
+    assert main(["run", "--dry-run", str(path), *flags]) == 0
+    jobs = list(yaml.safe_load_all(capsys.readouterr().out.split("\n", 1)[1]))
+    assert all(job["kind"] == "Job" for job in jobs) and jobs
+    assert main(["list", *flags]) == 0
+    assert "second" not in capsys.readouterr().out
+
+    assert main(["run", str(path), *flags]) == 0
+    assert "tuningexperiment second created" in capsys.readouterr().out
+    assert main(["list", *flags]) == 0
+    assert [row.split()[0] for row in capsys.readouterr().out.splitlines()[1:]] == [
+        EXPERIMENT,
+        "second",
+    ]

@@ -50,6 +50,18 @@ def patch_experiment_annotations(
     kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
 
 
+def create_experiment(
+    kube: Kube, namespace: str, document: Document, *, dry_run: bool = False
+) -> Document:
+    """Submit an experiment as ``kubectl create`` does; `dry_run`: the server validates it
+    (schema and CEL rules) and stores nothing."""
+    query = {"dryRun": "All"} if dry_run else None
+    stored: Document = kube.request(
+        "POST", resource_path(namespace, EXPERIMENTS), query=query, body=document
+    )
+    return stored
+
+
 def list_experiments(kube: Kube, namespace: str) -> list[Document]:
     items: list[Document] = kube.request("GET", resource_path(namespace, EXPERIMENTS))["items"]
     return items

@@ -7,7 +7,7 @@ the TuningExperiment with its status and the TuningTrials labelled with its name
 
 from __future__ import annotations
 
-from kubetune.api import parse_experiment, parse_trial
+from kubetune.api import TuningExperiment, parse_experiment, parse_trial
 from kubetune.k8s.custom import get_experiment, list_experiments, list_trials
 from kubetune.k8s.rest import Kube
 from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot
@@ -24,7 +24,7 @@ class ClusterSource:
         documents = list_experiments(self.kube, self.namespace)
         return sorted(str(document["metadata"]["name"]) for document in documents)
 
-    def load(self, name: str) -> ExperimentSnapshot:
+    def experiment(self, name: str) -> TuningExperiment:
         document = get_experiment(self.kube, self.namespace, name)
         if document is None:
             known = ", ".join(self.names()) or "none"
@@ -32,6 +32,10 @@ class ClusterSource:
                 f"no TuningExperiment {name!r} in namespace {self.namespace} "
                 f"(experiments there: {known})"
             )
+        return parse_experiment(document)
+
+    def load(self, name: str) -> ExperimentSnapshot:
+        experiment = self.experiment(name)
         trials = [parse_trial(trial) for trial in list_trials(self.kube, self.namespace, name)]
         trials.sort(key=lambda trial: trial.spec.index)
-        return ExperimentSnapshot(parse_experiment(document), trials)
+        return ExperimentSnapshot(experiment, trials)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kubernetes.client.exceptions import ApiException
 
-from kubetune.k8s.custom import EXPERIMENT_LABEL
+from kubetune.k8s.custom import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.k8s.rest import (
     MERGE_PATCH,
     Document,
@@ -44,6 +44,12 @@ def list_jobs(kube: Kube, namespace: str, experiment: str) -> list[Document]:
 
 def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
     query = _by_experiment(experiment)
+    items: list[Document] = kube.request("GET", pods_path(namespace), query=query)["items"]
+    return items
+
+
+def list_trial_pods(kube: Kube, namespace: str, trial: str) -> list[Document]:
+    query = {"labelSelector": f"{TRIAL_LABEL}={trial}"}
     items: list[Document] = kube.request("GET", pods_path(namespace), query=query)["items"]
     return items
 

@@ -1,14 +1,24 @@
-"""What the local runner prints: one line per finished trial, a live progress line, and
-a closing summary with the best trial and how to look at the results.
+"""What the local runner prints while it works, and the closing summary.
 
-On a terminal the progress line rewrites itself in place; in a log file (or under
-pytest) it is printed only when it changes, so logs stay readable.
+Two views of the same events (a trial starts, reports a step, ends; the overall count
+changes), chosen by where stdout goes:
+
+- a terminal gets a live view (`LiveConsole`, drawn with rich): a table of the running
+  trials with their step, last objective value and elapsed time, under it the overall
+  progress (finished/max, best so far, an estimate of the time left); finished trials
+  scroll above it, one line each;
+- anything else (a file, a pipe, CI) gets plain timestamped lines (`PlainConsole`), one
+  per start, per finish, per progress of a trial (at most every few seconds) and per
+  change of the overall count, without escape codes, so logs stay readable and greppable.
 
 When the reader of a pipe goes away (``kubetune run ... | head``), writing fails with
 EPIPE. The console then stops writing, points the stream's descriptor at /dev/null (so
 the interpreter's last flush at exit cannot fail either) and sets `reader_gone`; the
 runner treats that as a request to stop in order (see interrupts.py). It never raises:
 a failed print must not leave a trial settled in memory but not on disk.
+
+The live view is in live_view.py; the words for a trial (describe.py) are shared with
+``kubetune trials``, so the live view and the table say the same things.
 """
 
 from __future__ import annotations
@@ -16,79 +26,97 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from typing import TextIO
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kubetune.api import TrialCounts, TuningTrial
-from kubetune.planning.placeholders import format_value
-from kubetune.planning.progress import Finish
-from kubetune.planning.records import TrialRecord
+from kubetune.local.describe import (
+    describe_params,
+    describe_value,
+    elapsed_text,
+    last_step,
+    shown_metric,
+    trial_elapsed,
+)
+
+if TYPE_CHECKING:  # types only: describing progress needs no search code (numpy)
+    from kubetune.planning.progress import Finish
+    from kubetune.planning.records import TrialRecord
+
+PLAIN_PROGRESS_SECONDS = 5.0  # a log gets a trial's progress at most this often
 
 
-def describe_params(params: dict[str, float | int | str], exact: bool = False) -> str:
-    """Four significant digits keep a line readable; `exact` gives what the trial got."""
-
-    def shown(value: float | int | str) -> str:
-        return f"{value:.4g}" if isinstance(value, float) and not exact else format_value(value)
-
-    return " ".join(f"{name}={shown(value)}" for name, value in params.items())
+def time_left(counts: TrialCounts, max_trials: int, run_seconds: float) -> float | None:
+    """At the pace so far: the run's time per finished trial, times the trials to go."""
+    done = counts.finished
+    return run_seconds / done * (max_trials - done) if 0 < done < max_trials else None
 
 
-def describe_value(metric: str, value: float | None) -> str:
-    return f"{metric}={value:.6g}" if value is not None else f"{metric}=-"
+class Console(ABC):
+    """Writing that survives a closed pipe or terminal; the views build on it."""
 
-
-class Console:
     def __init__(self, out: TextIO, metric: str, max_trials: int) -> None:
         self.out = out
         self.metric = metric
         self.max_trials = max_trials
-        self.live = out.isatty()
-        self.shown = ""
-        self.done = -1
         self.reader_gone = False
 
     def write(self, text: str) -> None:
         """Write and flush, or nothing at all once the reader is gone."""
+        self.guarded(lambda: (self.out.write(text), self.out.flush()))
+
+    def guarded(self, action: Callable[[], Any]) -> None:
         if self.reader_gone:
             return
         try:
-            self.out.write(text)
-            self.out.flush()
+            action()
         except OSError as error:
             if error.errno not in (errno.EPIPE, errno.EIO):  # EIO: its terminal is gone
                 raise
             self.reader_gone = True
             silence(self.out)
 
-    def say(self, text: str) -> None:
-        if self.live and self.shown:
-            self.write("\r" + " " * len(self.shown) + "\r")
-        self.write(text + "\n")
-        if self.live and self.shown:
-            self.write(self.shown)
-
-    def progress(self, counts: TrialCounts, best: TrialRecord | None) -> None:
-        done = counts.finished
-        line = f"[{done}/{self.max_trials} done] {counts.running} running"
+    def overall(self, counts: TrialCounts, best: TrialRecord | None, run_seconds: float) -> str:
+        line = f"[{counts.finished}/{self.max_trials} done] {counts.running} running"
         if best is not None:
             line += f", best {describe_value(self.metric, best.value)} ({best.name})"
-        if line == self.shown:
-            return
-        if self.live:
-            self.write("\r" + line.ljust(len(self.shown)))
-        elif done != self.done:  # a log gets one line per finished trial, not per start
-            self.write(line + "\n")
-        self.done = done
-        self.shown = line
+        left = time_left(counts, self.max_trials, run_seconds)
+        return line + (f", about {elapsed_text(left)} left" if left is not None else "")
 
-    def trial_done(self, trial: TuningTrial) -> None:
+    def finish_line(self, trial: TuningTrial) -> str:
         status = trial.status
         value = describe_value(self.metric, status.metrics.get(self.metric))
         line = f"{trial.metadata['name']}  {status.phase:<12} {value}  "
         line += describe_params(trial.spec.parameters)
         if status.phase != "Succeeded" and status.message:
             line += "\n    " + status.message.replace("\n", "\n    ")
-        self.say(line)
+        return line
+
+    @abstractmethod
+    def say(self, text: str) -> None: ...
+
+    @abstractmethod
+    def trial_started(self, trial: TuningTrial) -> None: ...
+
+    @abstractmethod
+    def progress(
+        self,
+        counts: TrialCounts,
+        best: TrialRecord | None,
+        running: Sequence[TuningTrial],
+        run_seconds: float,
+    ) -> None:
+        """Called on every step of the runner; each view decides what is worth showing."""
+
+    def trial_done(self, trial: TuningTrial) -> None:
+        self.say(self.finish_line(trial))
+
+    @abstractmethod
+    def close(self) -> None:
+        """Called once the run ends, before the summary."""
 
     def summary(self, name: str, finish: Finish, best: TuningTrial | None, root: str) -> None:
         lines = ["", f"Experiment {name} {finish.phase.lower()}: {finish.message}."]
@@ -97,7 +125,63 @@ class Console:
             lines.append(f"Best trial {best.metadata['name']}: {value}")
             lines.append(f"  parameters: {describe_params(best.spec.parameters, exact=True)}")
         lines.append(f"Results in {root}/{name}/; plots: kubetune plot {name}")
-        self.write(("\n" if self.live else "") + "\n".join(lines) + "\n")
+        self.write("\n".join(lines) + "\n")
+
+
+class PlainConsole(Console):
+    """Timestamped lines, for a log."""
+
+    def __init__(self, out: TextIO, metric: str, max_trials: int) -> None:
+        super().__init__(out, metric, max_trials)
+        self.shown_finished = -1
+        self.shown_steps: dict[str, tuple[int, float]] = {}  # trial: (step, when shown)
+
+    def say(self, text: str) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.write(f"{stamp} {text}\n")
+
+    def trial_started(self, trial: TuningTrial) -> None:
+        self.say(f"{trial.metadata['name']}  started      {describe_params(trial.spec.parameters)}")
+
+    def progress(
+        self,
+        counts: TrialCounts,
+        best: TrialRecord | None,
+        running: Sequence[TuningTrial],
+        run_seconds: float,
+    ) -> None:
+        for trial in running:
+            self.trial_progress(trial)
+        if counts.finished != self.shown_finished:  # one line per finished trial
+            self.say(self.overall(counts, best, run_seconds))
+            self.shown_finished = counts.finished
+
+    def trial_progress(self, trial: TuningTrial) -> None:
+        """A line when the trial reached a new step, at most every few seconds."""
+        name, step = str(trial.metadata["name"]), last_step(trial)
+        shown_step, shown_at = self.shown_steps.get(name, (None, 0.0))
+        if (
+            step is None
+            or step == shown_step
+            or time.monotonic() - shown_at < PLAIN_PROGRESS_SECONDS
+        ):
+            return
+        self.shown_steps[name] = (step, time.monotonic())
+        value = shown_metric(trial, self.metric)
+        elapsed = elapsed_text(trial_elapsed(trial))
+        self.say(f"{name}  step {step:<7} {self.metric}={value}  ({elapsed})")
+
+    def close(self) -> None:
+        """Every line is already written."""
+
+
+def open_console(out: TextIO, metric: str, max_trials: int) -> Console:
+    """The live view for a person at a terminal, plain lines for everything else."""
+    if not out.isatty() or os.environ.get("TERM") == "dumb":
+        return PlainConsole(out, metric, max_trials)
+    from kubetune.local.live_view import LiveConsole  # rich only when a person watches
+
+    return LiveConsole(out, metric, max_trials)
 
 
 def silence(stream: TextIO) -> None:

@@ -32,36 +32,30 @@ from kubetune.api import (
     dump_resource,
     parse_duration,
 )
+from kubetune.local import DEFAULT_ROOT
 from kubetune.local.conditions import (
     mark_interrupted,
     without_runner_conditions,
 )
-from kubetune.local.console import Console
+from kubetune.local.console import open_console
+from kubetune.local.errors import ExperimentSuspendedError, ResumeConflictError
 from kubetune.local.gpus import GpuPool, detect_gpus
 from kubetune.local.interrupts import StopRequest, signals_ask_to_stop
 from kubetune.local.launch import start_trial
 from kubetune.local.lock import RunnerLock
 from kubetune.local.orphans import end_leftover_trainers
 from kubetune.local.process import TrialProcess, stop_all
-from kubetune.local.store import DEFAULT_ROOT, ExperimentStore
+from kubetune.local.store import ExperimentStore
 from kubetune.local.trials import end, mark_running, new_trial, now, record, reset_for_rerun
 from kubetune.planning.lifecycle import Outcome, TrialReason, exit_outcome, is_finished
 from kubetune.planning.plan import Plan, plan_next
-from kubetune.planning.progress import Finish, TrialStop
+from kubetune.planning.progress import Finish, TrialStop, count_trials
 from kubetune.planning.records import record_of
 from kubetune.planning.spec_changes import EDITABLE_FIELDS, refused_edits
 from kubetune.planning.status import experiment_status
 from kubetune.reporting.protocol import MetricReport, ParseError
 
 STATUS_EVERY_SECONDS = 2.0
-
-
-class ResumeConflictError(ValueError):
-    """The directory holds a run of a different spec under the same experiment name."""
-
-
-class ExperimentSuspendedError(RuntimeError):
-    """`spec.suspend` is true: the run started nothing and recorded the Suspended condition."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +74,9 @@ class LocalRunner:
         self.document = document
         self.options = options
         self.store = ExperimentStore(options.root, self.name)
-        self.console = Console(options.out, self.spec.objective.metric, self.spec.limits.max_trials)
+        self.console = open_console(
+            options.out, self.spec.objective.metric, self.spec.limits.max_trials
+        )
         self.gpus = GpuPool(detect_gpus())
         self.trials: dict[str, TuningTrial] = {}
         self.processes: dict[str, TrialProcess] = {}
@@ -152,9 +148,16 @@ class LocalRunner:
             self.store.save_trial(trial)  # on disk before it runs: a resume finds it
         if plan.finish is None:
             self.start_pending()
-        self.console.progress(plan.counts, plan.best)
+        self.show_progress(plan)
         self.save_status(plan)
         return plan
+
+    def show_progress(self, plan: Plan) -> None:
+        """Counted after this step's starts: the plan counted before them."""
+        records = [record_of(trial, self.spec.objective) for trial in self.trials.values()]
+        running = [self.trials[name] for name in self.processes]
+        run_seconds = self.elapsed().total_seconds()
+        self.console.progress(count_trials(records), plan.best, running, run_seconds)
 
     def elapsed(self) -> timedelta:
         return timedelta(seconds=self.used_seconds + time.monotonic() - self.start_time)
@@ -244,6 +247,7 @@ class LocalRunner:
         else:
             self.processes[name] = process
             mark_running(trial)
+            self.console.trial_started(trial)
         self.store.save_trial(trial)
 
     def save_status(self, plan: Plan, force: bool = False) -> None:
@@ -317,6 +321,7 @@ def run_experiment(
         runner.refuse_if_suspended()
         finish = runner.run()
     finally:
+        runner.console.close()
         runner.close()
     best_name = runner.status.best.trial if runner.status.best else None
     best = runner.trials.get(best_name) if best_name else None

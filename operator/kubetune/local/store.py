@@ -41,8 +41,6 @@ from kubetune.local.conditions import (
 from kubetune.local.lock import runner_is_active
 from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot
 
-DEFAULT_ROOT = ".kubetune"
-
 
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,18 +127,25 @@ class LocalSource:
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / "experiment.yaml").is_file())
 
+    def experiment(self, name: str) -> TuningExperiment:
+        store = self.store(name)
+        experiment: TuningExperiment = parse_experiment(store.saved_document())
+        experiment.status = store.load_status()[0]
+        if runner_was_killed(store, experiment.status):
+            mark_interrupted(experiment.status, "it was killed, or its machine stopped")
+        return experiment
+
     def load(self, name: str) -> ExperimentSnapshot:
+        return ExperimentSnapshot(self.experiment(name), self.store(name).load_trials())
+
+    def store(self, name: str) -> ExperimentStore:
         store = ExperimentStore(self.root, name)
         if not store.exists():
             known = ", ".join(self.names()) or "none"
             raise ExperimentNotFoundError(
                 f"no experiment {name!r} in {self.root}/ (experiments there: {known})"
             )
-        experiment: TuningExperiment = parse_experiment(store.saved_document())
-        experiment.status = store.load_status()[0]
-        if runner_was_killed(store, experiment.status):
-            mark_interrupted(experiment.status, "it was killed, or its machine stopped")
-        return ExperimentSnapshot(experiment, store.load_trials())
+        return store
 
 
 def runner_was_killed(store: ExperimentStore, status: TuningExperimentStatus) -> bool:

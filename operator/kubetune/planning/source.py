@@ -32,6 +32,11 @@ class ExperimentSource(Protocol):
         """Experiments this source knows, sorted."""
         ...
 
+    def experiment(self, name: str) -> TuningExperiment:
+        """The experiment with its status, without reading its trials (`kubetune list`
+        stays one read per experiment); raises ExperimentNotFoundError."""
+        ...
+
     def load(self, name: str) -> ExperimentSnapshot:
         """The experiment and its trials; raises ExperimentNotFoundError."""
         ...

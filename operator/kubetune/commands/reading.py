@@ -1,0 +1,164 @@
+"""The commands that read experiments: ``list``, ``status``, ``trials``, ``best``,
+``logs`` and ``plot``. Each reads through an `ExperimentSource` (sources.py), so the
+local runner's directory and a cluster answer alike, and prints an `Answer`
+(formats.py) in the format asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kubetune.api import TuningExperiment, TuningTrial, dump_resource
+from kubetune.commands.formats import Answer, Row, number, show, table
+from kubetune.commands.sources import open_source
+from kubetune.commands.trial_logs import trial_log
+from kubetune.local.conditions import INTERRUPTED, shown_phase
+from kubetune.local.describe import (
+    describe_params,
+    describe_value,
+    elapsed_text,
+    last_step,
+    shown_metric,
+    trial_elapsed,
+)
+from kubetune.planning.source import ExperimentSnapshot
+
+
+def list_experiments(args: argparse.Namespace) -> int:
+    source = open_source(args)
+    rows = [experiment_row(source.experiment(name)) for name in source.names()]
+    header = ["NAME", "PHASE", "TRIALS", "BEST"]
+    cells = [[r["name"], r["phase"], str(r["created"]), number(r["bestValue"])] for r in rows]
+    show(Answer(rows, rows, "\n".join(table(header, cells))), args.output)
+    return 0
+
+
+def experiment_row(experiment: TuningExperiment) -> Row:
+    status = experiment.status
+    best = status.best
+    return {
+        "name": experiment.metadata.get("name"),
+        "phase": shown_phase(status),
+        **status.trials.model_dump(),
+        "bestTrial": best.trial if best else None,
+        "bestValue": best.value if best else None,
+    }
+
+
+def status(args: argparse.Namespace) -> int:
+    snapshot = open_source(args).load(args.name)
+    document = dump_resource(snapshot.experiment)
+    row = experiment_row(snapshot.experiment)
+    show(Answer(document, [row], status_text(snapshot)), args.output)
+    return 0
+
+
+def status_text(snapshot: ExperimentSnapshot) -> str:
+    status = snapshot.experiment.status
+    counts, phase = status.trials, shown_phase(status)
+    # Interrupted: its trials were running when the runner stopped; none runs now
+    running = "interrupted" if phase == INTERRUPTED else "running"
+    lines = [
+        f"experiment: {snapshot.name}",
+        f"phase:      {phase}",
+        f"trials:     {counts.created} created, {counts.running} {running}, "
+        f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped",
+    ]
+    metric = snapshot.experiment.spec.objective.metric
+    if status.best is not None:
+        lines.append(f"best:       {status.best.trial} {describe_value(metric, status.best.value)}")
+    for condition in (c for c in status.conditions if c.status == "True"):
+        lines.append(f"reason:     {condition.reason}: {condition.message}")
+    return "\n".join(lines)
+
+
+def metric_names(snapshot: ExperimentSnapshot) -> list[str]:
+    """The objective first, then the additional metrics the spec names."""
+    objective = snapshot.experiment.spec.objective
+    return [objective.metric, *objective.additional_metrics]
+
+
+def trials(args: argparse.Namespace) -> int:
+    snapshot = open_source(args).load(args.name)
+    rows = [trial_row(trial, metric_names(snapshot)) for trial in snapshot.trials]
+    document = [dump_resource(trial) for trial in snapshot.trials]
+    show(Answer(document, rows, trials_text(snapshot)), args.output)
+    return 0
+
+
+def trial_row(trial: TuningTrial, metrics: list[str]) -> Row:
+    status = trial.status
+    return {
+        "trial": trial.metadata.get("name"),
+        "phase": status.phase,
+        **{metric: status.metrics.get(metric) for metric in metrics},
+        **trial.spec.parameters,
+        "step": last_step(trial),
+        "elapsedSeconds": trial_elapsed(trial),
+        "reason": status.reason,
+        "message": status.message,
+    }
+
+
+def trials_text(snapshot: ExperimentSnapshot) -> str:
+    """One row per trial; a failed or stopped trial's whole message under its row."""
+    metrics = metric_names(snapshot)
+    header = ["TRIAL", "PHASE", *metrics, "STEP", "ELAPSED", "PARAMETERS"]
+    lines = table(header, [trial_cells(trial, metrics) for trial in snapshot.trials])
+    for line_number, trial in enumerate(snapshot.trials, start=1):
+        if trial.status.phase in ("Failed", "EarlyStopped") and trial.status.message:
+            lines[line_number] += "\n    " + trial.status.message.replace("\n", "\n    ")
+    return "\n".join(lines)
+
+
+def trial_cells(trial: TuningTrial, metrics: list[str]) -> list[str]:
+    step = last_step(trial)
+    return [
+        str(trial.metadata.get("name")),
+        trial.status.phase,
+        *(shown_metric(trial, metric) for metric in metrics),
+        "-" if step is None else str(step),
+        elapsed_text(trial_elapsed(trial)),
+        describe_params(trial.spec.parameters),
+    ]
+
+
+def best(args: argparse.Namespace) -> int:
+    snapshot = open_source(args).load(args.name)
+    best = snapshot.experiment.status.best
+    if best is None:
+        print(f"{snapshot.name}: no trial has succeeded yet", file=sys.stderr)
+        return 1
+    found = [t for t in snapshot.trials if t.metadata.get("name") == best.trial]
+    metrics = found[0].status.metrics if found else {}
+    document = {**dump_resource(best), "metrics": metrics}
+    row = {"trial": best.trial, "value": best.value, **metrics, **best.parameters}
+    show(Answer(document, [row], best_text(snapshot, metrics)), args.output)
+    return 0
+
+
+def best_text(snapshot: ExperimentSnapshot, metrics: dict[str, float]) -> str:
+    best = snapshot.experiment.status.best
+    assert best is not None  # best() answers "none yet" itself
+    names = metric_names(snapshot)
+    values = [describe_value(name, metrics.get(name)) for name in names[1:]]
+    lines = [" ".join([best.trial, describe_value(names[0], best.value), *values])]
+    lines += [f"  {name}: {value}" for name, value in best.parameters.items()]
+    return "\n".join(lines)
+
+
+def logs(args: argparse.Namespace) -> int:
+    print(trial_log(args), end="")
+    return 0
+
+
+def plot(args: argparse.Namespace) -> int:
+    from kubetune.plots import write_plots  # matplotlib is slow to import: only here
+
+    snapshot = open_source(args).load(args.name)
+    out = Path(args.out) if args.out else Path(args.dir) / args.name / "plots"
+    for path in write_plots(snapshot, out):
+        print(path)
+    return 0

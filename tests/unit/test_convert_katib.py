@@ -5,6 +5,7 @@ each Katib concept lands on its kubetune field."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ import yaml
 from kubetune.api import parse_experiment
 from kubetune.cli import main
 from kubetune.convert import ConversionError, convert_katib
+from kubetune.convert.katib_metrics import KATIB_DEFAULT_FORMAT, as_metrics_format
 from kubetune.local.kubectl_yaml import load_yaml
 from kubetune.local.prepare import prepare_experiment
 from kubetune.planning.placeholders import substitute_container
+from kubetune.reporting.line_formats import MAX_FORMAT_CHARS, MAX_FORMATS, LineReader
+from kubetune.reporting.protocol import MetricReport
 from tests.docs_yaml import yaml_blocks
 from tests.katib_fixtures import (
     CONVERTIBLE,
@@ -119,15 +123,49 @@ def test_objective_type_goal_and_metrics_map_to_kubetune_names() -> None:
         "goal": "maximize",
         "target": 0.9,
         "additionalMetrics": ["loss"],
+        "strategies": {"Validation-accuracy": "max", "loss": "max"},
     }
 
 
-def test_katibs_best_value_strategy_is_named_as_not_carried_over() -> None:
-    dropped = convert_katib(katib()).dropped
-    assert any(entry.startswith("spec.objective.metricStrategies: Katib") for entry in dropped)
-    strategies = [{"name": "loss", "value": "latest"}]
-    latest = {"type": "minimize", "objectiveMetricName": "loss", "metricStrategies": strategies}
-    assert not any("metricStrategies" in e for e in convert_katib(katib(objective=latest)).dropped)
+def objective_of(**objective: Any) -> dict[str, Any]:
+    converted: dict[str, Any] = converted_spec(katib(objective=objective))["objective"]
+    return converted
+
+
+@pytest.mark.parametrize(("goal", "best"), [("minimize", "min"), ("maximize", "max")])
+def test_without_metric_strategies_every_metric_follows_the_objectives_direction(
+    goal: str, best: str
+) -> None:
+    """Katib's defaults, additional metrics included, so a trial scores as in Katib."""
+    objective = objective_of(type=goal, objectiveMetricName="loss", additionalMetricNames=["acc"])
+    assert objective["strategies"] == {"loss": best, "acc": best}
+
+
+def test_metric_strategies_are_carried_over_and_latest_is_kubetunes_default() -> None:
+    strategies = [{"name": "loss", "value": "latest"}, {"name": "acc", "value": "max"}]
+    objective = objective_of(
+        type="minimize",
+        objectiveMetricName="loss",
+        additionalMetricNames=["acc", "f1"],
+        metricStrategies=strategies,
+    )
+    assert objective["strategies"] == {"acc": "max", "f1": "min"}
+    latest = [{"name": "loss", "value": "latest"}]
+    only_latest = objective_of(type="minimize", objectiveMetricName="loss", metricStrategies=latest)
+    assert "strategies" not in only_latest
+
+
+def test_a_strategy_for_an_unknown_metric_is_dropped_and_an_unknown_value_refused() -> None:
+    strategies = [{"name": "f1", "value": "max"}]
+    objective = {"type": "minimize", "objectiveMetricName": "loss", "metricStrategies": strategies}
+    conversion = convert_katib(katib(objective=objective))
+    assert conversion.document["spec"]["objective"]["strategies"] == {"loss": "min"}
+    assert "spec.objective.metricStrategies[0]: 'f1' is neither the objective" in "\n".join(
+        conversion.dropped
+    )
+    objective["metricStrategies"] = [{"name": "loss", "value": "average"}]
+    (refusal,) = refusals(katib(objective=objective))
+    assert refusal.startswith("spec.objective.metricStrategies[0]: value must be latest, min")
 
 
 def space(kind: str, **feasible: Any) -> dict[str, Any]:
@@ -341,7 +379,7 @@ def test_the_trainers_gpu_limit_becomes_trial_gpus(
     limits = {resource: "2", "memory": "1Gi"}
     pod_spec["containers"][0]["resources"] = {"limits": limits, "requests": {resource: "2"}}
     trial = converted_spec(document)["trial"]
-    assert {key: trial[key] for key in trial if key != "template"} == trial_fields
+    assert {key: trial[key] for key in trial if key.startswith("gpu")} == trial_fields
     (container,) = trial["template"]["spec"]["containers"]
     assert container["resources"] == {"limits": {"memory": "1Gi"}}
 
@@ -361,7 +399,6 @@ def test_a_template_from_a_config_map_is_refused() -> None:
 @pytest.mark.parametrize(
     ("collector", "says"),
     [
-        ({}, "StdOut: kubetune ignores Katib's `loss=<value>` lines"),
         ({"collector": {"kind": "None"}}, "None: kubetune always collects metrics"),
         (
             {"collector": {"kind": "Push"}},
@@ -374,11 +411,93 @@ def test_a_template_from_a_config_map_is_refused() -> None:
         ),
     ],
 )
-def test_each_metrics_collector_says_how_the_trainer_must_report(
+def test_each_other_metrics_collector_says_how_the_trainer_must_report(
     collector: dict[str, Any], says: str
 ) -> None:
-    dropped = convert_katib(katib(metricsCollectorSpec=collector)).dropped
-    assert f"spec.metricsCollectorSpec.collector.kind: {says}" in "\n".join(dropped)
+    conversion = convert_katib(katib(metricsCollectorSpec=collector))
+    assert f"spec.metricsCollectorSpec.collector.kind: {says}" in "\n".join(conversion.dropped)
+    assert "metricsFormat" not in conversion.document["spec"]["trial"]
+
+
+def metrics_format(*katib_formats: str, kind: str = "StdOut") -> tuple[list[str], list[str]]:
+    """(the converted metricsFormat, the notes) for a collector with these filters."""
+    collector = {
+        "collector": {"kind": kind},
+        "source": {"filter": {"metricsFormat": katib_formats}},
+    }
+    conversion = convert_katib(katib(metricsCollectorSpec=collector))
+    formats: list[str] = conversion.document["spec"]["trial"].get("metricsFormat", [])
+    return formats, conversion.dropped
+
+
+def reads(formats: list[str], line: str) -> dict[str, float]:
+    reader = LineReader(formats, ["loss", "accuracy"])
+    report = reader.read(line)
+    assert report is None or isinstance(report, MetricReport)
+    return report.metrics if report else {}
+
+
+def test_the_default_collector_reads_katibs_default_lines_with_no_note() -> None:
+    for collector in ({}, {"collector": {"kind": "StdOut"}}):
+        conversion = convert_katib(katib(metricsCollectorSpec=collector))
+        assert not any("metricsCollectorSpec" in entry for entry in conversion.dropped)
+        formats = conversion.document["spec"]["trial"]["metricsFormat"]
+        assert formats == [as_metrics_format(KATIB_DEFAULT_FORMAT)[0]]
+    assert reads(formats, "INFO:root:epoch 3: loss=0.31 accuracy=.98 lr=0.1") == {
+        "loss": 0.31,
+        "accuracy": 0.98,
+    }
+    assert reads(formats, "Score=-7.53e-05 loss=1E0") == {"loss": 1.0}
+
+
+def test_katibs_group_reading_is_named_and_extra_groups_no_longer_capture() -> None:
+    ours, problem = as_metrics_format(KATIB_DEFAULT_FORMAT)
+    assert problem is None and re.compile(ours).groupindex.keys() == {"name", "value"}
+    assert re.compile(ours).groups == 2
+    assert reads([ours], "loss = 2.5e-1") == {"loss": 0.25}
+
+
+def test_a_metrics_format_filter_is_carried_over_when_kubetune_reads_it_as_katib() -> None:
+    formats, dropped = metrics_format(
+        r"(\w+):\s*([\d.]+)",  # two groups: as written
+        r"(?P<name>\w+)=(?P<value>\S+)",  # the named groups: as written
+        r"\[([a-z]+)\]=(\d+)(ms)?",  # a third group: made non-capturing
+    )
+    assert formats[:2] == [r"(\w+):\s*([\d.]+)", r"(?P<name>\w+)=(?P<value>\S+)"]
+    assert formats[2] == r"\[(?P<name>[a-z]+)\]=(?P<value>\d+)(?:ms)?"
+    assert not dropped
+    assert reads(formats, "epoch 2 [loss]=7ms accuracy: 0.5") == {"loss": 7, "accuracy": 0.5}
+
+
+def test_a_filter_kubetune_cannot_read_is_named_in_a_note() -> None:
+    formats, dropped = metrics_format(r"(\w+", r"(\w+)", r"(?P<n>\w+)(=)(\d+)", r"(\w+)=(\d+)")
+    assert formats == [r"(\w+)=(\d+)"]
+    notes = "\n".join(dropped)
+    where = "spec.metricsCollectorSpec.source.filter.metricsFormat"
+    assert f"{where}[0]: '(\\\\w+': must be a valid regular expression" in notes
+    assert f"{where}[1]: '(\\\\w+)': must have the named groups name and value" in notes
+    assert f"{where}[2]: " in notes and f"{where}[3]" not in notes
+    assert "so its lines are not read" in notes
+
+
+def test_filters_beyond_kubetunes_limits_are_named_in_a_note() -> None:
+    long = "(a)(b)" + "x" * MAX_FORMAT_CHARS
+    formats, dropped = metrics_format(long, *[f"(a{i})(b)" for i in range(MAX_FORMATS + 1)])
+    assert formats == [f"(a{i})(b)" for i in range(MAX_FORMATS)]
+    where = "spec.metricsCollectorSpec.source.filter.metricsFormat"
+    assert any(
+        entry.startswith(f"{where}[0]: ") and f"at most {MAX_FORMAT_CHARS}" in entry
+        for entry in dropped
+    )
+    assert any(entry.startswith(f"{where}[{MAX_FORMATS + 1}]: ") for entry in dropped)
+
+
+def test_the_filter_of_another_collector_is_not_carried_over() -> None:
+    formats, dropped = metrics_format(r"(\w+)=(\d+)", kind="File")
+    assert formats == []
+    assert "spec.metricsCollectorSpec.source.filter.metricsFormat: kubetune reads no" in "\n".join(
+        dropped
+    )
 
 
 def test_a_document_that_is_no_katib_experiment_is_refused() -> None:
@@ -406,10 +525,11 @@ def test_the_command_writes_the_file_and_lists_the_notes_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source, target = tmp_path / "katib.yaml", tmp_path / "out.yaml"
-    source.write_text(yaml.safe_dump(katib()))
+    source.write_text(yaml.safe_dump(katib(metricsCollectorSpec={"collector": {"kind": "None"}})))
     assert main(["convert", "katib", str(source), "-o", str(target)]) == 0
     assert parse_experiment(yaml.safe_load(target.read_text())).spec.objective.metric == "loss"
-    assert "kubetune: not carried over: spec.metricsCollectorSpec" in capsys.readouterr().err
+    note = "kubetune: not carried over: spec.metricsCollectorSpec.collector.kind: None"
+    assert note in capsys.readouterr().err
 
 
 def test_the_command_refuses_a_tfjob_with_status_2(

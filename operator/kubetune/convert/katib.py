@@ -14,7 +14,7 @@ from typing import Any
 from kubetune.api import GROUP_VERSION, SpecError, parse_experiment
 from kubetune.api.yamltext import dump_yaml
 from kubetune.convert.findings import Findings
-from kubetune.convert.katib_metrics import explain_metrics_collector
+from kubetune.convert.katib_metrics import convert_metrics_collector
 from kubetune.convert.katib_search import (
     convert_algorithm,
     convert_early_stopping,
@@ -95,7 +95,8 @@ def _spec(spec: Document, findings: Findings) -> Document:
     parameters, names = convert_parameters(spec.get("parameters") or [], findings)
     stopping, fixed = _stopping(spec, findings)
     trial, job_limits = convert_trial(spec.get("trialTemplate") or {}, names, fixed, findings)
-    explain_metrics_collector(spec, str(objective.get("metric")), findings)
+    if formats := convert_metrics_collector(spec, str(objective.get("metric")), findings):
+        trial["metricsFormat"] = formats
     untuned = {names.get(name) for name in fixed}
     converted = {
         "objective": objective,

@@ -2,15 +2,17 @@
 
 Katib writes bounds and list members as strings ("0.01"); they become numbers here. A
 Katib name kubetune cannot use is renamed, and the renames are returned so the trial
-template's references follow them.
+template's references follow them. Katib's metric strategies become kubetune's, with
+Katib's defaults written out, so a trial is scored by the same value in both.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, get_args
 
+from kubetune.api import DEFAULT_STRATEGY, MetricStrategy
 from kubetune.api.base import MAX_VALUES
 from kubetune.api.params import PARAMETER_NAME_PATTERN
 from kubetune.convert.findings import Findings
@@ -18,16 +20,11 @@ from kubetune.convert.findings import Findings
 Document = dict[str, Any]
 _SCALES = {"uniform": "linear", "logUniform": "log", "normal": "linear", "logNormal": "log"}
 _BELL_CURVES = ("normal", "logNormal")  # kubetune samples within [min, max], never a bell
-
-
-_STRATEGY_NOTE = (
-    "Katib scores a trial by its {0} reported value; kubetune by the latest one,"
-    " so report the value to optimize last"
-)
+_STRATEGIES = "spec.objective.metricStrategies"
 
 
 def convert_objective(objective: Document, findings: Findings) -> Document:
-    """type -> goal, goal -> target, metric names kept."""
+    """type -> goal, goal -> target, metric names kept, metricStrategies -> strategies."""
     goal = objective.get("type")
     if goal not in ("maximize", "minimize"):
         findings.refuse("spec.objective.type", f"must be maximize or minimize, got {goal!r}")
@@ -36,18 +33,38 @@ def convert_objective(objective: Document, findings: Findings) -> Document:
         converted["target"] = number(objective["goal"], "spec.objective.goal", findings)
     if objective.get("additionalMetricNames"):
         converted["additionalMetrics"] = list(objective["additionalMetricNames"])
-    if (strategy := _objective_strategy(objective)) != "latest":
-        findings.drop("spec.objective.metricStrategies", _STRATEGY_NOTE.format(strategy))
+    if strategies := _strategies(objective, findings):
+        converted["strategies"] = strategies
     return converted
 
 
-def _objective_strategy(objective: Document) -> str:
-    """Katib's strategy for the objective: as given, else the best value (min or max)."""
-    metric = objective.get("objectiveMetricName")
-    for strategy in objective.get("metricStrategies") or []:
-        if strategy.get("name") == metric:
-            return str(strategy.get("value"))
-    return "min" if objective.get("type") == "minimize" else "max"
+def _strategies(objective: Document, findings: Findings) -> dict[str, str]:
+    """Which value of each metric a trial records, as Katib records it: the strategy its
+    metricStrategies gives, else Katib's default, the objective's direction (min when
+    minimized, max when maximized) for the objective and the additional metrics alike.
+    kubetune's own default (latest) is left out."""
+    additional = objective.get("additionalMetricNames") or []
+    metrics = [objective.get("objectiveMetricName"), *additional]
+    given = _given_strategies(objective.get("metricStrategies") or [], metrics, findings)
+    default = "min" if objective.get("type") == "minimize" else "max"
+    chosen = {str(name): given.get(name, default) for name in metrics}
+    return {name: value for name, value in chosen.items() if value != DEFAULT_STRATEGY}
+
+
+def _given_strategies(
+    strategies: list[Document], metrics: list[Any], findings: Findings
+) -> dict[str, str]:
+    """Katib's `[{name, value}]` list as a mapping, for the metrics the objective names."""
+    given: dict[str, str] = {}
+    for index, item in enumerate(strategies):
+        name, value, where = item.get("name"), item.get("value"), f"{_STRATEGIES}[{index}]"
+        if value not in get_args(MetricStrategy):
+            findings.refuse(where, f"value must be latest, min or max, got {value!r}")
+        elif name not in metrics:
+            findings.drop(where, f"{name!r} is neither the objective nor an additional metric")
+        else:
+            given[str(name)] = str(value)
+    return given
 
 
 def number(text: Any, where: str, findings: Findings) -> float | int:

@@ -1,8 +1,8 @@
 """Synthetic test functions for the search-quality benchmark, with known optima.
 
 Standard global-optimization functions (Branin, Hartmann, Rosenbrock, Ackley, Levy,
-Styblinski-Tang) plus one mixed int/categorical function, since real tuning spaces are
-rarely all-continuous. Each is minimized over its usual domain.
+Styblinski-Tang) plus one mixed int/categorical function and one with listed (discrete)
+values, since real tuning spaces are rarely all-continuous. Each is minimized over its usual domain.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kubetune.search.space import Assignment, CategoricalParam, FloatParam, IntParam, SearchSpace
+from kubetune.search.space import (
+    Assignment,
+    CategoricalParam,
+    DiscreteParam,
+    FloatParam,
+    IntParam,
+    SearchSpace,
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,25 @@ def mixed(p: Assignment) -> float:
     return float(lr_term + depth_term + width_term + ACTIVATION_PENALTY[str(p["activation"])])
 
 
+LISTED_SPACE = SearchSpace(
+    (
+        FloatParam("lr", 1e-5, 1e-1, log=True),
+        DiscreteParam("batch", tuple(2.0**k for k in range(4, 11))),
+        DiscreteParam("warmup", (0.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)),
+        DiscreteParam("dropout", (0.0, 0.1, 0.2, 0.3, 0.5)),
+    )
+)
+
+
+def listed(p: Assignment) -> float:
+    """Best near lr=1e-3, batch 32, warmup 3000, dropout 0.2: optima at both ends of
+    geometric lists and in the middle of an even one."""
+    lr_term = (np.log10(float(p["lr"])) + 3) ** 2
+    batch_term = 0.3 * (np.log2(float(p["batch"])) - 5) ** 2
+    warmup_term = (np.log10(float(p["warmup"]) + 100) - np.log10(3100)) ** 2
+    return float(lr_term + batch_term + warmup_term + 8 * (float(p["dropout"]) - 0.2) ** 2)
+
+
 SYNTHETIC = [
     Problem(
         "branin", SearchSpace((FloatParam("x0", -5, 10), FloatParam("x1", 0, 15))), branin, 0.397887
@@ -121,4 +147,5 @@ SYNTHETIC = [
     Problem("levy4", box(4, -10, 10), levy, 0.0),
     Problem("styblinski4", box(4, -5, 5), styblinski_tang, -39.16617 * 4),
     Problem("mixed", MIXED_SPACE, mixed, 0.0),
+    Problem("listed", LISTED_SPACE, listed, 0.0),
 ]

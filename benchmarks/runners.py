@@ -19,7 +19,7 @@ from kubetune.search.base import Observation
 from kubetune.search.registry import make_suggester
 from kubetune.search.space import CategoricalParam, DiscreteParam, FloatParam, SearchSpace
 
-OURS = ("bayesian", "tpe", "evolution", "random")
+OURS = ("bayesian", "tpe", "evolution", "sobol", "random")
 OPTUNA = ("optuna-tpe", "optuna-gp", "optuna-cmaes", "optuna-random")
 
 

@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     methods = args.methods.split(",")
+    unknown = sorted(set(methods) - set(OURS + OPTUNA))
+    if unknown:  # an unknown name would otherwise run as Optuna's random sampler
+        parser.error(f"unknown methods {unknown}; known: {', '.join(OURS + OPTUNA)}")
     if "optuna-gp" in methods and not gp_available():
         print("optuna-gp: UNAVAILABLE (GPSampler needs torch, which is not installed)\n")
         methods.remove("optuna-gp")

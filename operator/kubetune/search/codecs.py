@@ -115,68 +115,63 @@ class IntCodec:
         return self.snap(np.linspace(0.0, 1.0, self.levels))
 
 
-class DiscreteCodec:
-    """A numeric axis padded by half the outer gaps; decoding picks the nearest value."""
+class _Slices:
+    """A column of `levels` values in a fixed order, value i owning the slice
+    [i/levels, (i+1)/levels): uniform draws pick every value equally often."""
+
+    levels: int
+    ordered: tuple[Value, ...]
+
+    def _slot(self, unit: Column) -> NDArray[np.int64]:
+        return np.clip((unit * self.levels).astype(np.int64), 0, self.levels - 1)
+
+    def _centres(self, slot: NDArray[np.int64]) -> Column:
+        return (slot.astype(np.float64) + 0.5) / self.levels
+
+    def decode(self, unit: Column) -> list[Value]:
+        return [self.ordered[i] for i in self._slot(unit)]
+
+    def snap(self, unit: Column) -> Column:
+        return self._centres(self._slot(unit))
+
+    def positions(self) -> Column:
+        return self._centres(np.arange(self.levels))
+
+
+class DiscreteCodec(_Slices):
+    """Listed numbers by rank, smallest first: the axis keeps their order for models
+    that measure distance (neighbouring values are neighbouring slices), without letting
+    wide gaps between values claim a larger share of uniform draws."""
 
     categorical = False
 
     def __init__(self, param: DiscreteParam) -> None:
-        self.name, self.values = param.name, param.values
-        self.levels = len(param.values)
-        numbers = np.array(sorted(param.values), dtype=np.float64)
-        gaps = np.diff(numbers) if self.levels > 1 else np.array([1.0])
-        low, high = numbers[0] - gaps[0] / 2, numbers[-1] + gaps[-1] / 2
-        self.sorted = numbers
-        self.scale = _Scale(low, high, log=False)
-        self.order = np.argsort(np.array(param.values, dtype=np.float64), kind="stable")
-
-    def _index(self, unit: Column) -> NDArray[np.int64]:
-        if self.levels == 1:
-            return np.zeros(len(unit), dtype=np.int64)
-        numbers = self.scale.from_unit(unit)
-        right = np.clip(np.searchsorted(self.sorted, numbers), 1, self.levels - 1)
-        left = right - 1
-        nearer_left = np.abs(numbers - self.sorted[left]) <= np.abs(self.sorted[right] - numbers)
-        return np.asarray(np.where(nearer_left, left, right), dtype=np.int64)
+        self.name, self.levels = param.name, len(param.values)
+        numbers = np.array(param.values, dtype=np.float64)
+        order = np.argsort(numbers, kind="stable")
+        self.sorted, self.ordered = numbers[order], tuple(param.values[i] for i in order)
 
     def encode(self, values: Sequence[Value]) -> Column:
-        return _encode_numbers(self.scale, values)
-
-    def decode(self, unit: Column) -> list[Value]:
-        return [self.values[self.order[i]] for i in self._index(unit)]
-
-    def snap(self, unit: Column) -> Column:
-        return self.scale.to_unit(self.sorted[self._index(unit)])
-
-    def positions(self) -> Column:
-        return self.scale.to_unit(self.sorted)
+        # Interpolating between ranks also places a number that is no longer listed
+        # (a spec edited mid-experiment) between its listed neighbours.
+        numbers = np.array(values, dtype=np.float64)
+        return np.asarray(np.interp(numbers, self.sorted, self.positions()), dtype=np.float64)
 
 
-class CategoricalCodec:
+class CategoricalCodec(_Slices):
+    """Choices in their written order; `categorical` tells models the order means nothing."""
+
     categorical = True
 
     def __init__(self, param: CategoricalParam) -> None:
-        self.name, self.choices = param.name, param.choices
-        self.levels = len(param.choices)
+        self.name, self.levels, self.ordered = param.name, len(param.choices), param.choices
         self.index: dict[Value, int] = {choice: i for i, choice in enumerate(param.choices)}
-
-    def _index(self, unit: Column) -> NDArray[np.int64]:
-        return np.clip((unit * self.levels).astype(np.int64), 0, self.levels - 1)
 
     def encode(self, values: Sequence[Value]) -> Column:
         unknown = [v for v in values if v not in self.index]
         if unknown:
-            raise ValueError(f"{self.name}: {unknown[0]!r} is not one of {list(self.choices)}")
-        return (np.array([self.index[v] for v in values], dtype=np.float64) + 0.5) / self.levels
-
-    def decode(self, unit: Column) -> list[Value]:
-        return [self.choices[i] for i in self._index(unit)]
-
-    def snap(self, unit: Column) -> Column:
-        return (self._index(unit) + 0.5) / self.levels
-
-    def positions(self) -> Column:
-        return (np.arange(self.levels) + 0.5) / self.levels
+            raise ValueError(f"{self.name}: {unknown[0]!r} is not one of {list(self.ordered)}")
+        return self._centres(np.array([self.index[v] for v in values], dtype=np.int64))
 
 
 def make_codec(param: Param) -> Codec:

@@ -6,7 +6,9 @@ parameter types. This module owns all type knowledge:
 - float: linear or log scale, clipped to the bounds;
 - int: linear or log scale over bounds padded by half a step, so that each allowed value
   owns an equal slice of [0, 1]; decoding rounds onto the step grid;
-- discrete: numeric scale padded by half the outer gaps; decoding picks the nearest value;
+- discrete: by rank, the i-th smallest of n listed values owning [i/n, (i+1)/n), so
+  each is drawn equally often however unevenly the values are spaced, and distance
+  along the column is distance in rank;
 - categorical: one index column, choice i owning the slice [i/k, (i+1)/k). A model that
   needs a distance between categories (the Gaussian process) asks for `one_hot` features,
   where all distinct categories are equally far apart.

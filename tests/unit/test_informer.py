@@ -32,6 +32,12 @@ def test_the_newer_version_wins_whatever_the_order() -> None:
     assert "managedFields" not in store.of_experiment("exp")[0]["metadata"]
 
 
+def test_a_passs_own_write_coming_back_from_the_watch_is_nothing_new() -> None:
+    store = Store()
+    assert store.put(_object("a", 5))  # written through by the pass
+    assert not store.put(_object("a", 5))  # its watch event: wakes no pass
+
+
 def test_a_deletion_older_than_the_stored_object_is_ignored() -> None:
     store = Store()
     store.put(_object("a", 7))

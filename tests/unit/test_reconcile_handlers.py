@@ -136,3 +136,19 @@ def test_which_changes_wake_a_pass(
     kind: str, event: str, document: dict[str, Any], wakes: bool
 ) -> None:
     assert handlers._wakes_pass(kind, event, document) is wakes
+
+
+def test_a_pass_that_launched_a_full_step_runs_the_next_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = [True, True, False]  # launched 5, launched 5, then the slots were full
+    ran: list[str] = []
+
+    def reconcile(_kube: Any, _namespace: str, name: str, _owned: Any) -> bool:
+        ran.append(name)
+        return answers.pop(0)
+
+    monkeypatch.setattr(handlers, "reconcile_experiment", reconcile)
+    memo = _memo()
+    _event(memo, "ADDED")
+    assert ran == ["exp"] * 3

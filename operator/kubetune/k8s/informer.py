@@ -63,7 +63,9 @@ class Store:
         self._by_experiment: defaultdict[str, set[str]] = defaultdict(set)
 
     def put(self, document: Document) -> bool:
-        """Keep `document` unless the store has a newer version; whether it was kept."""
+        """Keep `document` unless the store has it or a newer version already; whether it
+        was kept. So the watch event of a pass's own write, put at once, changes nothing
+        and wakes no pass."""
         with self._lock:
             return self._put(document)
 
@@ -93,8 +95,8 @@ class Store:
     def _put(self, document: Document) -> bool:
         name = document["metadata"]["name"]
         stored = self._objects.get(name)
-        if stored is not None and version_of(stored) > version_of(document):
-            return False
+        if stored is not None and version_of(stored) >= version_of(document) > 0:
+            return False  # older, or the pass's own write coming back: nothing new
         self._forget(name)
         self._objects[name] = self.trim(document)
         self._by_experiment[_experiment_of(document)].add(name)

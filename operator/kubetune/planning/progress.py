@@ -120,8 +120,8 @@ def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish
     return Finish(reason, message)
 
 
-# A step launches a few trials, and the next step (at once: the launches themselves wake
-# it) the next few. On a cluster each launch is three API writes: a pass filling 20 slots
+# A step launches a few trials, and the next step (run at once by both runtimes) the
+# next few. On a cluster each launch is three API writes: a pass filling 20 slots
 # held its thread for seconds while a hundred other experiments waited for their first
 # Job. Both runtimes step the same way, so they suggest the same trials.
 LAUNCHES_PER_STEP = 5

@@ -28,6 +28,7 @@ from kubetune.k8s.owned import ListedObjects, OwnedObjects
 from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
 from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
+from kubetune.planning.progress import LAUNCHES_PER_STEP
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
 from kubetune.reconcile import metrics
@@ -47,21 +48,23 @@ TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
 @metrics.RECONCILE_SECONDS.time()
 def reconcile_experiment(
     kube: Kube, namespace: str, name: str, owned: OwnedObjects | None = None
-) -> None:
+) -> bool:
     """Bring one experiment one step closer to done. `owned`: where its trials, Jobs
-    and Pods are read from (the operator's watches; a fresh list by default)."""
+    and Pods are read from (the operator's watches; a fresh list by default). Whether
+    the pass launched a full step, so more trials may be waiting to launch."""
     now = datetime.now(UTC)
     owned = owned or ListedObjects(kube)
     snapshot = observe(kube, owned, namespace, name)
     metrics.record_experiment(namespace, name, None if snapshot is None else snapshot.status)
     if snapshot is None:
-        return
+        return False
     began = time.perf_counter()
     decision = decide_pass(snapshot, now, FINISHED_JOB_TTL_SECONDS)
     if decision.plan is not None and decision.experiment is not None:
         algorithm = decision.experiment.spec.algorithm.name
         metrics.planned(algorithm, len(decision.plan.create), time.perf_counter() - began)
-    Applier(kube, snapshot, decision, now, owned).apply()
+    done = Applier(kube, snapshot, decision, now, owned).apply()
+    return done and decision.plan is not None and len(decision.plan.create) >= LAUNCHES_PER_STEP
 
 
 class ActionRefusedError(Exception):
@@ -119,7 +122,8 @@ class Applier:
         self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment, owned)
         self.handlers = self._handlers()
 
-    def apply(self) -> None:
+    def apply(self) -> bool:
+        """Whether every action was carried out."""
         for step in launch_steps(self.decision.actions):
             try:
                 self.run_step(step)
@@ -127,13 +131,14 @@ class Applier:
                 if not isinstance(refused.action, TRIAL_WRITES):
                     raise refused.error from None
                 self._refused(refused.action, refused.error)
-                return
+                return False
             except ForeignObjectError as error:
                 logger.info("%s waits for garbage collection: %s", self.metadata["name"], error)
-                return
+                return False
             except StaleReadError as error:
                 logger.debug("%s: trial %s changed during the pass", self.metadata["name"], error)
-                return
+                return False
+        return True
 
     def run_step(self, step: Step) -> None:
         """One action, or the chains of a launch side by side (each chain in order); the

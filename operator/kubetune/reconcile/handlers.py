@@ -114,10 +114,13 @@ async def _reconcile(memo: Any, namespace: str, name: str) -> None:
     owned: WatchedObjects = memo[OWNED_MEMO_KEY]
     owned.watch(namespace)
     loop = asyncio.get_running_loop()
-    await passes.run(
+    # A pass that launched a full step asks for the next one at once: its own writes
+    # wake no pass (see `k8s.informer.Store.put`).
+    while await passes.run(
         (namespace, name),
         lambda: loop.run_in_executor(threads, reconcile_experiment, kube, namespace, name, owned),
-    )
+    ):
+        pass
 
 
 @kopf.index(*EXPERIMENTS)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,15 +30,17 @@ class PassSerializer:
     def __init__(self) -> None:
         self._slots: dict[Hashable, _Slot] = {}
 
-    async def run(self, key: Hashable, work: Callable[[], Awaitable[None]]) -> None:
+    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T | None:
+        """What `work` returned; None when a pass that began later already covered this
+        request."""
         slot = self._slots.setdefault(key, _Slot())
         slot.requested += 1
         ticket = slot.requested
         async with slot.lock:
             if slot.covered >= ticket:
-                return  # a pass that started after this request has already finished
+                return None  # a pass that started after this request has already finished
             slot.covered = slot.requested
-            await work()
+            return await work()
 
     def forget(self, key: Hashable) -> None:
         """Drop a deleted experiment's slot (a later request just makes a new one)."""

@@ -12,6 +12,7 @@ from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from kubetune.reconcile.experiment import launch_steps
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
+    JOBS,
     TRIALS,
     add_pod,
     create,
@@ -120,3 +121,19 @@ def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:
     jobs = {job["metadata"]["name"] for job in fake.of_kind("jobs")}
     assert len(launched) == LAUNCHES_PER_STEP and {t["metadata"]["name"] for t in launched} <= jobs
     assert all(t["status"]["jobName"] == t["metadata"]["name"] for t in launched)
+
+
+def test_a_finished_jobs_pod_seen_running_is_a_lagging_watch_not_a_job_to_delete() -> None:
+    fake = FakeKube()
+    create(fake, experiment_body(max_trials=3, parallel=1))  # still running afterwards
+    reconcile(fake)
+    job = fake.of_kind("jobs")[0]
+    add_pod(fake, job, "Succeeded", 0, '{"metrics": {"score": 0.5}}')
+    reconcile(fake)
+    assert trials(fake)[0]["status"]["phase"] == "Succeeded"
+    name = job["metadata"]["name"]
+    done = {"conditions": [{"type": "Complete", "status": "True"}]}
+    fake.request("PATCH", f"{JOBS}/{name}/status", body={"status": done})
+    add_pod(fake, job, "Running")  # what a lagging Pod watch would still show
+    reconcile(fake)
+    assert name in [j["metadata"]["name"] for j in fake.of_kind("jobs")]

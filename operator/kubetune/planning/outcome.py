@@ -48,6 +48,11 @@ def trial_outcome(job: Document | None, pods: Sequence[Document], trainer: str) 
     return Outcome("Running" if running else "Pending")
 
 
+def job_finished(job: Document) -> bool:
+    """The Job controller has marked the Job done or failed."""
+    return _condition(job, *DONE_CONDITIONS, *FAILED_CONDITIONS) is not None
+
+
 def _phase(pod: Document) -> str | None:
     phase = pod.get("status", {}).get("phase")
     return str(phase) if phase else None

@@ -32,7 +32,7 @@ from kubetune.planning.lifecycle import (
     conclude,
     record_reports,
 )
-from kubetune.planning.outcome import trial_outcome
+from kubetune.planning.outcome import job_finished, trial_outcome
 from kubetune.planning.progress import TrialStop
 from kubetune.planning.records import ACTIVE_PHASES
 from kubetune.planning.status import lifecycle_document, status_patch, timestamp
@@ -112,7 +112,8 @@ def release_settled(
     finished_job_ttl: int | None = DEFAULT_FINISHED_JOB_TTL_SECONDS,
 ) -> list[Action]:
     """What becomes of a settled trial's Job. While its pod still runs (the ingest failed
-    the trial for a non-finite objective) it is deleted: it only burns GPUs. Otherwise it
+    the trial for a non-finite objective) it is deleted: it only burns GPUs. (A finished
+    Job's pod seen running is only a Pod watch lagging behind the Job's.) Otherwise it
     expires `finished_job_ttl` seconds after it finished (None keeps it): only now, with
     the result recorded, since a Job that vanished before its trial settled would fail
     that trial."""
@@ -123,7 +124,7 @@ def release_settled(
         if not settled or name not in jobs:
             continue
         job = jobs[name]
-        if any(_live(pod) for pod in pods.get(name, ())):
+        if not job_finished(job) and any(_live(pod) for pod in pods.get(name, ())):
             actions.append(DeleteJob(job["metadata"]["name"]))
         elif finished_job_ttl is not None and _lasting(job):
             actions.append(ExpireJob(job["metadata"]["name"], finished_job_ttl))

@@ -77,8 +77,8 @@ class _Server:
         self.queries: list[dict[str, str]] = []
         self.done = threading.Event()
 
-    def request(self, method: str, path: str, *, query: dict[str, str]) -> Document:
-        self.queries.append(query)
+    def request(self, method: str, path: str, *, query: dict[str, str] | None = None) -> Document:
+        self.queries.append(query or {"path": path})
         return self.pages.pop(0)
 
     def stream(self, path: str, *, query: dict[str, str], idle_s: float) -> Iterator[Document]:
@@ -141,3 +141,22 @@ def test_a_pass_sees_its_own_writes_at_once() -> None:
     assert [t["metadata"]["name"] for t in owned.trials("team", "exp")] == ["exp-0000"]
     assert owned.sizes() == {"tuningtrials": 1, "jobs": 0, "pods": 0}
     owned.stop()
+
+
+def test_the_experiment_is_read_from_the_api_server_only_until_a_watch_brings_it() -> None:
+    server = _Server(pages=[_object("exp", 4, status={"phase": "Running"})], streams=[])
+    owned = WatchedObjects(server, lambda kind, event, document: None)  # type: ignore[arg-type]
+
+    def phase() -> str:
+        found = owned.experiment("team", "exp")
+        assert found is not None
+        return str(found["status"]["phase"])
+
+    assert phase() == "Running" and phase() == "Running"
+    assert len(server.queries) == 1  # the second read came from memory
+    owned.wrote("tuningexperiments", "team", _object("exp", 6, status={"phase": "Succeeded"}))
+    owned.saw("team", _object("exp", 5, status={"phase": "Running"}))  # a late watch event
+    assert phase() == "Succeeded" and len(server.queries) == 1
+    owned.saw("team", _object("exp", 7), deleted=True)
+    server.pages.append(_object("exp", 9, status={"phase": "Pending"}))  # re-created
+    assert phase() == "Pending" and len(server.queries) == 2

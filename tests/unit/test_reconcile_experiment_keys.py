@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from kubetune.k8s.owned import ListedObjects
 from kubetune.reconcile import handlers
 from kubetune.reconcile.reporter_jobs import ExperimentKeys, experiment_keys
 from kubetune.reconcile.serialize import PassSerializer
@@ -56,10 +57,11 @@ def test_a_deleted_experiments_key_is_forgotten(fake: FakeKube) -> None:
     reconcile(fake)
     uid = stored(fake)["metadata"]["uid"]
     assert uid in experiment_keys
-    memo = {"kube": fake, "passes": PassSerializer()}
+    memo = {"kube": fake, "passes": PassSerializer(), handlers.OWNED_MEMO_KEY: ListedObjects(fake)}
     meta = {"uid": uid, "generation": 1}
+    event = {"type": "DELETED", "object": stored(fake)}
     coroutine = handlers.experiment_event(
-        type="DELETED", namespace="team", name="exp", meta=meta, memo=memo
+        type="DELETED", namespace="team", name="exp", meta=meta, event=event, memo=memo
     )
     asyncio.run(coroutine)
     assert uid not in experiment_keys

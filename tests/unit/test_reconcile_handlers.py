@@ -38,6 +38,9 @@ class _Watches:
     def watch(self, namespace: str) -> None:
         self.watched.add(namespace)
 
+    def saw(self, namespace: str, experiment: dict[str, Any], deleted: bool = False) -> None:
+        self.seen = (namespace, experiment, deleted)
+
     def stop(self) -> None:
         self.watched.clear()
 
@@ -53,8 +56,9 @@ def _memo(threads: int = 2) -> dict[str, Any]:
 
 def _event(memo: dict[str, Any], kind: str | None, name: str = "exp", **meta: Any) -> None:
     meta = {"uid": "u1", "generation": 1, **meta}
+    event = {"type": kind, "object": {"metadata": {"name": name, **meta}}}
     coroutine = handlers.experiment_event(
-        type=kind, namespace="team", name=name, meta=meta, memo=memo
+        type=kind, namespace="team", name=name, meta=meta, event=event, memo=memo
     )
     asyncio.run(coroutine)
 

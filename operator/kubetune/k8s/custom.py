@@ -35,19 +35,18 @@ def get_experiment(kube: Kube, namespace: str, name: str) -> Document | None:
         raise
 
 
-def patch_experiment_status(kube: Kube, namespace: str, name: str, patch: Document) -> None:
-    kube.request(
-        "PATCH", resource_path(namespace, EXPERIMENTS, name, "status"),
-        body={"status": patch}, content_type=MERGE_PATCH,
-    )  # fmt: skip
+def patch_experiment_status(kube: Kube, namespace: str, name: str, patch: Document) -> Document:
+    """The experiment as stored after the patch."""
+    path = resource_path(namespace, EXPERIMENTS, name, "status")
+    return kube.request("PATCH", path, body={"status": patch}, content_type=MERGE_PATCH)
 
 
 def patch_experiment_annotations(
     kube: Kube, namespace: str, name: str, annotations: dict[str, str]
-) -> None:
+) -> Document:
     body = {"metadata": {"annotations": annotations}}
     path = resource_path(namespace, EXPERIMENTS, name)
-    kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
+    return kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
 
 
 def create_experiment(

@@ -85,6 +85,10 @@ class Store:
                 if version_of(self._objects[name]) <= listed_version:
                     self._forget(name)
 
+    def get(self, name: str) -> Document | None:
+        with self._lock:
+            return self._objects.get(name)
+
     def of_experiment(self, experiment: str) -> list[Document]:
         with self._lock:
             return [self._objects[name] for name in self._by_experiment.get(experiment, ())]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kubetune.k8s import custom, workloads
-from kubetune.k8s.custom import TRIALS, resource_path
+from kubetune.k8s.custom import EXPERIMENTS, TRIALS, resource_path
 from kubetune.k8s.informer import Informer, Listener, Store, pod_essentials
 from kubetune.k8s.rest import Document, Kube
 from kubetune.k8s.workloads import JOBS, PODS, jobs_path, pods_path
@@ -24,7 +24,10 @@ NamespaceListener = Callable[[str, str, Document], None]  # (kind, event type, o
 
 
 class OwnedObjects(Protocol):
-    """The labelled objects of one experiment, as last seen."""
+    """An experiment and its labelled objects, as last seen."""
+
+    def experiment(self, namespace: str, name: str) -> Document | None:
+        """None once it is deleted."""
 
     def trials(self, namespace: str, experiment: str) -> list[Document]: ...
 
@@ -42,6 +45,9 @@ class ListedObjects:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
 
+    def experiment(self, namespace: str, name: str) -> Document | None:
+        return custom.get_experiment(self.kube, namespace, name)
+
     def trials(self, namespace: str, experiment: str) -> list[Document]:
         return custom.list_trials(self.kube, namespace, experiment)
 
@@ -53,6 +59,9 @@ class ListedObjects:
 
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
         """The next list reads it anyway."""
+
+    def saw(self, namespace: str, experiment: Document, deleted: bool = False) -> None:
+        """The next read asks the API server anyway."""
 
 
 def _paths(namespace: str) -> dict[str, str]:
@@ -72,6 +81,23 @@ class WatchedObjects:
         self._lock = threading.Lock()
         self._stores: dict[str, dict[str, Store]] = {}
         self._informers: list[Informer] = []
+        # Fed by kopf's watch of experiments (`saw`) and the passes' own writes; read
+        # from the API server only when neither has brought it yet.
+        self._experiments: dict[str, Store] = {}
+
+    def experiment(self, namespace: str, name: str) -> Document | None:
+        store = self._experiment_store(namespace)
+        stored = store.get(name)
+        if stored is None:
+            stored = custom.get_experiment(self.kube, namespace, name)
+            if stored is not None:
+                store.put(stored)
+        return stored
+
+    def saw(self, namespace: str, experiment: Document, deleted: bool = False) -> None:
+        """An experiment as a watch event brought it."""
+        store = self._experiment_store(namespace)
+        _ = store.remove(experiment) if deleted else store.put(experiment)
 
     def trials(self, namespace: str, experiment: str) -> list[Document]:
         return self._store(namespace, TRIALS).of_experiment(experiment)
@@ -83,7 +109,14 @@ class WatchedObjects:
         return self._store(namespace, PODS).of_experiment(experiment)
 
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
-        self._store(namespace, kind).put(document)
+        if kind == EXPERIMENTS:
+            self._experiment_store(namespace).put(document)
+        else:
+            self._store(namespace, kind).put(document)
+
+    def _experiment_store(self, namespace: str) -> Store:
+        with self._lock:
+            return self._experiments.setdefault(namespace, Store())
 
     def watch(self, namespace: str) -> None:
         """Start the namespace's informers (once); returns without waiting for them."""

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubetune.k8s import custom, events, spec_store, workloads
+from kubetune.k8s.custom import EXPERIMENTS
 from kubetune.k8s.owned import ListedObjects, OwnedObjects
 from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
@@ -117,6 +118,7 @@ class Applier:
         owned: OwnedObjects,
     ) -> None:
         self.kube, self.snapshot, self.decision, self.now = kube, snapshot, decision, now
+        self.owned = owned
         self.metadata = snapshot.experiment["metadata"]
         experiment = decision.experiment
         self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment, owned)
@@ -198,9 +200,9 @@ class Applier:
             logger.warning("%s: accepted spec not stored: %s", self.metadata["name"], error)
             stored = action.encoded
         annotations = {ACCEPTED_SPEC_ANNOTATION: digest_of(stored)}
-        custom.patch_experiment_annotations(
-            self.kube, self.metadata["namespace"], self.metadata["name"], annotations
-        )
+        namespace, name = self.metadata["namespace"], self.metadata["name"]
+        patched = custom.patch_experiment_annotations(self.kube, namespace, name, annotations)
+        self.owned.wrote(EXPERIMENTS, namespace, patched)
 
     def _delete_job(self, action: actions.DeleteJob) -> None:
         workloads.delete_job(self.kube, self.metadata["namespace"], action.name)
@@ -214,7 +216,8 @@ class Applier:
 
     def _patch_status(self, action: actions.PatchExperimentStatus) -> None:
         namespace, name = self.metadata["namespace"], self.metadata["name"]
-        custom.patch_experiment_status(self.kube, namespace, name, action.patch)
+        patched = custom.patch_experiment_status(self.kube, namespace, name, action.patch)
+        self.owned.wrote(EXPERIMENTS, namespace, patched)
         metrics.record_experiment(namespace, name, {**self.snapshot.status, **action.patch})
 
     def _emit(self, action: actions.EmitEvent) -> None:

@@ -132,12 +132,21 @@ def known_experiments(*, namespace: str | None, name: str, uid: str, **_: Any) -
 
 @kopf.on.event(*EXPERIMENTS)
 async def experiment_event(
-    *, type: str | None, namespace: str | None, name: str, meta: kopf.Meta, memo: Any, **_: Any
+    *,
+    type: str | None,
+    namespace: str | None,
+    name: str,
+    meta: kopf.Meta,
+    event: Any,
+    memo: Any,
+    **_: Any,
 ) -> None:
-    """Listed at start-up (type None), created or its spec changed: one pass. Deleted:
-    forget it (the garbage collector deletes what it owned)."""
+    """Every event keeps the passes' copy of the experiment current (they read it from
+    there, not from the API server). Listed at start-up (type None), created or its spec
+    changed: one pass. Deleted: forget it (the garbage collector deletes what it owned)."""
     key = (str(namespace), name)
     seen: dict[tuple[str, str], object] = memo.setdefault("generations", {})
+    memo[OWNED_MEMO_KEY].saw(str(namespace), event["object"], deleted=type == "DELETED")
     if type == "DELETED":
         memo["passes"].forget(key)
         seen.pop(key, None)

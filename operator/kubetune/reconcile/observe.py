@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from kubetune.k8s import custom, spec_store
+from kubetune.k8s import spec_store
 from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube
@@ -48,7 +48,7 @@ BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
 def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snapshot | None:
     """What the pass needs; None when the experiment is gone or being deleted (the
     garbage collector does the rest). A finished experiment is read alone."""
-    stored = custom.get_experiment(kube, namespace, name)
+    stored = owned.experiment(namespace, name)
     if stored is None or stored["metadata"].get("deletionTimestamp"):
         return None
     snapshot = Snapshot(stored)

@@ -13,11 +13,10 @@ from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.base import API_GROUP, API_VERSION
 from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, create_owned, is_status
+from kubetune.planning.jobs import EXPERIMENT_LABEL
 
 EXPERIMENTS = "tuningexperiments"
 TRIALS = "tuningtrials"
-EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
-TRIAL_LABEL = f"{API_GROUP}/trial"
 
 
 def resource_path(namespace: str, plural: str, name: str = "", subresource: str = "") -> str:

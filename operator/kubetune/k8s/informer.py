@@ -23,8 +23,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kubetune.k8s.custom import EXPERIMENT_LABEL
 from kubetune.k8s.rest import Document, Kube, is_status
+from kubetune.planning.jobs import EXPERIMENT_LABEL
 
 logger = logging.getLogger(__name__)
 Trim = Callable[[Document], Document]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from kubernetes.client.exceptions import ApiException
 
-from kubetune.k8s.custom import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.k8s.rest import (
     MERGE_PATCH,
     Document,
@@ -19,6 +18,7 @@ from kubetune.k8s.rest import (
     create_owned,
     is_status,
 )
+from kubetune.planning.jobs import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.planning.refusals import REFUSED_CODES, parse_refusal
 
 JOBS, PODS = "jobs", "pods"

@@ -66,7 +66,8 @@ def list_experiments(kube: Kube, namespace: str) -> list[Document]:
 
 
 def list_trials(kube: Kube, namespace: str, experiment: str) -> list[Document]:
-    """Every TuningTrial of `experiment`, read from etcd (not a cache), so none is missed."""
+    """Every TuningTrial of `experiment`, read from etcd (not a cache): for the commands
+    and callers without the operator's watches (`owned.ListedObjects`)."""
     query = {"labelSelector": f"{EXPERIMENT_LABEL}={experiment}"}
     path = resource_path(namespace, TRIALS)
     items: list[Document] = kube.request("GET", path, query=query)["items"]

@@ -1,11 +1,12 @@
 """Everything one reconcile pass reads: the experiment, then what it owns.
 
-Level-triggered: each pass reads the experiment fresh from the API server, and its
-trials, Jobs and Pods as the operator's watches last saw them (`k8s.owned`), so whatever
-woke the operator, and however many events it missed while it was down, the pass acts on
-the whole state, and no pass re-lists the experiment's history.
+Level-triggered: each pass reads the experiment and its trials, Jobs and Pods as the
+operator's watches and its own writes last left them (`k8s.owned`), so whatever woke the
+operator, and however many events it missed while it was down (the watches list again
+when they start), the pass acts on the whole state, and no pass re-lists the
+experiment's history.
 
-Objects belong by uid, not by name. The experiment label only narrows the lists; a
+Objects belong by uid, not by name. The experiment label only narrows the watches; a
 trial counts only if this experiment's uid controls it, a Job only if one of those
 trials controls it, a Pod only if one of those Jobs does. So objects left by an earlier
 experiment of the same name (deleted, then re-created at once, while the garbage

@@ -12,7 +12,14 @@ from __future__ import annotations
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.base import API_GROUP, API_VERSION
-from kubetune.k8s.rest import MERGE_PATCH, Document, Kube, create_owned, is_status
+from kubetune.k8s.rest import (
+    MERGE_PATCH,
+    Document,
+    Kube,
+    create_owned,
+    is_status,
+    namespaced_path,
+)
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 
 EXPERIMENTS = "tuningexperiments"
@@ -20,8 +27,7 @@ TRIALS = "tuningtrials"
 
 
 def resource_path(namespace: str, plural: str, name: str = "", subresource: str = "") -> str:
-    path = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/{plural}"
-    return "/".join(part for part in (path, name, subresource) if part)
+    return namespaced_path(f"/apis/{API_GROUP}/{API_VERSION}", namespace, plural, name, subresource)
 
 
 def get_experiment(kube: Kube, namespace: str, name: str) -> Document | None:

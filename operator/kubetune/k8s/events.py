@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from kubernetes.client.exceptions import ApiException
 
-from kubetune.k8s.rest import Document, Kube
+from kubetune.k8s.rest import CORE_API, Document, Kube, namespaced_path
 
 COMPONENT = "kubetune-operator"
 MAX_MESSAGE_CHARS = 1024
@@ -41,6 +41,7 @@ def emit_event(
         "firstTimestamp": now, "lastTimestamp": now, "count": 1,
     }  # fmt: skip
     try:
-        kube.request("POST", f"/api/v1/namespaces/{metadata['namespace']}/events", body=event)
+        path = namespaced_path(CORE_API, metadata["namespace"], "events")
+        kube.request("POST", path, body=event)
     except ApiException as error:
         logger.warning("could not record event %s on %s: %s", reason, metadata["name"], error)

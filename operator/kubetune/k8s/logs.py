@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from kubetune.k8s.rest import Kube
+from kubetune.k8s.rest import CORE_API, Kube, namespaced_path
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def read_container_log(
     kube: Kube, namespace: str, pod: str, container: str, bounds: LogBounds
 ) -> ContainerLog | None:
     """The container's log within `bounds`, or None when it cannot be read now."""
-    path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+    path = namespaced_path(CORE_API, namespace, "pods", pod, "log")
     query = {"container": container, "tailLines": str(bounds.tail_lines),
              "limitBytes": str(bounds.limit_bytes)}  # fmt: skip
     try:

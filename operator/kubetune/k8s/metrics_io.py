@@ -13,8 +13,17 @@ import base64
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.base import API_GROUP, API_VERSION
-from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
-from kubetune.planning.jobs import controller_uid
+from kubetune.k8s.custom import TRIALS, resource_path
+from kubetune.k8s.rest import (
+    CORE_API,
+    Document,
+    ForeignObjectError,
+    Kube,
+    create_owned,
+    is_status,
+    namespaced_path,
+)
+from kubetune.planning.jobs import EXPERIMENT_LABEL, controller_uid
 from kubetune.planning.tokens import new_experiment_key
 
 KEY_SECRET_SUFFIX = "-kubetune-key"
@@ -26,7 +35,7 @@ def key_secret_name(experiment: str) -> str:
 
 
 def _secrets(namespace: str, name: str = "") -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets" + (f"/{name}" if name else "")
+    return namespaced_path(CORE_API, namespace, "secrets", name)
 
 
 def read_experiment_key(kube: Kube, namespace: str, experiment: str) -> bytes | None:
@@ -74,7 +83,7 @@ def _key_secret(experiment: Document) -> Document:
         "metadata": {
             "name": key_secret_name(metadata["name"]),
             "namespace": metadata["namespace"],
-            "labels": {f"{API_GROUP}/experiment": metadata["name"]},
+            "labels": {EXPERIMENT_LABEL: metadata["name"]},
             "ownerReferences": [owner],
         },
         "data": {KEY_DATA_FIELD: base64.b64encode(new_experiment_key()).decode()},
@@ -83,7 +92,7 @@ def _key_secret(experiment: Document) -> Document:
 
 def get_trial(kube: Kube, namespace: str, name: str) -> Document | None:
     """One TuningTrial as stored now, or None when it does not exist."""
-    path = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/tuningtrials/{name}"
+    path = resource_path(namespace, TRIALS, name)
     try:
         return kube.request("GET", path)
     except ApiException as error:

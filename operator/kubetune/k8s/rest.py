@@ -170,6 +170,18 @@ def _stored(kube: Kube, path: str, name: str, listed: bool) -> Document | None:
     return items[0] if items else None
 
 
+CORE_API = "/api/v1"
+
+
+def namespaced_path(
+    api: str, namespace: str, plural: str, name: str = "", subresource: str = ""
+) -> str:
+    """`/api/v1/namespaces/NS/pods/NAME/log` and the like; `api` is CORE_API or
+    `/apis/GROUP/VERSION`."""
+    path = f"{api}/namespaces/{namespace}/{plural}"
+    return "/".join(part for part in (path, name, subresource) if part)
+
+
 def connect() -> Kube:
     """Use the in-cluster service account when there is one, else the local kubeconfig."""
     # The config loaders carry no annotations; both fill the client's default Configuration.

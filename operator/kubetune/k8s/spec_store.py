@@ -18,7 +18,15 @@ import gzip
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.base import API_GROUP, API_VERSION
-from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
+from kubetune.k8s.rest import (
+    CORE_API,
+    Document,
+    ForeignObjectError,
+    Kube,
+    create_owned,
+    is_status,
+    namespaced_path,
+)
 from kubetune.planning.jobs import EXPERIMENT_LABEL, controller_uid
 
 SPEC_SECRET_SUFFIX = "-kubetune-spec"
@@ -30,7 +38,7 @@ def spec_secret_name(experiment: str) -> str:
 
 
 def _secrets(namespace: str, name: str = "") -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets" + (f"/{name}" if name else "")
+    return namespaced_path(CORE_API, namespace, "secrets", name)
 
 
 def read_accepted_spec(kube: Kube, experiment: Document) -> str | None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.k8s.rest import (
+    CORE_API,
     MERGE_PATCH,
     Document,
     Kube,
     RefusedError,
     create_owned,
     is_status,
+    namespaced_path,
 )
 from kubetune.planning.jobs import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.planning.refusals import REFUSED_CODES, parse_refusal
@@ -25,11 +27,11 @@ JOBS, PODS = "jobs", "pods"
 
 
 def jobs_path(namespace: str, name: str = "") -> str:
-    return f"/apis/batch/v1/namespaces/{namespace}/{JOBS}" + (f"/{name}" if name else "")
+    return namespaced_path("/apis/batch/v1", namespace, JOBS, name)
 
 
 def pods_path(namespace: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/{PODS}"
+    return namespaced_path(CORE_API, namespace, PODS)
 
 
 def _by_experiment(experiment: str) -> dict[str, str]:

@@ -116,10 +116,10 @@ class Store:
     def _forget(self, name: str) -> None:
         stored = self._objects.pop(name, None)
         if stored is not None:
-            members = self._by_experiment[_experiment_of(stored)]
-            members.discard(name)
-            if not members:
-                del self._by_experiment[_experiment_of(stored)]
+            experiment = _experiment_of(stored)
+            self._by_experiment[experiment].discard(name)
+            if not self._by_experiment[experiment]:
+                del self._by_experiment[experiment]
 
 
 def _experiment_of(document: Document) -> str:
@@ -158,7 +158,7 @@ class Informer:
                 break
             query = {**query, "continue": page["metadata"]["continue"]}
         version: str = page["metadata"]["resourceVersion"]
-        self.store.replace(items, int(version) if version.isdigit() else 0)
+        self.store.replace(items, version_of(page))
         self.store.synced.set()
         return version
 

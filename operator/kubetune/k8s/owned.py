@@ -1,8 +1,9 @@
-"""Where a reconcile pass finds the trials, Jobs and Pods of an experiment.
+"""Where a reconcile pass finds an experiment and its trials, Jobs and Pods.
 
 Two answers to the same question. `WatchedObjects`, the operator's: per-namespace
-informers (see `informer`) keep them in memory, so a pass makes no list request at all
-and the API server sends each change once, to a label-selected watch. `ListedObjects`:
+informers (see `informer`) keep the trials, Jobs and Pods in memory, and kopf's watch of
+experiments (`saw`) the experiments, so a pass makes no read request at all and the API
+server sends each change once, to a watch. `ListedObjects`:
 a fresh labelled list per pass, for callers without a running watch (one-off tools and
 the unit tests' in-memory API). Both hear about the pass's own writes through `wrote`.
 """
@@ -97,7 +98,10 @@ class WatchedObjects:
     def saw(self, namespace: str, experiment: Document, deleted: bool = False) -> None:
         """An experiment as a watch event brought it."""
         store = self._experiment_store(namespace)
-        _ = store.remove(experiment) if deleted else store.put(experiment)
+        if deleted:
+            store.remove(experiment)
+        else:
+            store.put(experiment)
 
     def trials(self, namespace: str, experiment: str) -> list[Document]:
         return self._store(namespace, TRIALS).of_experiment(experiment)
@@ -127,13 +131,6 @@ class WatchedObjects:
     def stop(self) -> None:
         for informer in self._informers:
             informer.stop()
-
-    def sizes(self) -> dict[str, int]:
-        """Objects held, by kind, over every namespace."""
-        with self._lock:
-            namespaces = list(self._stores.values())
-        kinds = (TRIALS, JOBS, PODS)
-        return {kind: sum(len(stores[kind]) for stores in namespaces) for kind in kinds}
 
     def _store(self, namespace: str, kind: str) -> Store:
         """The namespace's store of `kind`, once its first list is in (a pass must never

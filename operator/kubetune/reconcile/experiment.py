@@ -152,7 +152,7 @@ class Applier:
             for done in [pool.submit(self._run_chain, chain) for chain in step]:
                 done.result()
 
-    def _run_chain(self, chain: tuple[actions.Action, ...]) -> None:
+    def _run_chain(self, chain: Chain) -> None:
         for action in chain:
             self.run(action)
 

@@ -177,8 +177,10 @@ def _wakes_pass(kind: str, event: str, document: Document) -> bool:
     container stuck waiting (which would otherwise hang until its deadline)."""
     if kind == JOBS and event == "DELETED":
         return (document.get("spec") or {}).get("ttlSecondsAfterFinished") is None
-    if kind != PODS or event == "DELETED":
-        return kind != PODS
+    if kind != PODS:
+        return True
+    if event == "DELETED":
+        return False
     status = document.get("status") or {}
     containers = status.get("containerStatuses") or []
     reasons = [((c.get("state") or {}).get("waiting") or {}).get("reason") for c in containers]

@@ -82,7 +82,8 @@ def simulate(
         start_next(0.0)
     while events and events[0][0] <= budget:
         now, config, epoch = heapq.heappop(events)
-        curves[config] = _extended(curves.get(config), config, problem.value(config, epoch))
+        value = problem.value(config, epoch)
+        curves[config] = _extended(curves.get(config), config, value, now)
         run.reports.append((now, curves[config].values[-1]))
         if epoch + 1 == problem.max_epochs:
             start_next(now)
@@ -95,10 +96,11 @@ def simulate(
     return run
 
 
-def _extended(curve: Curve | None, config: int, value: float) -> Curve:
+def _extended(curve: Curve | None, config: int, value: float, now: float) -> Curve:
     if curve is None:
-        return Curve(f"trial-{config:04d}", config, (1,), (value,))
-    return Curve(curve.trial, config, (*curve.steps, curve.steps[-1] + 1), (*curve.values, value))
+        return Curve(f"trial-{config:04d}", config, (1,), (value,), (now,))
+    steps = (*curve.steps, curve.steps[-1] + 1)
+    return Curve(curve.trial, config, steps, (*curve.values, value), (*curve.arrivals, now))
 
 
 def _others(curves: dict[int, Curve], config: int) -> list[Curve]:

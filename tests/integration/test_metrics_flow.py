@@ -28,7 +28,7 @@ def curve_experiment(name: str) -> dict[str, Any]:
         name,
         max_trials=9,
         parallel=3,
-        args=["--x=${x}"],
+        args=["--x=${x}", "--step-seconds=0.5"],  # time for a pass to stop a loser
         earlyStopping={"rule": "asha", "minResource": 1, "maxResource": 9, "reductionFactor": 3},
     )
     trainer = body["spec"]["trial"]["template"]["spec"]["containers"][0]

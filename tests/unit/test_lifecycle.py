@@ -4,7 +4,7 @@ refused once the trial is finished), non-finite objectives, and settling with a 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kubetune.api.trial import MAX_CURVE_POINTS, TuningTrialStatus
 from kubetune.planning.lifecycle import (
@@ -56,6 +56,16 @@ def test_a_resent_batch_changes_nothing() -> None:
     batch = [MetricReport(step, {"acc": step / 10}) for step in range(1, 4)]
     once = record(RUNNING, *batch)
     assert record(once, *batch) == once
+
+
+def test_each_step_keeps_the_time_it_was_first_recorded() -> None:
+    first = record(RUNNING, MetricReport(1, {"acc": 0.1}))
+    later = NOW + timedelta(seconds=1.25)
+    resent_and_grown = [MetricReport(1, {"acc": 0.1}), MetricReport(2, {"acc": 0.2})]
+    grown = record_reports(first, resent_and_grown, "acc", later)
+    assert isinstance(grown, TuningTrialStatus)
+    assert [point.at for point in grown.curve] == [NOW, later]
+    assert lifecycle_document(grown)["curve"][1]["at"] == "2026-01-02T03:04:06.250000Z"
 
 
 def test_a_restarted_trainer_replaces_the_old_attempt() -> None:

@@ -19,7 +19,7 @@ from kubetune.planning.progress import (
     finish_reason,
     launch_count,
 )
-from kubetune.planning.records import TrialRecord, record_of, trial_name
+from kubetune.planning.records import CurveStep, TrialRecord, record_of, trial_name
 
 NO_TIME = timedelta(0)
 
@@ -104,12 +104,12 @@ def test_launches_fill_free_slots_within_the_budget() -> None:
 
 def test_median_rule_stops_a_losing_running_trial() -> None:
     spec = make_spec(earlyStopping={"rule": "median", "minTrials": 2, "warmupSteps": 1})
-    good = ((1, 0.8), (2, 0.9), (3, 0.95))
+    good = (CurveStep(1, 0.8), CurveStep(2, 0.9), CurveStep(3, 0.95))
     records = [
         trial(0, "Succeeded", 0.95, curve=good),
         trial(1, "Succeeded", 0.94, curve=good),
-        trial(2, "Running", 0.3, curve=((1, 0.2), (2, 0.3))),
-        trial(3, "Running", 0.9, curve=((1, 0.85), (2, 0.9))),
+        trial(2, "Running", 0.3, curve=(CurveStep(1, 0.2), CurveStep(2, 0.3))),
+        trial(3, "Running", 0.9, curve=(CurveStep(1, 0.85), CurveStep(2, 0.9))),
     ]
     stops = early_stops(spec, records)
     assert [stop.trial for stop in stops] == ["exp-0002"]
@@ -159,7 +159,7 @@ def test_records_come_from_stored_trials() -> None:
                 "metrics": {"acc": 0.7, "loss": 1.0},
                 "curve": [
                     {"step": 2, "values": {"acc": 0.6}},
-                    {"step": 1, "values": {"acc": 0.5}},
+                    {"step": 1, "values": {"acc": 0.5}, "at": "1970-01-01T00:00:01.500000Z"},
                     {"step": 3, "values": {"loss": 1.0}},
                     {"step": 2, "values": {"acc": 0.7}},
                 ],
@@ -168,5 +168,5 @@ def test_records_come_from_stored_trials() -> None:
     )
     spec = make_spec()
     assert record_of(stored, spec.objective) == TrialRecord(
-        "exp-0003", 3, {"x": 0.5}, "Running", 0.7, ((1, 0.5), (2, 0.7))
+        "exp-0003", 3, {"x": 0.5}, "Running", 0.7, (CurveStep(1, 0.5, 1.5), CurveStep(2, 0.7))
     )

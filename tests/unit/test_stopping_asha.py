@@ -39,12 +39,35 @@ def test_best_so_far_continues_while_fewer_than_eta_values() -> None:
     assert not is_promoted(2.0, [1.0, 2.0], 3)
 
 
-def test_asha_judges_at_rung_crossing_only() -> None:
+def arriving(index: int, values: list[float], arrivals: list[float]) -> Curve:
+    steps = tuple(range(1, len(values) + 1))
+    return Curve(f"t{index}", index, steps, tuple(values), tuple(arrivals))
+
+
+def test_asha_decision_does_not_depend_on_when_it_is_asked() -> None:
     rule = AshaStopping(min_resource=3, reduction_factor=3)
-    others = [flat(i, 0.0, 3) for i in range(8)]  # eight better values at rung 3
-    assert not rule.should_stop(flat(9, 5.0, 2), others)  # before the first rung
-    assert rule.should_stop(flat(9, 5.0, 3), others)  # reaches rung 3, bottom of nine
-    assert not rule.should_stop(flat(9, 5.0, 4), others)  # between rungs: already judged
+    others = [arriving(i, [0.0] * 3, [1.0, 2.0, 3.0]) for i in range(8)]  # better, earlier
+    assert not rule.should_stop(arriving(9, [5.0] * 2, [4.0, 5.0]), others)  # before rung 3
+    assert rule.should_stop(arriving(9, [5.0] * 3, [4.0, 5.0, 6.0]), others)  # bottom of nine
+    late_look = arriving(9, [5.0] * 5, [4.0, 5.0, 6.0, 7.0, 8.0])  # nobody asked at step 3
+    assert rule.should_stop(late_look, others)
+    one_batch = arriving(9, [5.0] * 4, [4.0, 7.0, 7.0, 7.0])  # steps 2-4 sent together
+    assert rule.should_stop(one_batch, others)
+
+
+def test_asha_never_demotes_a_trial_that_later_arrivals_outdo() -> None:
+    rule = AshaStopping(min_resource=3, reduction_factor=3)
+    first = arriving(0, [5.0] * 4, [1.0, 2.0, 3.0, 4.0])  # first at rung 3: promoted
+    later = [arriving(i, [0.0] * 3, [5.0, 6.0, 7.0]) for i in range(1, 9)]
+    assert not rule.should_stop(first, later)
+    assert all(not rule.should_stop(c, [first, *later[:i]]) for i, c in enumerate(later[:2]))
+    assert rule.should_stop(arriving(9, [9.0] * 3, [8.0, 9.0, 10.0]), [first, *later])
+
+
+def test_without_arrival_times_trials_arrive_in_index_order() -> None:
+    rule = AshaStopping(min_resource=1, reduction_factor=2)
+    assert not rule.should_stop(flat(0, 5.0, 1), [flat(1, 0.0, 1)])  # index 0 was first
+    assert rule.should_stop(flat(1, 5.0, 1), [flat(0, 0.0, 1)])
 
 
 def test_asha_promotes_top_third_at_rung() -> None:

@@ -81,7 +81,16 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def rfc3339_micro(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, Kubernetes' MicroTime form: for times that order
+    events less than a second apart."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 Timestamp = Annotated[datetime, PlainSerializer(rfc3339, return_type=str, when_used="json")]
+MicroTimestamp = Annotated[
+    datetime, PlainSerializer(rfc3339_micro, return_type=str, when_used="json")
+]
 
 
 def dump_resource(model: BaseModel) -> dict[str, Any]:

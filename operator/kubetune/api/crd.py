@@ -175,6 +175,8 @@ def write_generated(root: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     """`python -m kubetune.api.crd [REPO_ROOT]` (default: the current directory)."""
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0].startswith("-"):  # --help, or a typo: never a directory to write
+        raise SystemExit(main.__doc__)
     for path in write_generated(Path(args[0] if args else ".")):
         print(f"wrote {path}")
 

@@ -7,11 +7,12 @@ object stays far below etcd's size limit.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from kubetune.api.base import GROUP_VERSION, RecordModel, StatusModel, Timestamp
+from kubetune.api.base import GROUP_VERSION, MicroTimestamp, RecordModel, StatusModel, Timestamp
 from kubetune.api.status import ParameterValue
 
 MAX_CURVE_POINTS = 100
@@ -28,6 +29,9 @@ class CurvePoint(StatusModel):
     """The step reported with the metrics, usually an epoch."""
     values: dict[str, float] = Field(default_factory=dict)
     """Metric values at that step, by name."""
+    at: MicroTimestamp | None = None
+    """When the step was first recorded (RFC 3339 with microseconds). Early stopping judges
+    a trial at a rung against the trials that reached that rung before it."""
 
 
 class TuningTrialSpec(RecordModel):
@@ -83,14 +87,19 @@ class TuningTrial(RecordModel):
 
 
 def append_curve_point(
-    curve: list[CurvePoint], step: int, values: dict[str, float], limit: int = MAX_CURVE_POINTS
+    curve: list[CurvePoint],
+    step: int,
+    values: dict[str, float],
+    at: datetime | None = None,
+    limit: int = MAX_CURVE_POINTS,
 ) -> list[CurvePoint]:
-    """A new curve with `values` recorded at `step`, merged into the last point when the
-    step repeats, thinned to at most `limit` points."""
+    """A new curve with `values` recorded at `step` at time `at`, merged into the last
+    point when the step repeats (which keeps its first time), thinned to at most `limit`
+    points."""
     if curve and curve[-1].step == step:
-        merged = CurvePoint(step=step, values={**curve[-1].values, **values})
+        merged = curve[-1].model_copy(update={"values": {**curve[-1].values, **values}})
         return [*curve[:-1], merged]
-    grown = [*curve, CurvePoint(step=step, values=dict(values))]
+    grown = [*curve, CurvePoint(step=step, values=dict(values), at=at)]
     return grown if len(grown) <= limit else _thin(grown)
 
 

@@ -27,7 +27,7 @@ itself keeps the values per step, which the stopping rules compare.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -106,8 +106,9 @@ def record_reports(
     if refused is not None:
         return refused
     recorded = status.model_copy(deep=True)
+    times = first_times(status.curve, now)
     for report in reports:
-        diverged = _record_one(recorded, report, objective, strategies)
+        diverged = _record_one(recorded, report, objective, times, strategies)
         if diverged is not None:
             return settle(recorded, "Failed", TrialReason.OBJECTIVE_NOT_FINITE, diverged, now)
     return recorded
@@ -122,7 +123,11 @@ def _too_many_names(status: TuningTrialStatus, reports: list[MetricReport]) -> R
 
 
 def _record_one(
-    status: TuningTrialStatus, report: MetricReport, objective: str, strategies: Strategies
+    status: TuningTrialStatus,
+    report: MetricReport,
+    objective: str,
+    times: Callable[[int], datetime | None],
+    strategies: Strategies,
 ) -> str | None:
     """Record one report in place; the divergence message when its objective is not finite."""
     value = report.metrics.get(objective)
@@ -134,7 +139,7 @@ def _record_one(
     status.value = status.metrics.get(objective)  # its own field, for a printer column
     if report.step is not None and finite:
         kept = rewind_curve(status.curve, report.step)
-        status.curve = append_curve_point(kept, report.step, finite)
+        status.curve = append_curve_point(kept, report.step, finite, times(report.step))
     return None
 
 
@@ -153,6 +158,13 @@ def _by_strategy(strategy: MetricStrategy, recorded: float | None, value: float)
     if recorded is None or strategy == "latest":
         return value
     return min(recorded, value) if strategy == "min" else max(recorded, value)
+
+
+def first_times(curve: list[CurvePoint], now: datetime) -> Callable[[int], datetime | None]:
+    """When each step was first recorded: the time the stored curve has for it, else `now`.
+    So a resent batch, or a log read again after the sidecar delivered it, changes nothing."""
+    stored = {point.step: point.at for point in curve}
+    return lambda step: stored.get(step, now)
 
 
 def rewind_curve(curve: list[CurvePoint], step: int) -> list[CurvePoint]:

@@ -162,11 +162,12 @@ def early_stops(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> l
 
 
 def _stop_message(rule_name: str, metric: str, record: TrialRecord) -> str:
-    step, value = record.curve[-1]
+    step, value, _ = record.curve[-1]
     return f"{rule_name} rule: {metric}={value:g} at step {step} is among the worst"
 
 
 def _minimized_curve(spec: TuningExperimentSpec, record: TrialRecord) -> Curve:
-    steps = tuple(step for step, _ in record.curve)
-    values = tuple(spec.objective.to_minimized(value) for _, value in record.curve)
-    return Curve(record.name, record.index, steps, values)
+    steps = tuple(point.step for point in record.curve)
+    values = tuple(spec.objective.to_minimized(point.value) for point in record.curve)
+    arrivals = tuple(point.at for point in record.curve)
+    return Curve(record.name, record.index, steps, values, arrivals)

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubetune.api import Objective, TrialPhase, TuningTrial, parse_trial
 from kubetune.search.space import Assignment
@@ -21,17 +21,26 @@ ACTIVE_PHASES: tuple[TrialPhase, ...] = ("Pending", "Running")
 COMPLETED_PHASES: tuple[TrialPhase, ...] = ("Succeeded", "Failed", "EarlyStopped")
 
 
+class CurveStep(NamedTuple):
+    """The objective reported at one step, and when it was recorded (seconds since the
+    epoch; 0 for a point stored without its time)."""
+
+    step: int
+    value: float
+    at: float = 0.0
+
+
 @dataclass(frozen=True)
 class TrialRecord:
-    """`value` and `curve` are the objective as reported (not negated): the latest value,
-    and (step, value) pairs with strictly increasing steps."""
+    """`value` and `curve` are the objective as reported (not negated): the recorded value,
+    and the learning curve with strictly increasing steps."""
 
     name: str
     index: int
     params: Assignment
     phase: TrialPhase
     value: float | None = None
-    curve: tuple[tuple[int, float], ...] = ()
+    curve: tuple[CurveStep, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -42,7 +51,9 @@ def record_of(trial: TuningTrial, objective: Objective) -> TrialRecord:
     """The record of a stored trial, reading the objective metric from its status."""
     status = trial.status
     points = [
-        (p.step, p.values[objective.metric]) for p in status.curve if objective.metric in p.values
+        CurveStep(p.step, p.values[objective.metric], p.at.timestamp() if p.at else 0.0)
+        for p in status.curve
+        if objective.metric in p.values
     ]
     return TrialRecord(
         name=str(trial.metadata.get("name", "")),
@@ -85,11 +96,11 @@ class FinishedRecords:
                 self._records.popitem(last=False)
 
 
-def clean_curve(points: Iterable[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
-    """Steps sorted and unique (the latest value of a repeated step wins): a retried
+def clean_curve(points: Iterable[CurveStep]) -> tuple[CurveStep, ...]:
+    """Steps sorted and unique (the latest point of a repeated step wins): a retried
     trainer reports its early steps again, and stopping rules need increasing steps."""
-    by_step = dict(points)
-    return tuple(sorted(by_step.items()))
+    by_step = {point.step: point for point in points}
+    return tuple(by_step[step] for step in sorted(by_step))
 
 
 def trial_name(experiment: str, index: int) -> str:

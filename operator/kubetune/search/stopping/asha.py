@@ -6,17 +6,21 @@ value there is in the top 1/eta of all values recorded at that rung, its own inc
 Nobody waits for a full cohort, so parallel workers never idle; that is why ASHA suits
 a cluster where trials start and finish at different times.
 
-The rule keeps no state: a trial is judged once per rung, on the report that crosses
-it (the previous report was below the rung, the newest is at or above it). Re-judging
-later would demote trials that ASHA had already promoted.
+A trial is judged at each rung against the values recorded there by the trials that
+reached it before it did, as ASHA decides on arrival; each report's recording time (see
+`Curve.arrivals`) says who came first. So a decision does not depend on when or how often
+it is asked: a pass that looks late, or one batch of reports that crosses a rung with
+several points, stops the same trials; and asking again never demotes a trial that later
+arrivals outdid. The rule keeps no state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 
-from kubetune.search.stopping.curve import Curve, has_reached, rung_value
+from kubetune.search.stopping.curve import Curve, arrival, rung_value
 from kubetune.search.stopping.settings import require_above, require_int
 
 
@@ -57,30 +61,26 @@ class AshaStopping:
         newest = curve.last_step
         if newest is None or (self.max_resource is not None and newest >= self.max_resource):
             return False  # a trial at its full budget has nothing left to save
-        return any(
-            not self._promoted_at(rung, curve, others) for rung in self._crossed_rungs(curve)
+        reached = takewhile(
+            lambda rung: rung <= newest,
+            rungs(self.min_resource, self.reduction_factor, self.max_resource),
         )
-
-    def _crossed_rungs(self, curve: Curve) -> list[int]:
-        if not curve.steps:
-            return []
-        before = curve.steps[-2] if len(curve.steps) > 1 else None
-        newest = curve.steps[-1]
-        crossed = []
-        for rung in rungs(self.min_resource, self.reduction_factor, self.max_resource):
-            if rung > newest:
-                break
-            if before is None or before < rung:
-                crossed.append(rung)
-        return crossed
+        return any(not self._promoted_at(rung, curve, others) for rung in reached)
 
     def _promoted_at(self, rung: int, curve: Curve, others: Sequence[Curve]) -> bool:
-        own = rung_value(curve, rung)
-        if own is None:  # the first report already jumped past this rung: nothing to judge
+        own, arrived = rung_value(curve, rung), arrival(curve, rung)
+        if own is None or arrived is None:  # the first report jumped past this rung
             return True
-        recorded = [own] + [
-            value
-            for other in others
-            if has_reached(other, rung) and (value := rung_value(other, rung)) is not None
-        ]
+        recorded = [own, *_values_before(rung, arrived, others)]
         return is_promoted(own, recorded, self.reduction_factor)
+
+
+def _values_before(rung: int, arrived: tuple[float, int], others: Sequence[Curve]) -> list[float]:
+    """The values at `rung` of the trials that got there before `arrived`."""
+    return [
+        value
+        for other in others
+        if (seen := arrival(other, rung)) is not None
+        and seen < arrived
+        and (value := rung_value(other, rung)) is not None
+    ]

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
 
 @dataclass(frozen=True)
 class Curve:
-    """One trial's intermediate values: `values[i]` was reported at `steps[i]`.
+    """One trial's intermediate values: `values[i]` was reported at `steps[i]`, and
+    recorded at time `arrivals[i]` (any clock shared by the experiment's trials; empty
+    when unknown, which counts as time 0).
 
     `index` is the trial's ordinal in the experiment (hyperband derives the bracket from
     it). Steps must be strictly increasing, so "the value at step t" is well defined.
@@ -26,11 +28,16 @@ class Curve:
     index: int
     steps: tuple[int, ...]
     values: tuple[float, ...]
+    arrivals: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.steps) != len(self.values):
             raise ValueError(
                 f"curve {self.trial!r}: {len(self.steps)} steps but {len(self.values)} values"
+            )
+        if self.arrivals and len(self.arrivals) != len(self.steps):
+            raise ValueError(
+                f"curve {self.trial!r}: {len(self.steps)} steps but {len(self.arrivals)} arrivals"
             )
         if any(later <= earlier for earlier, later in itertools.pairwise(self.steps)):
             raise ValueError(f"curve {self.trial!r}: steps must be strictly increasing")
@@ -71,6 +78,15 @@ def running_average_until(curve: Curve, step: int) -> float | None:
     """The mean of the values reported at or before `step`; None if none was."""
     position = bisect_right(curve.steps, step)
     return curve.prefix_sums[position - 1] / position if position else None
+
+
+def arrival(curve: Curve, step: int) -> tuple[float, int] | None:
+    """When the trial first reported at or beyond `step`, ties broken by trial index (the
+    trial created first arrived first); None if it has not got there yet."""
+    position = bisect_left(curve.steps, step)
+    if position == len(curve.steps):
+        return None
+    return (curve.arrivals[position] if curve.arrivals else 0.0), curve.index
 
 
 def has_reached(curve: Curve, step: int) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from kubetune.k8s.informer import Informer, Store, pod_essentials
 from kubetune.k8s.owned import WatchedObjects
+from kubetune.planning.history import is_settled
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 
 Document = dict[str, Any]
@@ -61,6 +62,43 @@ def test_a_relist_forgets_what_it_lacks_unless_written_since() -> None:
     store.put(_object("kept", 4))
     store.replace([_object("kept", 9), _object("new", 10)], listed_version=10)
     assert _names(store) == ["kept", "new", "written-after-the-list"]
+
+
+def _trial(name: str, version: int, phase: str, experiment: str = "exp") -> Document:
+    return _object(name, version, experiment, status={"phase": phase})
+
+
+def _split_names(store: Store, experiment: str = "exp") -> tuple[list[str], list[str]]:
+    unsettled, settled = store.split(experiment)
+    names = [document["metadata"]["name"] for document in unsettled]
+    return sorted(names), [document["metadata"]["name"] for document in settled.documents()]
+
+
+def test_settled_trials_go_to_a_log_that_only_grows() -> None:
+    store = Store(settles=is_settled)
+    store.put(_trial("a", 1, "Succeeded"))
+    store.put(_trial("b", 2, "Running"))
+    store.put(_trial("other", 3, "Failed", experiment="two"))
+    assert _split_names(store) == (["b"], ["a"])
+    _, before = store.split("exp")
+    store.put(_trial("b", 4, "Failed"))  # b finishes: appended, the earlier view unchanged
+    unsettled, after = store.split("exp")
+    assert unsettled == [] and after.log is before.log and (before.size, after.size) == (1, 2)
+    assert [d["metadata"]["name"] for d in after.documents(start=before.size)] == ["b"]
+    assert before.get("b") is None and after.get("b") is not None
+
+
+def test_a_settled_trial_that_changes_or_goes_starts_a_new_log() -> None:
+    store = Store(settles=is_settled)
+    for index in range(3):
+        store.put(_trial(f"t{index}", index + 1, "Succeeded"))
+    _, first = store.split("exp")
+    store.put(_trial("t1", 9, "Succeeded") | {"spec": {"edited": True}})  # edited by hand
+    _, edited = store.split("exp")
+    assert edited.log is not first.log and edited.size == 3
+    store.remove(_trial("t0", 10, "Succeeded"))
+    _, removed = store.split("exp")
+    assert removed.log is not edited.log and _split_names(store) == ([], ["t1", "t2"])
 
 
 def test_a_pod_keeps_only_metadata_and_status() -> None:
@@ -138,7 +176,8 @@ def test_a_pass_sees_its_own_writes_at_once() -> None:
     owned = WatchedObjects(server, lambda kind, event, document: None)  # type: ignore[arg-type]
     created = _object("exp-0000", 2)
     owned.wrote("tuningtrials", "team", created)
-    assert [t["metadata"]["name"] for t in owned.trials("team", "exp")] == ["exp-0000"]
+    unsettled, settled = owned.trials("team", "exp")
+    assert [t["metadata"]["name"] for t in unsettled] == ["exp-0000"] and settled.size == 0
     assert owned.jobs("team", "exp") == [] and owned.pods("team", "exp") == []
     owned.stop()
 

@@ -24,6 +24,7 @@ from kubetune.local.describe import describe_params
 from kubetune.local.launch import trainer_container
 from kubetune.local.prepare import load_document, prepare_experiment, trainer_command
 from kubetune.local.trials import new_trial
+from kubetune.planning.history import History
 from kubetune.planning.jobs import build_trial_job
 from kubetune.planning.plan import plan_next
 from kubetune.planning.suggest import NewTrial
@@ -113,7 +114,7 @@ def namespace_of(args: argparse.Namespace, document: dict[str, Any]) -> str:
 def first_trials(experiment: TuningExperiment) -> tuple[NewTrial, ...]:
     """What the run starts with: the planner's first step on an empty history."""
     name = str(experiment.metadata["name"])
-    return plan_next(name, experiment.spec, [], timedelta(0)).create
+    return plan_next(name, experiment.spec, History(), timedelta(0)).create
 
 
 def dry_run(args: argparse.Namespace, document: dict[str, Any]) -> int:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kubetune.k8s.rest import Document, Kube, is_status
+from kubetune.planning.history import SettledLog, SettledTrials
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 
 logger = logging.getLogger(__name__)
@@ -52,15 +53,30 @@ def pod_essentials(pod: Document) -> Document:
     return {"metadata": without_managed_fields(pod)["metadata"], "status": pod.get("status", {})}
 
 
-class Store:
-    """The objects of one kind in one namespace, by name and by experiment."""
+def _never(document: Document) -> bool:
+    return False
 
-    def __init__(self, trim: Trim = without_managed_fields) -> None:
-        self.trim = trim
+
+class Store:
+    """The objects of one kind in one namespace, by name and by experiment.
+
+    With `settles` (a predicate: the object will never change again, as a finished
+    trial), each experiment's settled objects are also kept in a `SettledLog` that only
+    grows, so a pass takes the experiment's unsettled objects and a view of that log
+    (`split`) without touching its history. A settled object that changes or goes away
+    (an edit by hand, the experiment's deletion) drops the log; the next `split` builds
+    it again."""
+
+    def __init__(
+        self, trim: Trim = without_managed_fields, settles: Callable[[Document], bool] = _never
+    ) -> None:
+        self.trim, self.settles = trim, settles
         self.synced = threading.Event()
         self._lock = threading.Lock()
         self._objects: dict[str, Document] = {}
         self._by_experiment: defaultdict[str, set[str]] = defaultdict(set)
+        self._unsettled: defaultdict[str, set[str]] = defaultdict(set)
+        self._logs: dict[str, SettledLog] = {}
 
     def put(self, document: Document) -> bool:
         """Keep `document` unless the store has it or a newer version already; whether it
@@ -93,6 +109,17 @@ class Store:
         with self._lock:
             return [self._objects[name] for name in self._by_experiment.get(experiment, ())]
 
+    def split(self, experiment: str) -> tuple[list[Document], SettledTrials]:
+        """The experiment's unsettled objects, and its settled ones as a log view."""
+        with self._lock:
+            unsettled = [self._objects[name] for name in self._unsettled.get(experiment, ())]
+            log = self._logs.get(experiment)
+            if log is None:
+                names = self._by_experiment.get(experiment, set())
+                settled = (self._objects[name] for name in sorted(names))
+                log = self._logs[experiment] = SettledLog(d for d in settled if self.settles(d))
+            return unsettled, log.view()
+
     def __len__(self) -> int:
         return len(self._objects)
 
@@ -102,8 +129,13 @@ class Store:
         if stored is not None and version_of(stored) >= version_of(document) > 0:
             return False  # older, or the pass's own write coming back: nothing new
         self._forget(name)
-        self._objects[name] = self.trim(document)
-        self._by_experiment[_experiment_of(document)].add(name)
+        kept = self._objects[name] = self.trim(document)
+        experiment = _experiment_of(document)
+        self._by_experiment[experiment].add(name)
+        if not self.settles(kept):
+            self._unsettled[experiment].add(name)
+        elif experiment in self._logs:
+            self._logs[experiment].append(kept)
         return True
 
     def _remove(self, document: Document) -> bool:
@@ -115,11 +147,21 @@ class Store:
 
     def _forget(self, name: str) -> None:
         stored = self._objects.pop(name, None)
-        if stored is not None:
-            experiment = _experiment_of(stored)
-            self._by_experiment[experiment].discard(name)
-            if not self._by_experiment[experiment]:
-                del self._by_experiment[experiment]
+        if stored is None:
+            return
+        experiment = _experiment_of(stored)
+        _discard(self._by_experiment, experiment, name)
+        _discard(self._unsettled, experiment, name)
+        if name in self._logs.get(experiment, ()):
+            del self._logs[experiment]  # a settled object changed or went: build anew
+
+
+def _discard(index: defaultdict[str, set[str]], experiment: str, name: str) -> None:
+    names = index.get(experiment)
+    if names is not None:
+        names.discard(name)
+        if not names:
+            del index[experiment]
 
 
 def _experiment_of(document: Document) -> str:

@@ -19,6 +19,7 @@ from kubetune.k8s.custom import EXPERIMENTS, TRIALS, resource_path
 from kubetune.k8s.informer import Informer, Listener, Store, pod_essentials
 from kubetune.k8s.rest import Document, Kube
 from kubetune.k8s.workloads import JOBS, PODS, jobs_path, pods_path
+from kubetune.planning.history import SettledTrials, is_settled, split_settled
 
 SYNC_TIMEOUT_SECONDS = 120.0
 NamespaceListener = Callable[[str, str, Document], None]  # (kind, event type, object)
@@ -30,7 +31,8 @@ class OwnedObjects(Protocol):
     def experiment(self, namespace: str, name: str) -> Document | None:
         """None once it is deleted."""
 
-    def trials(self, namespace: str, experiment: str) -> list[Document]: ...
+    def trials(self, namespace: str, experiment: str) -> tuple[list[Document], SettledTrials]:
+        """The unsettled trials, and the settled ones (see `planning.history`)."""
 
     def jobs(self, namespace: str, experiment: str) -> list[Document]: ...
 
@@ -49,8 +51,8 @@ class ListedObjects:
     def experiment(self, namespace: str, name: str) -> Document | None:
         return custom.get_experiment(self.kube, namespace, name)
 
-    def trials(self, namespace: str, experiment: str) -> list[Document]:
-        return custom.list_trials(self.kube, namespace, experiment)
+    def trials(self, namespace: str, experiment: str) -> tuple[list[Document], SettledTrials]:
+        return split_settled(custom.list_trials(self.kube, namespace, experiment))
 
     def jobs(self, namespace: str, experiment: str) -> list[Document]:
         return workloads.list_jobs(self.kube, namespace, experiment)
@@ -103,8 +105,8 @@ class WatchedObjects:
         else:
             store.put(experiment)
 
-    def trials(self, namespace: str, experiment: str) -> list[Document]:
-        return self._store(namespace, TRIALS).of_experiment(experiment)
+    def trials(self, namespace: str, experiment: str) -> tuple[list[Document], SettledTrials]:
+        return self._store(namespace, TRIALS).split(experiment)
 
     def jobs(self, namespace: str, experiment: str) -> list[Document]:
         return self._store(namespace, JOBS).of_experiment(experiment)
@@ -142,7 +144,8 @@ class WatchedObjects:
         return store
 
     def _start(self, namespace: str) -> dict[str, Store]:
-        stores = {TRIALS: Store(), JOBS: Store(), PODS: Store(pod_essentials)}
+        trials = Store(settles=is_settled)
+        stores = {TRIALS: trials, JOBS: Store(), PODS: Store(pod_essentials)}
         for kind, path in _paths(namespace).items():
             informer = Informer(self.kube, path, stores[kind], self._listener_of(kind))
             self._informers.append(informer)

@@ -47,6 +47,7 @@ from kubetune.local.orphans import end_leftover_trainers
 from kubetune.local.process import TrialProcess, stop_all
 from kubetune.local.store import ExperimentStore
 from kubetune.local.trials import end, mark_running, new_trial, now, record, reset_for_rerun
+from kubetune.planning.history import History
 from kubetune.planning.lifecycle import Outcome, TrialReason, exit_outcome, is_finished
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.progress import Finish, TrialStop, count_trials
@@ -133,9 +134,12 @@ class LocalRunner:
             finally:
                 self.wind_down()
 
+    def history(self) -> History:
+        """Every trial as a recent record: a local run's trials are a few files."""
+        return History(tuple(record_of(t, self.spec.objective) for t in self.trials.values()))
+
     def plan(self) -> Plan:
-        records = [record_of(trial, self.spec.objective) for trial in self.trials.values()]
-        return plan_next(self.name, self.spec, records, self.elapsed())
+        return plan_next(self.name, self.spec, self.history(), self.elapsed())
 
     def step(self) -> Plan:
         self.collect()
@@ -154,10 +158,9 @@ class LocalRunner:
 
     def show_progress(self, plan: Plan) -> None:
         """Counted after this step's starts: the plan counted before them."""
-        records = [record_of(trial, self.spec.objective) for trial in self.trials.values()]
         running = [self.trials[name] for name in self.processes]
         run_seconds = self.elapsed().total_seconds()
-        self.console.progress(count_trials(records), plan.best, running, run_seconds)
+        self.console.progress(count_trials(self.history()), plan.best, running, run_seconds)
 
     def elapsed(self) -> timedelta:
         return timedelta(seconds=self.used_seconds + time.monotonic() - self.start_time)

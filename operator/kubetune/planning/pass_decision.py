@@ -34,6 +34,7 @@ from kubetune.api import (
     TuningExperiment,
     dump_resource,
     parse_experiment,
+    parse_trial,
 )
 from kubetune.planning.actions import (
     Action,
@@ -46,11 +47,12 @@ from kubetune.planning.actions import (
     SuspendJob,
     ValidateJob,
 )
+from kubetune.planning.history import FinishedSummaries, History, SettledTrials
 from kubetune.planning.jobs import build_trial_resource
 from kubetune.planning.placeholders import PlaceholderError, check_template
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.printed_metrics import PrintedLog, printed_reports
-from kubetune.planning.records import FinishedRecords, TrialRecord, trial_name
+from kubetune.planning.records import TrialRecord, record_of, trial_name
 from kubetune.planning.refusals import Refusal, describe_refusal
 from kubetune.planning.settle import (
     ACTIVE_PHASES,
@@ -75,13 +77,14 @@ Document = dict[str, Any]
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
 INVALID_TEMPLATE = "InvalidTrialTemplate"
 LAUNCH_MESSAGE_CHARS = 1000  # Events are read in `kubectl describe`, and cut at 1024
-_FINISHED_RECORDS = FinishedRecords()  # what every pass of every experiment has parsed
+_FINISHED = FinishedSummaries()  # each experiment's settled trials, folded once each
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a pass observed: the experiment, the trials it owns (by index), their Jobs
-    and Pods (by trial name), and the accepted spec's immutable part (JSON; None before
+    """What a pass observed: the experiment; the trials it owns, the `settled` ones (as the
+    trial cache keeps them, see `history`) apart from the others (by index); their Jobs
+    and Pods (by trial name); and the accepted spec's immutable part (JSON; None before
     the first pass). `accepted_recorded`: that part is stored and its digest annotated."""
 
     experiment: Document
@@ -93,6 +96,7 @@ class Snapshot:
     # What the trainers of just-finished trials printed (their logs), by trial name; read
     # into reports by the pass, which knows the experiment's line formats.
     printed: Mapping[str, PrintedLog] = field(default_factory=dict)
+    settled: SettledTrials = field(default_factory=SettledTrials)
 
     @property
     def status(self) -> Document:
@@ -131,10 +135,11 @@ def decide_pass(
     except (SpecError, PlaceholderError) as error:
         return PassDecision(invalid_spec_actions(snapshot, str(error), now))
     settled, trials = _settle_all(snapshot, experiment, now)
-    plan = plan_next(
-        snapshot.name, experiment.spec, _records(experiment, trials), _age(snapshot, now)
+    history = _history(snapshot, experiment, trials)
+    plan = plan_next(snapshot.name, experiment.spec, history, _age(snapshot, now))
+    launched, created = _launches(
+        snapshot, experiment, plan, trials, now, next_index=history.next_index
     )
-    launched, created = _launches(snapshot, experiment, plan, trials, now)
     releases = release_settled(trials, dict(snapshot.jobs), dict(snapshot.pods), finished_job_ttl)
     actions = [*_accept(snapshot), *settled, *releases, *_stops(plan, trials, now), *launched]
     actions += _record(snapshot, experiment, plan, spec.refused, created=created, now=now)
@@ -177,9 +182,18 @@ def _settle_all(
     return actions, trials
 
 
-def _records(experiment: TuningExperiment, trials: Sequence[Document]) -> list[TrialRecord]:
+def _history(
+    snapshot: Snapshot, experiment: TuningExperiment, trials: Sequence[Document]
+) -> History:
+    """The settled trials' summary (folded forward from the last pass) and the others."""
     objective = experiment.spec.objective
-    return [_FINISHED_RECORDS.record(trial, objective) for trial in trials]
+
+    def record(trial: Document) -> TrialRecord:
+        return record_of(parse_trial(trial), objective)
+
+    uid = str(snapshot.experiment["metadata"].get("uid", ""))
+    finished = _FINISHED.summary(uid, objective, snapshot.settled, record)
+    return History(tuple(record(trial) for trial in trials), finished)
 
 
 def _age(snapshot: Snapshot, now: datetime) -> timedelta:
@@ -199,10 +213,12 @@ def _launches(
     plan: Plan,
     trials: Sequence[Document],
     now: datetime,
+    *,
+    next_index: int,
 ) -> tuple[list[Action], int]:
     """Suspend or resume Jobs and launch the plan's trials; also the high-water mark of
     indices once they exist."""
-    first = max(_created_mark(snapshot), _next_index(trials))
+    first = max(_created_mark(snapshot), next_index)
     if plan.finish is not None:
         return [], first
     actions = _suspensions(snapshot, trials, experiment.spec.suspend)
@@ -245,10 +261,6 @@ def _how_many_fit(texts: Sequence[str], limit: int) -> int:
 
 def _created_mark(snapshot: Snapshot) -> int:
     return int((snapshot.status.get("trials") or {}).get("created") or 0)
-
-
-def _next_index(trials: Sequence[Document]) -> int:
-    return max((int(trial["spec"]["index"]) for trial in trials), default=-1) + 1
 
 
 def _renumbered(experiment: str, trial: NewTrial, index: int) -> NewTrial:

@@ -1,21 +1,21 @@
 """One planning step of an experiment: the single pure entry point the operator's
 reconcile loop and the local runner both call.
 
-``plan_next(experiment, spec, records, elapsed)`` says what to do now: which trials to
+``plan_next(experiment, spec, history, elapsed)`` says what to do now: which trials to
 stop (early stopping, or all active ones when the search is over), which new trials to
 create, and whether and why the experiment finishes. Acting on the plan (Jobs or
 subprocesses) and recording the results is the caller's job; calling again with the
-updated records gives the next step.
+updated trials gives the next step.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from kubetune.api import TrialCounts, TuningExperimentSpec
+from kubetune.planning.history import History
 from kubetune.planning.lifecycle import TrialReason
 from kubetune.planning.progress import (
     Finish,
@@ -40,15 +40,15 @@ class Plan:
 
 
 def plan_next(
-    experiment: str, spec: TuningExperimentSpec, records: Sequence[TrialRecord], elapsed: timedelta
+    experiment: str, spec: TuningExperimentSpec, history: History, elapsed: timedelta
 ) -> Plan:
     """Decide the next step. Trials stopped early free their slots for new trials in the
     same step, and their values already inform the new suggestions."""
-    finish = finish_reason(spec, records, elapsed)
+    finish = finish_reason(spec, history, elapsed)
     if finish is not None:
-        return _finishing(spec, records, finish)
-    stops = tuple(early_stops(spec, records))
-    after_stops = _with_stopped(records, {stop.trial for stop in stops})
+        return _finishing(spec, history, finish)
+    stops = tuple(early_stops(spec, history))
+    after_stops = _with_stopped(history, {stop.trial for stop in stops})
     suggested = suggest_trials(experiment, spec, after_stops, launch_count(spec, after_stops))
     if suggested.exhausted and not suggested.trials:
         finish = finish_reason(spec, after_stops, elapsed, space_exhausted=True)
@@ -56,20 +56,22 @@ def plan_next(
     return Plan(stops, suggested.trials, finish, counts, best_trial(spec, after_stops))
 
 
-def _finishing(spec: TuningExperimentSpec, records: Sequence[TrialRecord], finish: Finish) -> Plan:
+def _finishing(spec: TuningExperimentSpec, history: History, finish: Finish) -> Plan:
     message = f"the experiment finished: {finish.reason}"
     stops = tuple(
         TrialStop(record.name, TrialReason.EXPERIMENT_FINISHED, message)
-        for record in records
-        if record.active
+        for record in history.active
     )
     # Counted as they will stand: a finished experiment gets no later pass to recount.
-    counts = count_trials(_with_stopped(records, {stop.trial for stop in stops}))
-    return Plan(stops, (), finish, counts, best_trial(spec, records))
+    counts = count_trials(_with_stopped(history, {stop.trial for stop in stops}))
+    return Plan(stops, (), finish, counts, best_trial(spec, history))
 
 
-def _with_stopped(records: Sequence[TrialRecord], stopped: set[str]) -> list[TrialRecord]:
-    return [
-        dataclasses.replace(record, phase="EarlyStopped") if record.name in stopped else record
-        for record in records
-    ]
+def _with_stopped(history: History, stopped: set[str]) -> History:
+    """Stopped trials are active ones, so they are among the recent records."""
+    return history.with_recent(
+        [
+            dataclasses.replace(record, phase="EarlyStopped") if record.name in stopped else record
+            for record in history.recent
+        ]
+    )

@@ -9,8 +9,6 @@ trials. Objective values are kept as reported; only the stopping rule sees them 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,8 +18,9 @@ from kubetune.api import (
     parse_duration,
     stopping_settings,
 )
+from kubetune.planning.history import History, is_better
 from kubetune.planning.lifecycle import TrialReason
-from kubetune.planning.records import COMPLETED_PHASES, TrialRecord
+from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
 from kubetune.search.stopping import Curve, make_stopping_rule
 
 GOAL_REACHED = "GoalReached"
@@ -53,42 +52,43 @@ class TrialStop:
     message: str
 
 
-def count_trials(records: Sequence[TrialRecord]) -> TrialCounts:
-    def count(*phases: str) -> int:
-        return sum(record.phase in phases for record in records)
+def count_trials(history: History) -> TrialCounts:
+    recent, finished = history.recent, history.finished
 
+    def count(*phases: str) -> int:
+        return sum(record.phase in phases for record in recent)
+
+    succeeded = finished.succeeded + count("Succeeded")
+    failed, stopped = finished.failed + count("Failed"), finished.stopped + count("EarlyStopped")
     return TrialCounts(
-        created=len(records),
-        running=count("Pending", "Running"),
-        succeeded=count("Succeeded"),
-        failed=count("Failed"),
-        stopped=count("EarlyStopped"),
-        finished=count(*COMPLETED_PHASES),
+        created=len(finished.records) + len(recent),
+        running=count(*ACTIVE_PHASES),
+        succeeded=succeeded,
+        failed=failed,
+        stopped=stopped,
+        finished=succeeded + failed + stopped,
     )
 
 
-def best_trial(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> TrialRecord | None:
-    """The succeeded trial with the best objective; the earlier trial wins a tie. Stopped
-    trials are excluded: their value is from a partial training run."""
-    scored = [
-        record
-        for record in records
-        if record.phase == "Succeeded" and record.value is not None and math.isfinite(record.value)
-    ]
-    minimized = spec.objective.to_minimized
-    return min(scored, key=lambda r: (minimized(r.value or 0.0), r.index), default=None)
+def best_trial(spec: TuningExperimentSpec, history: History) -> TrialRecord | None:
+    """The succeeded trial with the best objective; the earlier trial wins a tie (see
+    `history.is_better`)."""
+    best = history.finished.best
+    for record in history.recent:
+        best = record if is_better(spec.objective, record, best) else best
+    return best
 
 
 def finish_reason(
     spec: TuningExperimentSpec,
-    records: Sequence[TrialRecord],
+    history: History,
     elapsed: timedelta,
     space_exhausted: bool = False,
 ) -> Finish | None:
     """Why the search ends now, or None. The order matters: a goal reached on the last
     trial is reported as the goal, not as the trial budget."""
-    limits, counts = spec.limits, count_trials(records)
-    best = best_trial(spec, records)
+    limits, counts = spec.limits, count_trials(history)
+    best = best_trial(spec, history)
     if counts.failed > limits.max_failed_trials:
         message = (
             f"{counts.failed} trials failed; limits.maxFailedTrials is {limits.max_failed_trials}"
@@ -127,32 +127,34 @@ def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish
 LAUNCHES_PER_STEP = 5
 
 
-def launch_count(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> int:
+def launch_count(spec: TuningExperimentSpec, history: History) -> int:
     """New trials to start now: free parallel slots, capped by the remaining budget and
     by LAUNCHES_PER_STEP."""
     if spec.suspend:
         return 0
-    counts = count_trials(records)
+    counts = count_trials(history)
     free_slots = spec.limits.parallel_trials - counts.running
     remaining = spec.limits.max_trials - counts.created
     return max(0, min(free_slots, remaining, LAUNCHES_PER_STEP))
 
 
-def early_stops(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> list[TrialStop]:
+def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]:
     """Running trials the experiment's stopping rule ends now. Every other trial's curve,
     finished or not, is evidence for the rule."""
     rule_name, settings = stopping_settings(spec.early_stopping)
     rule = make_stopping_rule(rule_name, **settings)
-    if rule is None:
+    if rule is None or not history.active:
         return []
-    curves = {record.name: _minimized_curve(spec, record) for record in records if record.curve}
+    curves = {
+        record.name: _minimized_curve(spec, record) for record in history.records if record.curve
+    }
     return [
         TrialStop(
             record.name,
             TrialReason.EARLY_STOPPED,
             _stop_message(rule_name, spec.objective.metric, record),
         )
-        for record in records
+        for record in history.active
         if record.phase == "Running"
         and record.name in curves
         and rule.should_stop(

@@ -8,13 +8,11 @@ API server) and the local runner (trials read from JSON files) call the same way
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from kubetune.api import Objective, TrialPhase, TuningTrial, parse_trial
+from kubetune.api import Objective, TrialPhase, TuningTrial
 from kubetune.search.space import Assignment
 
 ACTIVE_PHASES: tuple[TrialPhase, ...] = ("Pending", "Running")
@@ -65,37 +63,6 @@ def record_of(trial: TuningTrial, objective: Objective) -> TrialRecord:
     )
 
 
-class FinishedRecords:
-    """Records of stored trials, each finished one parsed once: a finished trial never
-    changes again, so a pass costs what the experiment's active trials cost, not its
-    history. Keyed by uid and resourceVersion (a trial edited by hand is parsed anew),
-    bounded, least recently used first out."""
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._records: OrderedDict[tuple[str, str, str], TrialRecord] = OrderedDict()
-
-    def record(self, document: Mapping[str, Any], objective: Objective) -> TrialRecord:
-        metadata = document["metadata"]
-        key = (metadata.get("uid", ""), metadata.get("resourceVersion", ""), objective.metric)
-        with self._lock:
-            known = self._records.get(key)
-            if known is not None:
-                self._records.move_to_end(key)
-                return known
-        record = record_of(parse_trial(dict(document)), objective)
-        if not record.active and all(key):
-            self._remember(key, record)
-        return record
-
-    def _remember(self, key: tuple[str, str, str], record: TrialRecord) -> None:
-        with self._lock:
-            self._records[key] = record
-            while len(self._records) > self.limit:
-                self._records.popitem(last=False)
-
-
 def clean_curve(points: Iterable[CurveStep]) -> tuple[CurveStep, ...]:
     """Steps sorted and unique (the latest point of a repeated step wins): a retried
     trainer reports its early steps again, and stopping rules need increasing steps."""
@@ -107,7 +74,3 @@ def trial_name(experiment: str, index: int) -> str:
     """Deterministic, so a restarted planner re-derives the same name and a second create
     of the same trial is a conflict rather than a duplicate."""
     return f"{experiment}-{index:04d}"
-
-
-def next_index(records: Iterable[TrialRecord]) -> int:
-    return max((record.index for record in records), default=-1) + 1

@@ -116,14 +116,17 @@ def release_settled(
     Job's pod seen running is only a Pod watch lagging behind the Job's.) Otherwise it
     expires `finished_job_ttl` seconds after it finished (None keeps it): only now, with
     the result recorded, since a Job that vanished before its trial settled would fail
-    that trial."""
+    that trial. `jobs` are those of the experiment's trials, by trial name: a Job whose
+    trial is not among `trials` belongs to a trial settled in an earlier pass."""
     actions: list[Action] = []
-    for trial in trials:
-        name = trial["metadata"]["name"]
-        settled = (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE_PHASES
-        if not settled or name not in jobs:
+    active = {
+        trial["metadata"]["name"]
+        for trial in trials
+        if (trial.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES
+    }
+    for name, job in jobs.items():
+        if name in active:
             continue
-        job = jobs[name]
         if not job_finished(job) and any(_live(pod) for pod in pods.get(name, ())):
             actions.append(DeleteJob(job["metadata"]["name"]))
         elif finished_job_ttl is not None and _lasting(job):

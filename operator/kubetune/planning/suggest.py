@@ -1,6 +1,7 @@
 """Ask the experiment's search algorithm for the next trials.
 
-The history handed to the suggester is rebuilt from the trial records on every call:
+The history handed to the suggester is rebuilt from the trial records on every call that
+asks for trials:
 succeeded and early-stopped trials with their objective (negated when maximized, since
 suggesters minimize), failed trials as NaN (the search treats them as the worst value
 and steers away), and pending or running trials as assignments to avoid duplicating.
@@ -15,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kubetune.api import TuningExperimentSpec, suggester_settings, to_search_space
-from kubetune.planning.records import TrialRecord, next_index, trial_name
+from kubetune.planning.history import History
+from kubetune.planning.records import TrialRecord, trial_name
 from kubetune.search.base import Observation
 from kubetune.search.registry import make_suggester
 from kubetune.search.space import Assignment
@@ -47,12 +49,12 @@ def observations(spec: TuningExperimentSpec, records: Sequence[TrialRecord]) -> 
     return history
 
 
-def pending_assignments(records: Sequence[TrialRecord]) -> list[Assignment]:
-    return [record.params for record in sorted(records, key=lambda r: r.index) if record.active]
+def pending_assignments(history: History) -> list[Assignment]:
+    return [record.params for record in sorted(history.active, key=lambda r: r.index)]
 
 
 def suggest_trials(
-    experiment: str, spec: TuningExperimentSpec, records: Sequence[TrialRecord], count: int
+    experiment: str, spec: TuningExperimentSpec, history: History, count: int
 ) -> Suggested:
     """Up to `count` new trials for `experiment` (fewer only when the space is exhausted)."""
     if count <= 0:
@@ -60,12 +62,12 @@ def suggest_trials(
     name, settings = suggester_settings(spec.algorithm)
     suggestion = make_suggester(name, **settings).suggest(
         to_search_space(spec),
-        observations(spec, records),
-        pending_assignments(records),
+        observations(spec, history.records),
+        pending_assignments(history),
         count,
         spec.algorithm.seed,
     )
-    first = next_index(records)
+    first = history.next_index
     trials = tuple(
         NewTrial(trial_name(experiment, first + offset), first + offset, dict(params))
         for offset, params in enumerate(suggestion.assignments[:count])

@@ -23,6 +23,7 @@ from kubetune.k8s import spec_store
 from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube
+from kubetune.planning.history import SettledTrials
 from kubetune.planning.jobs import controller_uid, owned_by
 from kubetune.planning.pass_decision import Snapshot
 from kubetune.planning.printed_metrics import (
@@ -56,11 +57,12 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     if snapshot.finished:
         return snapshot
     accepted, recorded = accepted_spec(kube, stored)
-    trials = owned_by(owned.trials(namespace, name), stored["metadata"]["uid"])
+    unsettled, settled = owned.trials(namespace, name)
+    trials = owned_by(unsettled, stored["metadata"]["uid"])
     trials.sort(key=lambda trial: trial["spec"]["index"])
-    jobs, pods = _workloads(owned, namespace, name, trials)
+    jobs, pods = _workloads(owned, namespace, name, trials, settled)
     printed = _printed_reports(kube, namespace, trials, jobs, pods)
-    return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded, printed)
+    return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded, printed, settled=settled)
 
 
 def _printed_reports(
@@ -84,6 +86,15 @@ def _printed_reports(
         if log is not None:
             printed[name] = PrintedLog(log.text, log.truncated)
     return printed
+
+
+def _settled_owner(job: Document, settled: SettledTrials) -> str | None:
+    """The name of the settled trial that controls `job`, if one does (by name and uid)."""
+    for reference in job["metadata"].get("ownerReferences") or []:
+        trial = settled.get(reference.get("name", "")) if reference.get("controller") else None
+        if trial is not None and trial["metadata"].get("uid") == reference.get("uid"):
+            return str(reference["name"])
+    return None
 
 
 def accepted_spec(kube: Kube, experiment: Document) -> tuple[str | None, bool]:
@@ -110,14 +121,20 @@ def _legacy_annotation(annotation: str | None) -> str | None:
 
 
 def _workloads(
-    owned: OwnedObjects, namespace: str, experiment: str, trials: list[Document]
+    owned: OwnedObjects,
+    namespace: str,
+    experiment: str,
+    trials: list[Document],
+    settled: SettledTrials,
 ) -> tuple[dict[str, Document], dict[str, list[Document]]]:
-    """Jobs by the name of the trial that owns them, Pods by the trial of their Job."""
+    """Jobs by the name of the trial that owns them (settled trials' Jobs too, until
+    they expire), Pods by the trial of their Job."""
     trial_of = {trial["metadata"]["uid"]: trial["metadata"]["name"] for trial in trials}
     jobs: dict[str, Document] = {}
     for job in owned.jobs(namespace, experiment):
-        if controller_uid(job) in trial_of:
-            jobs[trial_of[str(controller_uid(job))]] = job
+        owner = trial_of.get(str(controller_uid(job))) or _settled_owner(job, settled)
+        if owner is not None:
+            jobs[owner] = job
     job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}
     pods: defaultdict[str, list[Document]] = defaultdict(list)
     for pod in owned.pods(namespace, experiment):

@@ -1,0 +1,185 @@
+"""An experiment's trials as a pass decides on them: the finished ones folded once into a
+summary, the recent ones (active, or settled by this very pass) as records.
+
+A finished trial never changes again. The operator's trial cache keeps the finished
+trials of each experiment in a `SettledLog`, a list that only grows; the summary of it
+(counts by phase, the best trial, the highest index, the records) is folded forward from
+where the previous pass left it. So a pass costs what the experiment's running trials
+cost, not its history: ten thousand finished trials are folded once each, not parsed and
+counted on every pass. The local runner, whose trials are a few files, hands every trial
+over as recent; the decisions are the same functions either way.
+
+A finished trial edited by hand, or deleted, makes the cache start a new log, and the
+summary is folded from its start again.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubetune.api import Objective
+from kubetune.planning.jobs import owned_by
+from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
+
+Document = dict[str, Any]
+
+
+def is_settled(trial: Document) -> bool:
+    """A finished trial: its document never changes again."""
+    return (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE_PHASES
+
+
+def split_settled(trials: Iterable[Document]) -> tuple[list[Document], SettledTrials]:
+    """Trials as the cache hands them over: the unsettled ones, and a fresh log of the
+    settled ones (for callers that list every trial anyway)."""
+    trials = list(trials)
+    unsettled = [trial for trial in trials if not is_settled(trial)]
+    return unsettled, SettledTrials.of(trial for trial in trials if is_settled(trial))
+
+
+class SettledLog:
+    """Documents of finished trials in the order they finished. It only grows, so a pass
+    reads a prefix of it (a `SettledTrials`) while the cache appends."""
+
+    def __init__(self, documents: Iterable[Document] = ()) -> None:
+        self._documents: list[Document] = []
+        self._positions: dict[str, int] = {}
+        for document in documents:
+            self.append(document)
+
+    def append(self, document: Document) -> None:
+        self._positions[document["metadata"]["name"]] = len(self._documents)
+        self._documents.append(document)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._positions
+
+    def view(self) -> SettledTrials:
+        return SettledTrials(self, len(self._documents))
+
+
+@dataclass(frozen=True)
+class SettledTrials:
+    """The first `size` documents of `log`: the finished trials as one pass saw them."""
+
+    log: SettledLog = field(default_factory=SettledLog)
+    size: int = 0
+
+    @classmethod
+    def of(cls, documents: Iterable[Document]) -> SettledTrials:
+        return SettledLog(documents).view()
+
+    def documents(self, start: int = 0) -> list[Document]:
+        return self.log._documents[start : self.size]
+
+    def get(self, name: str) -> Document | None:
+        position = self.log._positions.get(name, self.size)
+        return self.log._documents[position] if position < self.size else None
+
+
+def is_better(objective: Objective, record: TrialRecord, than: TrialRecord | None) -> bool:
+    """Whether `record` beats `than` as the best trial: it succeeded with a finite value
+    that is better, or as good and earlier. Stopped trials never count: their value is
+    from a partial training run."""
+    if record.phase != "Succeeded" or record.value is None or not math.isfinite(record.value):
+        return False
+    if than is None:
+        return True
+    minimized = objective.to_minimized
+    return (minimized(record.value), record.index) < (minimized(than.value or 0.0), than.index)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Finished trials folded into what decisions need."""
+
+    succeeded: int = 0
+    failed: int = 0
+    stopped: int = 0
+    best: TrialRecord | None = None
+    last_index: int = -1
+    records: tuple[TrialRecord, ...] = ()
+
+    def folded(self, objective: Objective, records: Iterable[TrialRecord]) -> Finished:
+        added = tuple(records)
+        best = self.best
+        for record in added:
+            best = record if is_better(objective, record, best) else best
+        return Finished(
+            succeeded=self.succeeded + sum(r.phase == "Succeeded" for r in added),
+            failed=self.failed + sum(r.phase == "Failed" for r in added),
+            stopped=self.stopped + sum(r.phase == "EarlyStopped" for r in added),
+            best=best,
+            last_index=max([self.last_index, *(r.index for r in added)]),
+            records=self.records + added,
+        )
+
+
+@dataclass(frozen=True)
+class History:
+    """All trials of an experiment: `recent` ones as records, the `finished` summary of
+    those that ended before this pass."""
+
+    recent: tuple[TrialRecord, ...] = ()
+    finished: Finished = Finished()
+
+    @property
+    def records(self) -> tuple[TrialRecord, ...]:
+        """Every trial (the suggester and the stopping rules read them all)."""
+        return self.finished.records + self.recent
+
+    @property
+    def active(self) -> tuple[TrialRecord, ...]:
+        return tuple(record for record in self.recent if record.active)
+
+    @property
+    def next_index(self) -> int:
+        return max([self.finished.last_index, *(r.index for r in self.recent)]) + 1
+
+    def with_recent(self, recent: Sequence[TrialRecord]) -> History:
+        return History(tuple(recent), self.finished)
+
+
+@dataclass(frozen=True)
+class _Folded:
+    log: SettledLog
+    size: int
+    summary: Finished
+
+
+class FinishedSummaries:
+    """The `Finished` summary of each experiment's settled trials, kept between passes and
+    folded forward by what its log gained since. Keyed by the experiment's uid and its
+    objective (an objective edit refolds); bounded, least recently used first out."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._known: OrderedDict[tuple[str, str, str], _Folded] = OrderedDict()
+
+    def summary(
+        self,
+        uid: str,
+        objective: Objective,
+        settled: SettledTrials,
+        record: Callable[[Document], TrialRecord],
+    ) -> Finished:
+        """The summary of the trials in `settled` that the experiment with `uid` owns."""
+        key = (uid, objective.metric, objective.goal)
+        with self._lock:
+            known = self._known.get(key)
+        if known is None or known.log is not settled.log or known.size > settled.size:
+            known = _Folded(settled.log, 0, Finished())
+        added = owned_by(settled.documents(known.size), uid)
+        folded = known.summary.folded(objective, (record(document) for document in added))
+        with self._lock:
+            self._known[key] = _Folded(settled.log, settled.size, folded)
+            self._known.move_to_end(key)
+            while len(self._known) > self.limit:
+                self._known.popitem(last=False)
+        return folded

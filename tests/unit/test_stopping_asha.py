@@ -3,6 +3,9 @@ never-stop zones, bracket assignment and the factory's errors."""
 
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
 from kubetune.search.stopping import (
@@ -13,6 +16,7 @@ from kubetune.search.stopping import (
     make_stopping_rule,
 )
 from kubetune.search.stopping.asha import is_promoted, rungs
+from kubetune.search.stopping.curve import rung_entry
 
 
 def curve(index: int, values: list[float]) -> Curve:
@@ -142,3 +146,46 @@ def test_factory_rejects_bad_settings_clearly(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         make_stopping_rule(name, **settings)
+
+
+def _reference_asha(rule: AshaStopping, curve: Curve, others: list[Curve]) -> bool:
+    """ASHA as the paper states it, trial by trial: at each rung reached (below the full
+    budget), top 1/eta of the values recorded there by the trials that arrived first."""
+    newest = curve.steps[-1]
+    if rule.max_resource is not None and newest >= rule.max_resource:
+        return False
+    for rung in rungs(rule.min_resource, rule.reduction_factor, rule.max_resource):
+        if rung > newest:
+            return False
+        own = rung_entry(curve, rung)
+        if own is None:
+            continue
+        entries = [rung_entry(other, rung) for other in others]
+        earlier = [entry[1] for entry in entries if entry is not None and entry[0] < own[0]]
+        if not is_promoted(own[1], [own[1], *earlier], rule.reduction_factor):
+            return True
+    return False
+
+
+def _random_curves(seed: int) -> list[Curve]:
+    chance = random.Random(seed)
+    curves = []
+    for index in range(chance.randint(1, 40)):
+        steps = sorted(chance.sample(range(1, 30), chance.randint(1, 8)))
+        values = [chance.choice([chance.random(), math.nan]) for _ in steps]
+        arrivals = sorted(chance.choice([0.0, chance.uniform(0, 100)]) for _ in steps)
+        curves.append(Curve(f"t{index}", index, tuple(steps), tuple(values), tuple(arrivals)))
+    return curves
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_judging_many_at_once_gives_each_trials_own_answer(seed: int) -> None:
+    curves = _random_curves(seed)
+    rules = [AshaStopping(1, 27, 3), AshaStopping(2, None, 2), HyperbandStopping(max_resource=27)]
+    for rule in [*rules, MedianStopping(min_trials=2)]:
+        one_by_one = [rule.should_stop(c, [o for o in curves if o is not c]) for c in curves]
+        assert rule.stops(curves, curves) == one_by_one, rule
+    for asha in rules[:2]:
+        assert isinstance(asha, AshaStopping)
+        reference = [_reference_asha(asha, c, [o for o in curves if o is not c]) for c in curves]
+        assert asha.stops(curves, curves) == reference

@@ -25,6 +25,7 @@ from typing import Any
 from kubetune.api import Objective
 from kubetune.planning.jobs import owned_by
 from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
+from kubetune.search.stopping import Curve
 
 Document = dict[str, Any]
 
@@ -94,6 +95,18 @@ def is_better(objective: Objective, record: TrialRecord, than: TrialRecord | Non
     return (minimized(record.value), record.index) < (minimized(than.value or 0.0), than.index)
 
 
+def minimized_curve(objective: Objective, record: TrialRecord) -> Curve:
+    """The record's learning curve as the stopping rules read it (minimized)."""
+    steps = tuple(point.step for point in record.curve)
+    values = tuple(objective.to_minimized(point.value) for point in record.curve)
+    arrivals = tuple(point.at for point in record.curve)
+    return Curve(record.name, record.index, steps, values, arrivals)
+
+
+def curves_of(objective: Objective, records: Iterable[TrialRecord]) -> tuple[Curve, ...]:
+    return tuple(minimized_curve(objective, record) for record in records if record.curve)
+
+
 @dataclass(frozen=True)
 class Finished:
     """Finished trials folded into what decisions need."""
@@ -104,6 +117,8 @@ class Finished:
     best: TrialRecord | None = None
     last_index: int = -1
     records: tuple[TrialRecord, ...] = ()
+    curves: tuple[Curve, ...] = ()
+    """The minimized learning curves, for the stopping rule: built once, like the rest."""
 
     def folded(self, objective: Objective, records: Iterable[TrialRecord]) -> Finished:
         added = tuple(records)
@@ -117,6 +132,7 @@ class Finished:
             best=best,
             last_index=max([self.last_index, *(r.index for r in added)]),
             records=self.records + added,
+            curves=self.curves + curves_of(objective, added),
         )
 
 
@@ -132,6 +148,10 @@ class History:
     def records(self) -> tuple[TrialRecord, ...]:
         """Every trial (the suggester and the stopping rules read them all)."""
         return self.finished.records + self.recent
+
+    def curves(self, objective: Objective) -> tuple[Curve, ...]:
+        """Every trial's minimized learning curve (trials without one are left out)."""
+        return self.finished.curves + curves_of(objective, self.recent)
 
     @property
     def active(self) -> tuple[TrialRecord, ...]:

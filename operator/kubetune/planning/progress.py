@@ -18,10 +18,10 @@ from kubetune.api import (
     parse_duration,
     stopping_settings,
 )
-from kubetune.planning.history import History, is_better
+from kubetune.planning.history import History, curves_of, is_better
 from kubetune.planning.lifecycle import TrialReason
 from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
-from kubetune.search.stopping import Curve, make_stopping_rule
+from kubetune.search.stopping import make_stopping_rule
 
 GOAL_REACHED = "GoalReached"
 MAX_TRIALS_REACHED = "MaxTrialsReached"
@@ -143,33 +143,19 @@ def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]
     finished or not, is evidence for the rule."""
     rule_name, settings = stopping_settings(spec.early_stopping)
     rule = make_stopping_rule(rule_name, **settings)
-    if rule is None or not history.active:
+    running = [record for record in history.active if record.phase == "Running" and record.curve]
+    if rule is None or not running:
         return []
-    curves = {
-        record.name: _minimized_curve(spec, record) for record in history.records if record.curve
-    }
+    judged = curves_of(spec.objective, running)
+    decisions = rule.stops(judged, history.curves(spec.objective))
     return [
-        TrialStop(
-            record.name,
-            TrialReason.EARLY_STOPPED,
-            _stop_message(rule_name, spec.objective.metric, record),
-        )
-        for record in history.active
-        if record.phase == "Running"
-        and record.name in curves
-        and rule.should_stop(
-            curves[record.name], [c for c in curves.values() if c.trial != record.name]
-        )
+        TrialStop(record.name, TrialReason.EARLY_STOPPED, _stop_message(rule_name, spec, record))
+        for record, stopped in zip(running, decisions, strict=True)
+        if stopped
     ]
 
 
-def _stop_message(rule_name: str, metric: str, record: TrialRecord) -> str:
+def _stop_message(rule_name: str, spec: TuningExperimentSpec, record: TrialRecord) -> str:
     step, value, _ = record.curve[-1]
+    metric = spec.objective.metric
     return f"{rule_name} rule: {metric}={value:g} at step {step} is among the worst"
-
-
-def _minimized_curve(spec: TuningExperimentSpec, record: TrialRecord) -> Curve:
-    steps = tuple(point.step for point in record.curve)
-    values = tuple(spec.objective.to_minimized(point.value) for point in record.curve)
-    arrivals = tuple(point.at for point in record.curve)
-    return Curve(record.name, record.index, steps, values, arrivals)

@@ -16,11 +16,15 @@ arrivals outdid. The rule keeps no state.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import takewhile
 
-from kubetune.search.stopping.curve import Curve, arrival, rung_value
+import numpy as np
+import numpy.typing as npt
+
+from kubetune.search.stopping.curve import Curve, rung_entry
 from kubetune.search.stopping.settings import require_above, require_int
 
 
@@ -37,9 +41,13 @@ def is_promoted(value: float, recorded: Sequence[float], reduction_factor: int) 
     """Top 1/eta of `recorded` (which includes `value`). While fewer than eta values are
     recorded, the best one so far continues (as in Optuna's pruner): without suspending
     trials, stopping them all would stop every trial reaching a fresh rung."""
-    promoted = max(1, len(recorded) // reduction_factor)
     strictly_better = sum(1 for other in recorded if other < value)
-    return strictly_better < promoted
+    return strictly_better < promotions(len(recorded), reduction_factor)
+
+
+def promotions(recorded: int, reduction_factor: int) -> int:
+    """How many of `recorded` values at a rung continue: the top 1/eta, at least one."""
+    return max(1, recorded // reduction_factor)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,21 @@ class AshaStopping:
             )
 
     def should_stop(self, curve: Curve, others: Sequence[Curve]) -> bool:
+        return self.stops([curve], [curve, *others])[0]
+
+    def stops(self, curves: Sequence[Curve], everyone: Sequence[Curve]) -> list[bool]:
+        """Each rung is ranked once for all `curves`: everyone's values there in order
+        of arrival, so a decision counts the better ones among the arrivals before its own."""
+        tables: dict[int, _RungTable] = {}
+
+        def table(rung: int) -> _RungTable:
+            if rung not in tables:
+                tables[rung] = _RungTable.of(rung, everyone)
+            return tables[rung]
+
+        return [self._stopped_by_tables(curve, table) for curve in curves]
+
+    def _stopped_by_tables(self, curve: Curve, table: Callable[[int], _RungTable]) -> bool:
         newest = curve.last_step
         if newest is None or (self.max_resource is not None and newest >= self.max_resource):
             return False  # a trial at its full budget has nothing left to save
@@ -65,22 +88,32 @@ class AshaStopping:
             lambda rung: rung <= newest,
             rungs(self.min_resource, self.reduction_factor, self.max_resource),
         )
-        return any(not self._promoted_at(rung, curve, others) for rung in reached)
+        return any(not table(rung).promotes(curve, self.reduction_factor) for rung in reached)
 
-    def _promoted_at(self, rung: int, curve: Curve, others: Sequence[Curve]) -> bool:
-        own, arrived = rung_value(curve, rung), arrival(curve, rung)
-        if own is None or arrived is None:  # the first report jumped past this rung
+
+@dataclass(frozen=True)
+class _RungTable:
+    """Everyone's value at one rung, in the order they arrived there."""
+
+    rung: int
+    arrivals: list[tuple[float, int]]
+    values: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, rung: int, curves: Sequence[Curve]) -> _RungTable:
+        entries = sorted(
+            (entry for curve in curves if (entry := rung_entry(curve, rung)) is not None),
+            key=lambda entry: entry[0],
+        )
+        values = np.array([value for _, value in entries], dtype=float)
+        return cls(rung, [arrived for arrived, _ in entries], values)
+
+    def promotes(self, curve: Curve, reduction_factor: int) -> bool:
+        """`is_promoted` over the curve's value and those that arrived before it."""
+        entry = rung_entry(curve, self.rung)
+        if entry is None:  # the first report jumped past this rung
             return True
-        recorded = [own, *_values_before(rung, arrived, others)]
-        return is_promoted(own, recorded, self.reduction_factor)
-
-
-def _values_before(rung: int, arrived: tuple[float, int], others: Sequence[Curve]) -> list[float]:
-    """The values at `rung` of the trials that got there before `arrived`."""
-    return [
-        value
-        for other in others
-        if (seen := arrival(other, rung)) is not None
-        and seen < arrived
-        and (value := rung_value(other, rung)) is not None
-    ]
+        arrived, own = entry
+        before = bisect_left(self.arrivals, arrived)
+        strictly_better = int(np.count_nonzero(self.values[:before] < own))
+        return strictly_better < promotions(before + 1, reduction_factor)

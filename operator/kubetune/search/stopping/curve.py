@@ -52,6 +52,12 @@ class Curve:
     def prefix_minima(self) -> tuple[float, ...]:
         return tuple(itertools.accumulate((as_minimizable(v) for v in self.values), min))
 
+    @cached_property
+    def rung_entries(self) -> dict[int, tuple[tuple[float, int], float] | None]:
+        """`rung_entry` by rung, filled as asked: a finished trial's curve is kept between
+        passes, and its entries never change."""
+        return {}
+
     @property
     def last_step(self) -> int | None:
         return self.steps[-1] if self.steps else None
@@ -87,6 +93,16 @@ def arrival(curve: Curve, step: int) -> tuple[float, int] | None:
     if position == len(curve.steps):
         return None
     return (curve.arrivals[position] if curve.arrivals else 0.0), curve.index
+
+
+def rung_entry(curve: Curve, rung: int) -> tuple[tuple[float, int], float] | None:
+    """When the trial arrived at `rung` and its value there (see `arrival`, `rung_value`);
+    None if it has not arrived, or its first report jumped past the rung."""
+    entries = curve.rung_entries
+    if rung not in entries:
+        arrived, value = arrival(curve, rung), rung_value(curve, rung)
+        entries[rung] = None if arrived is None or value is None else (arrived, value)
+    return entries[rung]
 
 
 def has_reached(curve: Curve, step: int) -> bool:

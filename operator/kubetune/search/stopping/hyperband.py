@@ -47,3 +47,12 @@ class HyperbandStopping:
         bracket = self.bracket_of(curve)
         peers = [other for other in others if self.bracket_of(other) == bracket]
         return self.brackets[bracket].should_stop(curve, peers)
+
+    def stops(self, curves: Sequence[Curve], everyone: Sequence[Curve]) -> list[bool]:
+        """Each bracket's ASHA judges its own trials against its own peers."""
+        decisions: dict[str, bool] = {}
+        for bracket, asha in enumerate(self.brackets):
+            mine = [curve for curve in curves if self.bracket_of(curve) == bracket]
+            peers = [curve for curve in everyone if self.bracket_of(curve) == bracket]
+            decisions |= zip((c.trial for c in mine), asha.stops(mine, peers), strict=True)
+        return [decisions[curve.trial] for curve in curves]

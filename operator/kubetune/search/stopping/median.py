@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kubetune.search.stopping.base import each_against_the_others
 from kubetune.search.stopping.curve import Curve, best_until, has_reached, running_average_until
 from kubetune.search.stopping.settings import require_int
 
@@ -43,3 +44,6 @@ class MedianStopping:
             return False
         best = best_until(curve, step)
         return best is not None and best > float(np.median(peers))
+
+    def stops(self, curves: Sequence[Curve], everyone: Sequence[Curve]) -> list[bool]:
+        return each_against_the_others(self, curves, everyone)

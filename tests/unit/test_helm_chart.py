@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubetune.reconcile.reporter_jobs import DEFAULT_REPORTER_IMAGE
+from kubetune.reconcile.settings import ALL, REPORTER_IMAGE
 from tests.cluster.binaries import REPO_ROOT
 from tests.helm_chart import CHART, VALUE_SETS, Document, find, helm, objects, render, set_flags
 
@@ -39,7 +39,8 @@ def test_the_chart_lints_clean_and_renders_a_hardened_operator(values: list[str]
     env = {variable["name"]: variable.get("value") for variable in container["env"]}
     assert env["KUBETUNE_METRICS_PORT"] == "9090"
     assert env["KUBETUNE_PASS_THREADS"] == "4"
-    assert env["KUBETUNE_REPORTER_IMAGE"] == DEFAULT_REPORTER_IMAGE
+    assert env["KUBETUNE_REPORTER_IMAGE"] == REPORTER_IMAGE.default
+    assert {name for name in env if name.startswith("KUBETUNE_")} <= {s.env for s in ALL}
 
 
 def test_default_values_watch_every_namespace_with_cluster_rbac() -> None:
@@ -173,7 +174,7 @@ def test_the_operator_image_runs_what_the_chart_runs() -> None:
     assert int(user.group(1)) == pod_security["runAsUser"]
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
     assert container["image"] == f"kubetune/operator:{chart['appVersion']}"
-    assert f"kubetune/trial:{chart['appVersion']}" == DEFAULT_REPORTER_IMAGE
+    assert f"kubetune/trial:{chart['appVersion']}" == REPORTER_IMAGE.default
 
 
 def _workflow(name: str) -> dict[str, Any]:

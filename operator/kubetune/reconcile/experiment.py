@@ -16,7 +16,6 @@ of the same name, being garbage-collected) is waited out: the pass stops, and a 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,16 +29,14 @@ from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
 from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
 from kubetune.planning.progress import LAUNCHES_PER_STEP
-from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
-from kubetune.reconcile import metrics
+from kubetune.reconcile import metrics, settings
 from kubetune.reconcile.observe import observe
 from kubetune.reconcile.trials import StaleReadError, TrialWriter
 
 logger = logging.getLogger(__name__)
-# Seconds a settled trial's finished Job and Pods are kept; empty: for ever.
-_TTL = os.environ.get("KUBETUNE_FINISHED_JOB_TTL_SECONDS", str(DEFAULT_FINISHED_JOB_TTL_SECONDS))
-FINISHED_JOB_TTL_SECONDS = int(_TTL) if _TTL.strip() else None
+# Seconds a settled trial's finished Job and Pods are kept; None: for ever.
+FINISHED_JOB_TTL_SECONDS = settings.FINISHED_JOB_TTL_SECONDS.read()
 # Side by side, a pass's launches take a few connections at once, not one per trial: the
 # API server, not the round trip, is the limit once many experiments launch together.
 LAUNCH_THREADS = 4

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,6 +33,7 @@ from kubetune.planning.outcome import STUCK_WAITING_REASONS
 from kubetune.reconcile import (
     ingest_service,  # noqa: F401  (registers the ingest endpoint's hooks)
     metrics_service,  # noqa: F401  (registers the /metrics server's hooks)
+    settings,
 )
 from kubetune.reconcile.experiment import reconcile_experiment
 from kubetune.reconcile.ingest_service import mark_watch_listed
@@ -44,11 +44,11 @@ from kubetune.reconcile.serialize import PassSerializer
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
 Document = dict[Any, Any]
 # A safety net for what no event announces (maxDuration passing) or an event missed.
-RESYNC_SECONDS = float(os.environ.get("KUBETUNE_RESYNC_SECONDS", "10"))
+RESYNC_SECONDS = settings.RESYNC_SECONDS.read()
 # Passes are API round trips: more threads only queue more requests at the API server
 # (issue 13's what-ifs). A pool of their own, not asyncio's default executor, whose size
 # follows the node's cores and which the ingest used to wait on behind the passes.
-PASS_THREADS = max(1, int(os.environ.get("KUBETUNE_PASS_THREADS", "4")))
+PASS_THREADS = settings.PASS_THREADS.read()
 PASS_THREADS_MEMO_KEY = "pass_threads"
 OWNED_MEMO_KEY = "owned_objects"
 

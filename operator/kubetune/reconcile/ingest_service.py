@@ -7,7 +7,6 @@ KUBETUNE_INGEST_HOST narrows the listening address (all interfaces by default).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Container
 from typing import Any
 
@@ -15,10 +14,10 @@ import kopf
 from aiohttp import web
 
 from kubetune.k8s.rest import Kube, connect
+from kubetune.reconcile import settings
 from kubetune.reconcile.ingest import start_ingest
 from kubetune.reconcile.metrics_sink import KubeKeySource, TrialStatusWriter, ingest_threads
 
-DEFAULT_INGEST_PORT = 8443
 RUNNER_MEMO_KEY = "kubetune_ingest_runner"
 WATCHED_MEMO_KEY = "kubetune_watched_experiments"
 INDEX_NAME = "known_experiments"  # the kopf index in `handlers`
@@ -58,9 +57,9 @@ async def start_metrics_ingest(
 async def ingest_startup(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Starts the endpoint with the operator, sharing the handlers' connection when their
     startup hook (registered earlier) put one in `memo.kube`."""
-    port = int(os.environ.get("KUBETUNE_INGEST_PORT", DEFAULT_INGEST_PORT))
+    port = settings.INGEST_PORT.read()
     kube = memo.get("kube") or connect()
-    host = os.environ.get("KUBETUNE_INGEST_HOST", "0.0.0.0")
+    host = settings.INGEST_HOST.read()
     watched = memo[WATCHED_MEMO_KEY] = WatchedExperiments(kwargs.get(INDEX_NAME))
     runner = await start_metrics_ingest(kube, port, host, watched)
     memo[RUNNER_MEMO_KEY] = runner

@@ -9,16 +9,15 @@ KUBETUNE_METRICS_HOST narrows the listening address (all interfaces by default).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import kopf
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from kubetune.reconcile import settings
 from kubetune.reconcile.http_serving import bound_port, serve
 
-DEFAULT_METRICS_PORT = 9090
 METRICS_ROUTE = "/metrics"
 RUNNER_MEMO_KEY = "kubetune_metrics_runner"
 
@@ -39,8 +38,7 @@ async def start_metrics_server(port: int, host: str = "0.0.0.0") -> web.AppRunne
 
 @kopf.on.startup()
 async def metrics_startup(memo: kopf.Memo, logger: Any, **_: Any) -> None:
-    port = int(os.environ.get("KUBETUNE_METRICS_PORT", DEFAULT_METRICS_PORT))
-    host = os.environ.get("KUBETUNE_METRICS_HOST", "0.0.0.0")
+    port, host = settings.METRICS_PORT.read(), settings.METRICS_HOST.read()
     runner = await start_metrics_server(port, host)
     memo[RUNNER_MEMO_KEY] = runner
     logger.info(f"Prometheus metrics on port {bound_port(runner)}{METRICS_ROUTE}")

@@ -10,7 +10,6 @@ sidecars call) and KUBETUNE_REPORTER_IMAGE (an image with ``kubetune-reporter``)
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -21,8 +20,8 @@ from kubetune.k8s.rest import Document, Kube
 from kubetune.planning.jobs import TRIAL_LABEL
 from kubetune.planning.sidecar import add_reporter
 from kubetune.planning.tokens import trial_token
+from kubetune.reconcile import settings
 
-DEFAULT_REPORTER_IMAGE = "kubetune/trial:0.1.0"
 # Keys of this many experiments are kept; a deleted experiment's is dropped at once.
 KEYS_KEPT = 4096
 
@@ -70,7 +69,7 @@ def attach_reporter(kube: Kube, experiment_metadata: Mapping[str, Any], job: Doc
     (once per experiment uid, see `ExperimentKeys`). The Job is unchanged when no ingest
     URL is configured: trials then report final metrics only (through the termination
     message)."""
-    ingest_url = os.environ.get("KUBETUNE_INGEST_URL")
+    ingest_url = settings.INGEST_URL.read()
     if not ingest_url:
         return job
     namespace, experiment = experiment_metadata["namespace"], experiment_metadata["name"]
@@ -78,7 +77,7 @@ def attach_reporter(kube: Kube, experiment_metadata: Mapping[str, Any], job: Doc
     key = experiment_keys.key_of(kube, experiment_metadata)
     return add_reporter(
         job,
-        image=os.environ.get("KUBETUNE_REPORTER_IMAGE", DEFAULT_REPORTER_IMAGE),
+        image=settings.REPORTER_IMAGE.read(),
         ingest_url=ingest_url,
         experiment=experiment,
         trial=trial,

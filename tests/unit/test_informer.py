@@ -176,8 +176,10 @@ def test_a_pass_sees_its_own_writes_at_once() -> None:
     owned = WatchedObjects(server, lambda kind, event, document: None)  # type: ignore[arg-type]
     created = _object("exp-0000", 2)
     owned.wrote("tuningtrials", "team", created)
+    assert owned.cached("elsewhere", "tuningtrials", "exp-0000") is None  # not watched there
     unsettled, settled = owned.trials("team", "exp")
     assert [t["metadata"]["name"] for t in unsettled] == ["exp-0000"] and settled.size == 0
+    assert owned.cached("team", "tuningtrials", "exp-0000") == unsettled[0]
     assert owned.jobs("team", "exp") == [] and owned.pods("team", "exp") == []
     owned.stop()
 

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from kubetune.planning.ingest_rules import Rejection, ReportBatch, TrialRef, parse_report_request
 from kubetune.planning.lifecycle import MAX_METRIC_NAMES
@@ -106,3 +107,33 @@ def test_a_nan_in_a_request_body_is_a_measurement() -> None:
     )
     parsed = parse_report_request(body)
     assert isinstance(parsed, ReportBatch) and math.isnan(parsed.reports[0].metrics["acc"])
+
+
+class VersionedApi(OneTrialApi):
+    """Also enforces the version a status PATCH names (409 when it is not current)."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.gets = 0
+
+    def request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        if method == "GET":
+            self.gets += 1
+            return super().request(method, path, **options)
+        named = options["body"].get("metadata", {}).get("resourceVersion")
+        if named != self.trial["metadata"]["resourceVersion"]:
+            raise ApiException(status=409, reason="Conflict")
+        self.trial["metadata"]["resourceVersion"] = str(int(named) + 1)
+        return super().request(method, path, **options)
+
+
+def test_a_watched_trial_costs_one_patch_and_a_stale_one_is_read_again() -> None:
+    api = VersionedApi({"phase": "Running"})
+    fresh = json.loads(json.dumps(api.trial))
+    writer = TrialStatusWriter(kube=api, cached=lambda namespace, name: fresh)  # type: ignore[arg-type]
+    assert writer._write(REF, [MetricReport(1, {"acc": 0.5})]) is None
+    assert (api.gets, len(api.patches)) == (0, 1)
+    # The cache still holds version 7; the trial is at 8 now: 409, read, record again.
+    assert writer._write(REF, [MetricReport(2, {"acc": 0.6})]) is None
+    assert (api.gets, len(api.patches)) == (1, 2)
+    assert [point["step"] for point in api.trial["status"]["curve"]] == [1, 2]

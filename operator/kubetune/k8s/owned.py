@@ -22,6 +22,7 @@ from kubetune.k8s.workloads import JOBS, PODS, jobs_path, pods_path
 from kubetune.planning.history import SettledTrials, is_settled, split_settled
 
 SYNC_TIMEOUT_SECONDS = 120.0
+OWNED_MEMO_KEY = "owned_objects"  # where the operator keeps its WatchedObjects (kopf memo)
 NamespaceListener = Callable[[str, str, Document], None]  # (kind, event type, object)
 
 
@@ -113,6 +114,13 @@ class WatchedObjects:
 
     def pods(self, namespace: str, experiment: str) -> list[Document]:
         return self._store(namespace, PODS).of_experiment(experiment)
+
+    def cached(self, namespace: str, kind: str, name: str) -> Document | None:
+        """The object as last watched, if its namespace's watch is listed already; never
+        starts a watch or waits for one."""
+        with self._lock:
+            store = self._stores.get(namespace, {}).get(kind)
+        return store.get(name) if store is not None and store.synced.is_set() else None
 
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
         if kind == EXPERIMENTS:

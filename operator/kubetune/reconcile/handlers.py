@@ -25,7 +25,7 @@ from typing import Any
 import kopf
 
 from kubetune.api import API_GROUP, API_VERSION, TERMINAL_PHASES
-from kubetune.k8s.owned import WatchedObjects
+from kubetune.k8s.owned import OWNED_MEMO_KEY, WatchedObjects
 from kubetune.k8s.rest import Kube, connect
 from kubetune.k8s.workloads import JOBS, PODS
 from kubetune.planning.jobs import EXPERIMENT_LABEL
@@ -50,7 +50,6 @@ RESYNC_SECONDS = settings.RESYNC_SECONDS.read()
 # follows the node's cores and which the ingest used to wait on behind the passes.
 PASS_THREADS = settings.PASS_THREADS.read()
 PASS_THREADS_MEMO_KEY = "pass_threads"
-OWNED_MEMO_KEY = "owned_objects"
 
 logger = logging.getLogger(__name__)
 

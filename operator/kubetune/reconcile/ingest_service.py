@@ -13,10 +13,17 @@ from typing import Any
 import kopf
 from aiohttp import web
 
-from kubetune.k8s.rest import Kube, connect
+from kubetune.k8s.custom import TRIALS
+from kubetune.k8s.owned import OWNED_MEMO_KEY, WatchedObjects
+from kubetune.k8s.rest import Document, Kube, connect
 from kubetune.reconcile import settings
 from kubetune.reconcile.ingest import start_ingest
-from kubetune.reconcile.metrics_sink import KubeKeySource, TrialStatusWriter, ingest_threads
+from kubetune.reconcile.metrics_sink import (
+    CachedTrial,
+    KubeKeySource,
+    TrialStatusWriter,
+    ingest_threads,
+)
 
 RUNNER_MEMO_KEY = "kubetune_ingest_runner"
 WATCHED_MEMO_KEY = "kubetune_watched_experiments"
@@ -44,13 +51,30 @@ def mark_watch_listed(memo: Any) -> None:
 
 
 async def start_metrics_ingest(
-    kube: Kube, port: int, host: str = "0.0.0.0", known: WatchedExperiments | None = None
+    kube: Kube,
+    port: int,
+    host: str = "0.0.0.0",
+    known: WatchedExperiments | None = None,
+    cached: CachedTrial | None = None,
 ) -> web.AppRunner:
     """The endpoint, checking tokens against experiment keys and recording into trials,
-    both on the ingest's own threads: a burst of passes never delays an answer."""
+    both on the ingest's own threads: a burst of passes never delays an answer. `cached`:
+    where the operator's trial watch keeps trials (see `TrialStatusWriter`)."""
     threads = ingest_threads()
     keys = KubeKeySource(kube, known, threads)
-    return await start_ingest(port, keys, TrialStatusWriter(kube, threads), host=host)
+    writer = TrialStatusWriter(kube, threads, cached)
+    return await start_ingest(port, keys, writer, host=host)
+
+
+def _watched_trial(memo: kopf.Memo) -> CachedTrial:
+    """A trial from the handlers' watch; looked up per call, since the watch starts in a
+    startup hook of its own."""
+
+    def cached(namespace: str, name: str) -> Document | None:
+        owned: WatchedObjects | None = memo.get(OWNED_MEMO_KEY)
+        return owned.cached(namespace, TRIALS, name) if owned is not None else None
+
+    return cached
 
 
 @kopf.on.startup()
@@ -61,7 +85,7 @@ async def ingest_startup(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     kube = memo.get("kube") or connect()
     host = settings.INGEST_HOST.read()
     watched = memo[WATCHED_MEMO_KEY] = WatchedExperiments(kwargs.get(INDEX_NAME))
-    runner = await start_metrics_ingest(kube, port, host, watched)
+    runner = await start_metrics_ingest(kube, port, host, watched, _watched_trial(memo))
     memo[RUNNER_MEMO_KEY] = runner
     logger.info(f"metrics ingest listening on port {port}")
 

@@ -3,6 +3,7 @@ as records or as a summary folded forward pass by pass, and only what is new is 
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import timedelta
 from typing import Any
@@ -51,6 +52,11 @@ def test_a_folded_history_decides_as_the_records_do(seed: int) -> None:
     assert count_trials(summary) == count_trials(whole)
     assert best_trial(spec, summary) == best_trial(spec, whole)
     assert summary.next_index == whole.next_index == len(records)
+    seen = [summary.observations(spec.objective), whole.observations(spec.objective)]
+    assert [[(o.params, repr(o.value)) for o in side] for side in seen] == 2 * [
+        [(r.params, repr(-r.value if r.phase != "Failed" and r.value is not None else math.nan))
+         for r in records if r.phase == "Failed" or (not r.active and r.value is not None)]
+    ]  # fmt: skip
     assert finish_reason(spec, summary, timedelta(0)) == finish_reason(spec, whole, timedelta(0))
     assert plan_next("exp", spec, summary, timedelta(0)) == plan_next(
         "exp", spec, whole, timedelta(0)

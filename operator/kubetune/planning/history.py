@@ -25,9 +25,11 @@ from typing import Any
 from kubetune.api import Objective
 from kubetune.planning.jobs import owned_by
 from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
+from kubetune.search.base import Observation
 from kubetune.search.stopping import Curve
 
 Document = dict[str, Any]
+Indexed = tuple[int, Observation]  # an observation and its trial's index, to sort by
 
 
 def is_settled(trial: Document) -> bool:
@@ -95,6 +97,24 @@ def is_better(objective: Objective, record: TrialRecord, than: TrialRecord | Non
     return (minimized(record.value), record.index) < (minimized(than.value or 0.0), than.index)
 
 
+def observation_of(objective: Objective, record: TrialRecord) -> Observation | None:
+    """What the search learns from a trial: its minimized value, NaN for a failure (the
+    worst), nothing while it runs or when it ended without a value."""
+    if record.phase == "Failed":
+        return Observation(record.params, math.nan)
+    if record.phase in ("Succeeded", "EarlyStopped") and record.value is not None:
+        return Observation(record.params, objective.to_minimized(record.value))
+    return None
+
+
+def observed(objective: Objective, records: Iterable[TrialRecord]) -> tuple[Indexed, ...]:
+    return tuple(
+        (record.index, seen)
+        for record in records
+        if (seen := observation_of(objective, record)) is not None
+    )
+
+
 def minimized_curve(objective: Objective, record: TrialRecord) -> Curve:
     """The record's learning curve as the stopping rules read it (minimized)."""
     steps = tuple(point.step for point in record.curve)
@@ -119,6 +139,8 @@ class Finished:
     records: tuple[TrialRecord, ...] = ()
     curves: tuple[Curve, ...] = ()
     """The minimized learning curves, for the stopping rule: built once, like the rest."""
+    observations: tuple[Indexed, ...] = ()
+    """What the search learns from them, with each trial's index: built once too."""
 
     def folded(self, objective: Objective, records: Iterable[TrialRecord]) -> Finished:
         added = tuple(records)
@@ -133,6 +155,7 @@ class Finished:
             last_index=max([self.last_index, *(r.index for r in added)]),
             records=self.records + added,
             curves=self.curves + curves_of(objective, added),
+            observations=self.observations + observed(objective, added),
         )
 
 
@@ -148,6 +171,13 @@ class History:
     def records(self) -> tuple[TrialRecord, ...]:
         """Every trial (the suggester and the stopping rules read them all)."""
         return self.finished.records + self.recent
+
+    def observations(self, objective: Objective) -> list[Observation]:
+        """Every ended trial as the search sees it, in index order (the finished ones
+        were folded in the order they ended, nearly that order, which sorts fast)."""
+        everything = self.finished.observations + observed(objective, self.recent)
+        indexed = sorted(everything, key=lambda item: item[0])
+        return [seen for _, seen in indexed]
 
     def curves(self, objective: Objective) -> tuple[Curve, ...]:
         """Every trial's minimized learning curve (trials without one are left out)."""

@@ -2,7 +2,8 @@
 Hyperparameter Tuning", MLSys 2020).
 
 Rungs sit at min_resource * eta**k. A trial that reaches a rung continues only if its
-value there is in the top 1/eta of all values recorded at that rung, its own included.
+value there is in the top 1/eta of the values recorded at that rung when it got there,
+its own included.
 Nobody waits for a full cohort, so parallel workers never idle; that is why ASHA suits
 a cluster where trials start and finish at different times.
 

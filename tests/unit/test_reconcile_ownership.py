@@ -102,3 +102,19 @@ def test_a_key_secret_of_an_earlier_experiment_is_waited_out(
     [job] = fake.of_kind("jobs")
     init = job["spec"]["template"]["spec"]["initContainers"]
     assert [c["name"] for c in init] == ["kubetune-reporter"]
+
+
+def test_a_settled_trial_claims_only_the_job_it_created(fake: FakeKube) -> None:
+    create(fake, experiment_body(max_trials=2, parallel=1))
+    reconcile(fake)
+    finish_pods(fake)
+    reconcile(fake)  # exp-0000 settles; from now on it is in the settled log
+    assert trials(fake)[0]["status"]["phase"] == "Succeeded"
+    job = fake.objects[f"{JOBS}/exp-0000"]
+    del job["spec"]["ttlSecondsAfterFinished"]  # as if that write had been cut short
+    job["metadata"]["ownerReferences"][0]["uid"] = "an-older-trial"
+    reconcile(fake)  # not its Job: no TTL set on it
+    assert "ttlSecondsAfterFinished" not in fake.objects[f"{JOBS}/exp-0000"]["spec"]
+    job["metadata"]["ownerReferences"][0]["uid"] = trials(fake)[0]["metadata"]["uid"]
+    reconcile(fake)  # its own Job, found through the log: it expires
+    assert fake.objects[f"{JOBS}/exp-0000"]["spec"]["ttlSecondsAfterFinished"] == 300

@@ -3,8 +3,9 @@ summary, the recent ones (active, or settled by this very pass) as records.
 
 A finished trial never changes again. The operator's trial cache keeps the finished
 trials of each experiment in a `SettledLog`, a list that only grows; the summary of it
-(counts by phase, the best trial, the highest index, the records) is folded forward from
-where the previous pass left it. So a pass costs what the experiment's running trials
+(counts by phase, the best trial, the highest index, the records with their learning
+curves and what the search learns from them) is folded forward from where the previous
+pass left it. So a pass costs what the experiment's running trials
 cost, not its history: ten thousand finished trials are folded once each, not parsed and
 counted on every pass. The local runner, whose trials are a few files, hands every trial
 over as recent; the decisions are the same functions either way.

@@ -12,18 +12,10 @@ import base64
 
 from kubernetes.client.exceptions import ApiException
 
-from kubetune.api.base import API_GROUP, API_VERSION
 from kubetune.k8s.custom import TRIALS, resource_path
-from kubetune.k8s.rest import (
-    CORE_API,
-    Document,
-    ForeignObjectError,
-    Kube,
-    create_owned,
-    is_status,
-    namespaced_path,
-)
-from kubetune.planning.jobs import EXPERIMENT_LABEL, controller_uid
+from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
+from kubetune.k8s.secrets import experiment_secret, secrets_path
+from kubetune.planning.jobs import controller_uid
 from kubetune.planning.tokens import new_experiment_key
 
 KEY_SECRET_SUFFIX = "-kubetune-key"
@@ -34,14 +26,10 @@ def key_secret_name(experiment: str) -> str:
     return f"{experiment}{KEY_SECRET_SUFFIX}"
 
 
-def _secrets(namespace: str, name: str = "") -> str:
-    return namespaced_path(CORE_API, namespace, "secrets", name)
-
-
 def read_experiment_key(kube: Kube, namespace: str, experiment: str) -> bytes | None:
     """The experiment's key, or None when its Secret does not exist (yet)."""
     try:
-        secret = kube.request("GET", _secrets(namespace, key_secret_name(experiment)))
+        secret = kube.request("GET", secrets_path(namespace, key_secret_name(experiment)))
     except ApiException as error:
         if is_status(error, 404):
             return None
@@ -55,13 +43,13 @@ def ensure_experiment_key(kube: Kube, experiment: Document) -> bytes:
     with the experiment as owner when it is missing. A key Secret of an earlier experiment
     of the same name raises ForeignObjectError until the garbage collector removes it."""
     metadata = experiment["metadata"]
-    path = _secrets(metadata["namespace"], key_secret_name(metadata["name"]))
+    path = secrets_path(metadata["namespace"], key_secret_name(metadata["name"]))
     try:
         secret = kube.request("GET", path)
     except ApiException as error:
         if not is_status(error, 404):
             raise
-        secret = create_owned(kube, _secrets(metadata["namespace"]), _key_secret(experiment))
+        secret = create_owned(kube, secrets_path(metadata["namespace"]), _key_secret(experiment))
     if controller_uid(secret) != metadata["uid"]:
         raise ForeignObjectError(f"Secret {path} belongs to an earlier experiment")
     encoded = (secret.get("data") or {}).get(KEY_DATA_FIELD)
@@ -71,23 +59,9 @@ def ensure_experiment_key(kube: Kube, experiment: Document) -> bytes:
 
 
 def _key_secret(experiment: Document) -> Document:
-    metadata = experiment["metadata"]
-    owner = {
-        "apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": "TuningExperiment",
-        "name": metadata["name"], "uid": metadata["uid"], "controller": True,
-    }  # fmt: skip
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "Opaque",
-        "metadata": {
-            "name": key_secret_name(metadata["name"]),
-            "namespace": metadata["namespace"],
-            "labels": {EXPERIMENT_LABEL: metadata["name"]},
-            "ownerReferences": [owner],
-        },
-        "data": {KEY_DATA_FIELD: base64.b64encode(new_experiment_key()).decode()},
-    }
+    name = key_secret_name(experiment["metadata"]["name"])
+    key = base64.b64encode(new_experiment_key()).decode()
+    return experiment_secret(experiment, name, {KEY_DATA_FIELD: key})
 
 
 def get_trial(kube: Kube, namespace: str, name: str) -> Document | None:

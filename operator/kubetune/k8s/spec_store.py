@@ -17,17 +17,9 @@ import gzip
 
 from kubernetes.client.exceptions import ApiException
 
-from kubetune.api.base import API_GROUP, API_VERSION
-from kubetune.k8s.rest import (
-    CORE_API,
-    Document,
-    ForeignObjectError,
-    Kube,
-    create_owned,
-    is_status,
-    namespaced_path,
-)
-from kubetune.planning.jobs import EXPERIMENT_LABEL, controller_uid
+from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
+from kubetune.k8s.secrets import experiment_secret, secrets_path
+from kubetune.planning.jobs import controller_uid
 
 SPEC_SECRET_SUFFIX = "-kubetune-spec"
 SPEC_DATA_FIELD = "accepted-spec.json.gz"
@@ -37,15 +29,11 @@ def spec_secret_name(experiment: str) -> str:
     return f"{experiment}{SPEC_SECRET_SUFFIX}"
 
 
-def _secrets(namespace: str, name: str = "") -> str:
-    return namespaced_path(CORE_API, namespace, "secrets", name)
-
-
 def read_accepted_spec(kube: Kube, experiment: Document) -> str | None:
     """The accepted spec (JSON) of this experiment, None when none was stored yet.
     Raises ForeignObjectError while an earlier experiment's Secret still has the name."""
     metadata = experiment["metadata"]
-    path = _secrets(metadata["namespace"], spec_secret_name(metadata["name"]))
+    path = secrets_path(metadata["namespace"], spec_secret_name(metadata["name"]))
     try:
         secret = kube.request("GET", path)
     except ApiException as error:
@@ -59,7 +47,9 @@ def store_accepted_spec(kube: Kube, experiment: Document, encoded: str) -> str:
     """Store `encoded` as the accepted spec; returns what is stored (a copy stored by an
     earlier, interrupted pass wins: it was accepted first)."""
     metadata = experiment["metadata"]
-    stored = create_owned(kube, _secrets(metadata["namespace"]), _spec_secret(experiment, encoded))
+    stored = create_owned(
+        kube, secrets_path(metadata["namespace"]), _spec_secret(experiment, encoded)
+    )
     return _decoded(stored, metadata["uid"])
 
 
@@ -71,21 +61,7 @@ def _decoded(secret: Document, owner_uid: str) -> str:
 
 
 def _spec_secret(experiment: Document, encoded: str) -> Document:
-    metadata = experiment["metadata"]
-    owner = {
-        "apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": "TuningExperiment",
-        "name": metadata["name"], "uid": metadata["uid"], "controller": True,
-    }  # fmt: skip
+    name = spec_secret_name(experiment["metadata"]["name"])
     compressed = gzip.compress(encoded.encode("utf-8"), mtime=0)
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "Opaque",
-        "metadata": {
-            "name": spec_secret_name(metadata["name"]),
-            "namespace": metadata["namespace"],
-            "labels": {EXPERIMENT_LABEL: metadata["name"]},
-            "ownerReferences": [owner],
-        },
-        "data": {SPEC_DATA_FIELD: base64.b64encode(compressed).decode("ascii")},
-    }
+    data = {SPEC_DATA_FIELD: base64.b64encode(compressed).decode("ascii")}
+    return experiment_secret(experiment, name, data)

@@ -180,10 +180,6 @@ class History:
         indexed = sorted(everything, key=lambda item: item[0])
         return [seen for _, seen in indexed]
 
-    def curves(self, objective: Objective) -> tuple[Curve, ...]:
-        """Every trial's minimized learning curve (trials without one are left out)."""
-        return self.finished.curves + curves_of(objective, self.recent)
-
     @property
     def active(self) -> tuple[TrialRecord, ...]:
         return tuple(record for record in self.recent if record.active)

@@ -143,14 +143,19 @@ def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]
     finished or not, is evidence for the rule."""
     rule_name, settings = stopping_settings(spec.early_stopping)
     rule = make_stopping_rule(rule_name, **settings)
-    running = [record for record in history.active if record.phase == "Running" and record.curve]
+    running = {record.name: record for record in history.recent if record.phase == "Running"}
     if rule is None or not running:
         return []
-    judged = curves_of(spec.objective, running)
-    decisions = rule.stops(judged, history.curves(spec.objective))
+    recent = curves_of(spec.objective, history.recent)
+    judged = [curve for curve in recent if curve.trial in running]
+    decisions = rule.stops(judged, history.finished.curves + recent)
     return [
-        TrialStop(record.name, TrialReason.EARLY_STOPPED, _stop_message(rule_name, spec, record))
-        for record, stopped in zip(running, decisions, strict=True)
+        TrialStop(
+            curve.trial,
+            TrialReason.EARLY_STOPPED,
+            _stop_message(rule_name, spec, running[curve.trial]),
+        )
+        for curve, stopped in zip(judged, decisions, strict=True)
         if stopped
     ]
 

@@ -87,14 +87,5 @@ FINISHED_JOB_TTL_SECONDS: Setting[int | None] = Setting(
     _ttl,
     "whole seconds >= 0, or empty to keep finished Jobs",
 )
-ALL: tuple[Setting[Any], ...] = (
-    INGEST_PORT,
-    INGEST_HOST,
-    INGEST_URL,
-    REPORTER_IMAGE,
-    METRICS_PORT,
-    METRICS_HOST,
-    PASS_THREADS,
-    RESYNC_SECONDS,
-    FINISHED_JOB_TTL_SECONDS,
-)
+# Every setting above, found rather than listed, so a new one cannot miss the docs test.
+ALL: tuple[Setting[Any], ...] = tuple(v for v in list(globals().values()) if isinstance(v, Setting))

@@ -24,6 +24,7 @@ import random
 import statistics
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from tests.integration.operator_harness import experiment
@@ -106,17 +107,17 @@ def passes(history: int, algorithm: str, early_stopping: bool, folded: bool) -> 
     workloads = {t["metadata"]["name"]: _running_job(t) for t in (late_running, *running)}
     jobs = {name: job for name, (job, _) in workloads.items()}
     pods = {name: [pod] for name, (_, pod) in workloads.items()}
-    seen = {"accepted_spec": accepted, "accepted_recorded": True, "jobs": jobs, "pods": pods}
+    seen = partial(Snapshot, accepted_spec=accepted, accepted_recorded=True, jobs=jobs, pods=pods)
     if not folded:
         first = (*finished, late_running, *running)
         second = (*finished, late, *running)
-        return [Snapshot(body, ts, **seen) for ts in (first, second)]  # type: ignore[arg-type]
+        return [seen(body, both) for both in (first, second)]
     log = SettledLog(finished)
     first_view = log.view()
     log.append(late)
     return [
-        Snapshot(body, (late_running, *running), settled=first_view, **seen),  # type: ignore[arg-type]
-        Snapshot(body, tuple(running), settled=log.view(), **seen),  # type: ignore[arg-type]
+        seen(body, (late_running, *running), settled=first_view),
+        seen(body, tuple(running), settled=log.view()),
     ]
 
 

@@ -29,6 +29,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -47,6 +48,16 @@ if TYPE_CHECKING:  # types only: describing progress needs no search code (numpy
     from kubetune.planning.records import TrialRecord
 
 PLAIN_PROGRESS_SECONDS = 5.0  # a log gets a trial's progress at most this often
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the run stands at a step: counts, the best trial, what runs, time used."""
+
+    counts: TrialCounts
+    best: TrialRecord | None
+    running: Sequence[TuningTrial]
+    run_seconds: float
 
 
 def time_left(counts: TrialCounts, max_trials: int, run_seconds: float) -> float | None:
@@ -79,11 +90,12 @@ class Console(ABC):
             self.reader_gone = True
             silence(self.out)
 
-    def overall(self, counts: TrialCounts, best: TrialRecord | None, run_seconds: float) -> str:
+    def overall(self, now: Progress) -> str:
+        counts, best = now.counts, now.best
         line = f"[{counts.finished}/{self.max_trials} done] {counts.running} running"
         if best is not None:
             line += f", best {describe_value(self.metric, best.value)} ({best.name})"
-        left = time_left(counts, self.max_trials, run_seconds)
+        left = time_left(counts, self.max_trials, now.run_seconds)
         return line + (f", about {elapsed_text(left)} left" if left is not None else "")
 
     def finish_line(self, trial: TuningTrial) -> str:
@@ -102,13 +114,7 @@ class Console(ABC):
     def trial_started(self, trial: TuningTrial) -> None: ...
 
     @abstractmethod
-    def progress(
-        self,
-        counts: TrialCounts,
-        best: TrialRecord | None,
-        running: Sequence[TuningTrial],
-        run_seconds: float,
-    ) -> None:
+    def progress(self, now: Progress) -> None:
         """Called on every step of the runner; each view decides what is worth showing."""
 
     def trial_done(self, trial: TuningTrial) -> None:
@@ -143,18 +149,12 @@ class PlainConsole(Console):
     def trial_started(self, trial: TuningTrial) -> None:
         self.say(f"{trial.metadata['name']}  started      {describe_params(trial.spec.parameters)}")
 
-    def progress(
-        self,
-        counts: TrialCounts,
-        best: TrialRecord | None,
-        running: Sequence[TuningTrial],
-        run_seconds: float,
-    ) -> None:
-        for trial in running:
+    def progress(self, now: Progress) -> None:
+        for trial in now.running:
             self.trial_progress(trial)
-        if counts.finished != self.shown_finished:  # one line per finished trial
-            self.say(self.overall(counts, best, run_seconds))
-            self.shown_finished = counts.finished
+        if now.counts.finished != self.shown_finished:  # one line per finished trial
+            self.say(self.overall(now))
+            self.shown_finished = now.counts.finished
 
     def trial_progress(self, trial: TuningTrial) -> None:
         """A line when the trial reached a new step, at most every few seconds."""

@@ -7,8 +7,7 @@ here, so a run into a log file or a pipe never loads it.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from rich import box
 from rich.console import Console as RichConsole
@@ -17,8 +16,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from kubetune.api import TrialCounts, TuningTrial
-from kubetune.local.console import Console
+from kubetune.api import TuningTrial
+from kubetune.local.console import Console, Progress
 from kubetune.local.describe import (
     describe_params,
     elapsed_text,
@@ -26,9 +25,6 @@ from kubetune.local.describe import (
     shown_metric,
     trial_elapsed,
 )
-
-if TYPE_CHECKING:
-    from kubetune.planning.records import TrialRecord
 
 LIVE_REFRESH_SECONDS = 0.25  # redraws per second a person can follow, at little CPU
 
@@ -50,28 +46,16 @@ class LiveConsole(Console):
     def trial_started(self, trial: TuningTrial) -> None:
         """Shown by the table at the next redraw."""
 
-    def progress(
-        self,
-        counts: TrialCounts,
-        best: TrialRecord | None,
-        running: Sequence[TuningTrial],
-        run_seconds: float,
-    ) -> None:
+    def progress(self, now: Progress) -> None:
         if time.monotonic() - self.drawn_at < LIVE_REFRESH_SECONDS:
             return
         self.drawn_at = time.monotonic()
-        view = self.view(counts, best, running, run_seconds)
+        view = self.view(now)
         self.guarded(lambda: self.live.update(view, refresh=True))
 
-    def view(
-        self,
-        counts: TrialCounts,
-        best: TrialRecord | None,
-        running: Sequence[TuningTrial],
-        run_seconds: float,
-    ) -> Any:
+    def view(self, now: Progress) -> Any:
         table = Table("RUNNING", "STEP", self.metric, "ELAPSED", "PARAMETERS", box=box.SIMPLE_HEAD)
-        for trial in running:
+        for trial in now.running:
             step = last_step(trial)
             table.add_row(
                 str(trial.metadata["name"]),
@@ -80,7 +64,7 @@ class LiveConsole(Console):
                 elapsed_text(trial_elapsed(trial)),
                 describe_params(trial.spec.parameters),
             )
-        return Group(table, Text(self.overall(counts, best, run_seconds)))
+        return Group(table, Text(self.overall(now)))
 
     def close(self) -> None:
         """The live view stops redrawing; what it showed last stays on the screen."""

@@ -37,7 +37,7 @@ from kubetune.local.conditions import (
     mark_interrupted,
     without_runner_conditions,
 )
-from kubetune.local.console import open_console
+from kubetune.local.console import Progress, open_console
 from kubetune.local.errors import ExperimentSuspendedError, ResumeConflictError
 from kubetune.local.gpus import GpuPool, detect_gpus
 from kubetune.local.interrupts import StopRequest, signals_ask_to_stop
@@ -160,7 +160,8 @@ class LocalRunner:
         """Counted after this step's starts: the plan counted before them."""
         running = [self.trials[name] for name in self.processes]
         run_seconds = self.elapsed().total_seconds()
-        self.console.progress(count_trials(self.history()), plan.best, running, run_seconds)
+        now = Progress(count_trials(self.history()), plan.best, running, run_seconds)
+        self.console.progress(now)
 
     def elapsed(self) -> timedelta:
         return timedelta(seconds=self.used_seconds + time.monotonic() - self.start_time)

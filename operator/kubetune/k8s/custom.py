@@ -9,15 +9,13 @@ before.
 
 from __future__ import annotations
 
-from kubernetes.client.exceptions import ApiException
-
 from kubetune.api.base import API_GROUP, API_VERSION
 from kubetune.k8s.rest import (
     MERGE_PATCH,
     Document,
     Kube,
     create_owned,
-    is_status,
+    get_stored,
     namespaced_path,
 )
 from kubetune.planning.jobs import EXPERIMENT_LABEL
@@ -32,12 +30,7 @@ def resource_path(namespace: str, plural: str, name: str = "", subresource: str 
 
 def get_experiment(kube: Kube, namespace: str, name: str) -> Document | None:
     """The experiment as stored now, or None once it is deleted."""
-    try:
-        return kube.request("GET", resource_path(namespace, EXPERIMENTS, name))
-    except ApiException as error:
-        if is_status(error, 404):
-            return None
-        raise
+    return get_stored(kube, resource_path(namespace, EXPERIMENTS, name))
 
 
 def patch_experiment_status(kube: Kube, namespace: str, name: str, patch: Document) -> Document:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import base64
 
-from kubernetes.client.exceptions import ApiException
-
 from kubetune.k8s.custom import TRIALS, resource_path
-from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
+from kubetune.k8s.rest import (
+    Document,
+    ForeignObjectError,
+    Kube,
+    create_owned,
+    get_stored,
+)
 from kubetune.k8s.secrets import experiment_secret, secrets_path
 from kubetune.planning.jobs import controller_uid
 from kubetune.planning.tokens import new_experiment_key
@@ -28,12 +32,9 @@ def key_secret_name(experiment: str) -> str:
 
 def read_experiment_key(kube: Kube, namespace: str, experiment: str) -> bytes | None:
     """The experiment's key, or None when its Secret does not exist (yet)."""
-    try:
-        secret = kube.request("GET", secrets_path(namespace, key_secret_name(experiment)))
-    except ApiException as error:
-        if is_status(error, 404):
-            return None
-        raise
+    secret = get_stored(kube, secrets_path(namespace, key_secret_name(experiment)))
+    if secret is None:
+        return None
     encoded = (secret.get("data") or {}).get(KEY_DATA_FIELD)
     return base64.b64decode(encoded) if encoded else None
 
@@ -44,11 +45,8 @@ def ensure_experiment_key(kube: Kube, experiment: Document) -> bytes:
     of the same name raises ForeignObjectError until the garbage collector removes it."""
     metadata = experiment["metadata"]
     path = secrets_path(metadata["namespace"], key_secret_name(metadata["name"]))
-    try:
-        secret = kube.request("GET", path)
-    except ApiException as error:
-        if not is_status(error, 404):
-            raise
+    secret = get_stored(kube, path)
+    if secret is None:
         secret = create_owned(kube, secrets_path(metadata["namespace"]), _key_secret(experiment))
     if controller_uid(secret) != metadata["uid"]:
         raise ForeignObjectError(f"Secret {path} belongs to an earlier experiment")
@@ -66,10 +64,4 @@ def _key_secret(experiment: Document) -> Document:
 
 def get_trial(kube: Kube, namespace: str, name: str) -> Document | None:
     """One TuningTrial as stored now, or None when it does not exist."""
-    path = resource_path(namespace, TRIALS, name)
-    try:
-        return kube.request("GET", path)
-    except ApiException as error:
-        if is_status(error, 404):
-            return None
-        raise
+    return get_stored(kube, resource_path(namespace, TRIALS, name))

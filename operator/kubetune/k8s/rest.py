@@ -193,6 +193,16 @@ def connect() -> Kube:
     return Kube(client.ApiClient())
 
 
+def get_stored(kube: Kube, path: str) -> Document | None:
+    """The object at `path` as stored now, or None when there is none (404)."""
+    try:
+        return kube.request("GET", path)
+    except ApiException as error:
+        if is_status(error, 404):
+            return None
+        raise
+
+
 def is_status(error: BaseException, *codes: int) -> bool:
     """Whether `error` is an API answer with one of the HTTP status `codes`."""
     return isinstance(error, ApiException) and error.status in codes

@@ -15,9 +15,7 @@ from __future__ import annotations
 import base64
 import gzip
 
-from kubernetes.client.exceptions import ApiException
-
-from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, is_status
+from kubetune.k8s.rest import Document, ForeignObjectError, Kube, create_owned, get_stored
 from kubetune.k8s.secrets import experiment_secret, secrets_path
 from kubetune.planning.jobs import controller_uid
 
@@ -34,13 +32,8 @@ def read_accepted_spec(kube: Kube, experiment: Document) -> str | None:
     Raises ForeignObjectError while an earlier experiment's Secret still has the name."""
     metadata = experiment["metadata"]
     path = secrets_path(metadata["namespace"], spec_secret_name(metadata["name"]))
-    try:
-        secret = kube.request("GET", path)
-    except ApiException as error:
-        if is_status(error, 404):
-            return None
-        raise
-    return _decoded(secret, metadata["uid"])
+    secret = get_stored(kube, path)
+    return None if secret is None else _decoded(secret, metadata["uid"])
 
 
 def store_accepted_spec(kube: Kube, experiment: Document, encoded: str) -> str:

@@ -4,6 +4,8 @@ A suggester is stateless: its output is a pure function of (space, finished tria
 pending trials, seed, n). That is what makes the operator restart-safe: a restarted
 operator rebuilds the same history from the API server and gets the same suggestions.
 Objective values are always minimized here; the API layer negates maximized metrics.
+With several objectives an observation carries one minimized value per objective, and with
+constraints one signed violation per constraint (at most 0 when the constraint holds).
 """
 
 from __future__ import annotations
@@ -17,10 +19,24 @@ from kubetune.search.space import Assignment, SearchSpace
 
 @dataclass(frozen=True)
 class Observation:
-    """A finished trial: its parameters and objective value (lower is better)."""
+    """A finished trial: its parameters and objective values (lower is better)."""
 
     params: Assignment
     value: float
+    """The first (or only) objective, minimized."""
+    others: tuple[float, ...] = ()
+    """The further objectives of a multi-objective search, minimized, in spec order."""
+    violations: tuple[float, ...] = ()
+    """Per constraint, how far the trial lies outside its bounds: at most 0 when it holds,
+    positive by the distance to the nearest bound when it does not."""
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return (self.value, *self.others)
+
+    @property
+    def feasible(self) -> bool:
+        return all(violation <= 0.0 for violation in self.violations)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""Pareto ranks and hypervolume against hand-worked cases and a Monte Carlo estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kubetune.search.base import Observation
+from kubetune.search.pareto import dominates, front_mask, hypervolume, nondominated_ranks
+
+
+def test_dominance_needs_one_strict_improvement() -> None:
+    assert dominates(np.array([1.0, 2.0]), np.array([1.0, 3.0]))
+    assert not dominates(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    assert not dominates(np.array([0.0, 3.0]), np.array([1.0, 2.0]))
+
+
+def test_ranks_peel_fronts_in_order() -> None:
+    points = np.array([[1.0, 4.0], [2.0, 2.0], [4.0, 1.0], [3.0, 3.0], [4.0, 4.0], [5.0, 5.0]])
+    assert nondominated_ranks(points).tolist() == [0, 0, 0, 1, 2, 3]
+    assert front_mask(points).tolist() == [True, True, True, False, False, False]
+
+
+def test_two_objective_area_by_hand() -> None:
+    front = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [3.5, 3.5]])
+    # Staircase under (4, 4): 3*1 + 2*1 + 1*1 = 6; the dominated point adds nothing.
+    assert hypervolume(front, np.array([4.0, 4.0])) == pytest.approx(6.0)
+
+
+def test_points_beyond_the_reference_add_nothing() -> None:
+    assert hypervolume(np.array([[5.0, 0.0], [0.0, 5.0]]), np.array([4.0, 4.0])) == 0.0
+    assert hypervolume(np.zeros((0, 2)), np.array([1.0, 1.0])) == 0.0
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3, 4])
+def test_hypervolume_matches_monte_carlo(dims: int) -> None:
+    rng = np.random.default_rng(dims)
+    points = rng.uniform(0.0, 1.0, size=(12, dims))
+    reference = np.ones(dims)
+    samples = rng.uniform(0.0, 1.0, size=(200_000, dims))
+    covered = np.any(np.all(points[None, :, :] <= samples[:, None, :], axis=2), axis=1)
+    assert hypervolume(points, reference) == pytest.approx(covered.mean(), abs=0.01)
+
+
+def test_observation_values_and_feasibility() -> None:
+    single = Observation({"x": 1.0}, 0.5)
+    several = Observation({"x": 1.0}, 0.5, others=(2.0,), violations=(-0.1, 0.0))
+    assert single.values == (0.5,) and single.feasible
+    assert several.values == (0.5, 2.0) and several.feasible
+    assert not Observation({"x": 1.0}, 0.5, violations=(0.2,)).feasible

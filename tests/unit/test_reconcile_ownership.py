@@ -53,6 +53,7 @@ def test_a_recreated_experiment_starts_fresh_instead_of_adopting(fake: FakeKube)
         assert status(fake).get("trials", {}).get("succeeded", 0) == 0
     fake.collect_garbage()
     reconcile(fake)
+    reconcile(fake)  # records each new Job on its trial
     uid = fake.objects[f"{EXPERIMENTS}/exp"]["metadata"]["uid"]
     owners = {t["metadata"]["ownerReferences"][0]["uid"] for t in trials(fake)}
     assert owners == {uid} and len(trials(fake)) == 2
@@ -70,6 +71,7 @@ def test_a_job_of_another_trial_under_the_name_is_not_adopted(fake: FakeKube) ->
     assert not trials(fake)[0]["status"].get("jobName")
     del fake.objects[f"{JOBS}/exp-0000"]
     reconcile(fake)
+    reconcile(fake)  # records the new Job on its trial
     assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
     owner = fake.objects[f"{JOBS}/exp-0000"]["metadata"]["ownerReferences"][0]["uid"]
     assert owner == trials(fake)[0]["metadata"]["uid"]

@@ -36,7 +36,6 @@ def test_the_first_pass_launches_parallel_trials_each_with_its_job(fake: FakeKub
     reconcile(fake)
     launched = trials(fake)
     assert [t["metadata"]["name"] for t in launched] == ["exp-0000", "exp-0001"]
-    assert [t["status"]["jobName"] for t in launched] == ["exp-0000", "exp-0001"]
     jobs = fake.of_kind("jobs")
     assert [job["metadata"]["ownerReferences"][0]["uid"] for job in jobs] == [
         t["metadata"]["uid"] for t in launched
@@ -95,6 +94,7 @@ def test_an_experiment_runs_to_max_trials_with_one_job_per_trial(fake: FakeKube)
 def test_a_quiet_pass_writes_nothing(fake: FakeKube) -> None:
     create(fake, experiment_body())
     reconcile(fake)
+    reconcile(fake)  # records each new Job on its trial
     before = len(fake.write_requests())
     reconcile(fake)
     assert len(fake.write_requests()) == before
@@ -138,6 +138,8 @@ def test_a_failing_trainer_fails_its_trial_with_the_exit_code(fake: FakeKube) ->
 def test_a_recorded_job_that_vanished_fails_its_trial(fake: FakeKube) -> None:
     create(fake, experiment_body(max_trials=2, parallel=1))
     reconcile(fake)
+    reconcile(fake)  # records the Job on its trial
+    assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
     del fake.objects[f"{JOBS}/exp-0000"]
     reconcile(fake)
     assert trials(fake)[0]["status"]["reason"] == "JobDeleted"
@@ -149,8 +151,9 @@ def test_a_trial_left_without_its_job_by_a_crash_gets_it(fake: FakeKube) -> None
     del fake.objects[f"{JOBS}/exp-0000"]
     fake.objects[f"{TRIALS}/exp-0000"]["status"] = {}
     reconcile(fake)
-    assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
     assert len(fake.of_kind("jobs")) == 1
+    reconcile(fake)
+    assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
 
 
 def test_a_job_made_before_a_crash_is_recorded_on_its_trial(fake: FakeKube) -> None:

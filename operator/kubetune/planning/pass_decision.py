@@ -57,7 +57,6 @@ from kubetune.planning.refusals import Refusal, describe_refusal
 from kubetune.planning.settle import (
     ACTIVE_PHASES,
     DEFAULT_FINISHED_JOB_TTL_SECONDS,
-    pending_status,
     release_settled,
     settle_trial,
     stop_trial,
@@ -229,13 +228,10 @@ def _launches(
     if resources and first == 0:
         actions.append(ValidateJob(_provisional(resources[0])))
     # Every trial first, in index order: a pass cut short leaves a prefix of them, never a
-    # gap. Then each trial's Job and status, which `reconcile` may write concurrently.
+    # gap. Then each trial's Job, which `reconcile` may create concurrently. The Job's name
+    # reaches the trial's status with its first phase (see `settle.settle_trial`).
     actions += [CreateTrial(resource) for resource in resources]
-    for trial in new:
-        actions += [
-            CreateJob(trial.name),
-            PatchTrialStatus(trial.name, pending_status(trial.name, now)),
-        ]
+    actions += [CreateJob(trial.name) for trial in new]
     if new:
         actions.append(_launched_event(new))
     return actions, first + len(new)

@@ -35,7 +35,7 @@ from kubetune.planning.lifecycle import (
 from kubetune.planning.outcome import job_finished, trial_outcome
 from kubetune.planning.progress import TrialStop
 from kubetune.planning.records import ACTIVE_PHASES
-from kubetune.planning.status import lifecycle_document, status_patch, timestamp
+from kubetune.planning.status import lifecycle_document, status_patch
 from kubetune.reporting.protocol import MetricReport
 
 Document = dict[str, Any]
@@ -49,16 +49,10 @@ JOB_MISSING = Outcome(
 __all__ = [
     "ACTIVE_PHASES",
     "DEFAULT_FINISHED_JOB_TTL_SECONDS",
-    "pending_status",
     "release_settled",
     "settle_trial",
     "stop_trial",
 ]
-
-
-def pending_status(trial: str, now: datetime) -> Document:
-    """A trial whose Job was just created (the Job has the trial's name)."""
-    return {"phase": "Pending", "jobName": trial, "startTime": timestamp(now)}
 
 
 def stop_trial(stop: TrialStop, trial: Document, now: datetime) -> list[Action]:
@@ -80,20 +74,23 @@ def settle_trial(
     printed: Sequence[MetricReport] = (),
 ) -> tuple[list[Action], Document]:
     """The writes that bring an active trial up to date, and the trial as they leave it.
-    A trial without a Job, recorded or found, gets one; a recorded Job that vanished
-    fails the trial (JobDeleted) rather than silently running it again. What its trainer
-    printed is recorded before it is judged, in the same write."""
+    A trial without a Job, recorded or found, gets one. The first write after that
+    records the Job's name with the trial's first phase: a status write of its own at
+    launch would cost every trial one more API write, at the price of a window (until the
+    next pass) in which a Job deleted by hand is created again instead of failing the
+    trial. Once recorded, a Job that vanished fails the trial (JobDeleted) rather than
+    silently running it again. What its trainer printed is recorded before it is judged,
+    in the same write."""
     status = dict(trial.get("status") or {})
     name = trial["metadata"]["name"]
     if job is None and not status.get("jobName"):
-        pending = pending_status(name, now)
-        return [CreateJob(name), PatchTrialStatus(name, pending)], _with(trial, status, pending)
+        return [CreateJob(name)], trial
     outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer_name(experiment))
     objective, strategies = experiment.spec.objective.metric, experiment.spec.objective.strategies
     printed_recorded = _with_printed(trial, printed, objective, now, strategies)
     concluded = conclude(printed_recorded, outcome, objective, now, strategies)
     desired = lifecycle_document(concluded)
-    if job is not None and not status.get("jobName"):  # the crash came between Job and status
+    if job is not None and not status.get("jobName"):  # the first write since its launch
         desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
     patch = status_patch(status, desired)
     if not patch:

@@ -78,29 +78,18 @@ Step = actions.Action | tuple[Chain, ...]
 
 
 def launch_steps(decided: Sequence[actions.Action]) -> list[Step]:
-    """The actions in order, except that each run of Job launches (a trial's Job, then its
-    status) becomes one step of chains written side by side: the trials exist by then,
-    and one trial's round trips never wait on another's."""
+    """The actions in order, except that each run of Job launches becomes one step of
+    chains written side by side: the trials exist by then, and one trial's round trip
+    never waits on another's."""
     steps: list[Step] = []
     chains: list[Chain] = []
     for action in decided:
         if isinstance(action, actions.CreateJob):
             chains.append((action,))
-        elif _continues(action, chains):
-            chains[-1] = (*chains[-1], action)
-        else:
-            steps += [tuple(chains)] if chains else []
-            chains = []
-            steps.append(action)
+            continue
+        steps += [tuple(chains), action] if chains else [action]
+        chains = []
     return steps + ([tuple(chains)] if chains else [])
-
-
-def _continues(action: actions.Action, chains: list[Chain]) -> bool:
-    """The status write of the Job just launched."""
-    if not chains or len(chains[-1]) != 1 or not isinstance(action, actions.PatchTrialStatus):
-        return False
-    launched = chains[-1][0]
-    return isinstance(launched, actions.CreateJob) and launched.trial == action.trial
 
 
 class Applier:

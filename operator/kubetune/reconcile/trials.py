@@ -2,9 +2,10 @@
 
 Every step is safe to repeat after a crash at any point: the trial is created before its
 Job, both with deterministic names and creates that accept an object of the same owner
-(409), and the Job's name is written to the trial's status only after the Job exists.
-So a trial without a recorded Job gets its Job (again) on the next pass, and a trial
-whose recorded Job has vanished is failed rather than silently re-run.
+(409), and the Job's name is written to the trial's status only after the Job exists
+(by the next pass, with the trial's first phase). So a trial without a recorded Job gets
+its Job (again) on the next pass, and a trial whose recorded Job has vanished is failed
+rather than silently re-run.
 """
 
 from __future__ import annotations

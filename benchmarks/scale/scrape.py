@@ -3,7 +3,9 @@
 `apiserver_request_total` has no client label, so a delta counts every component's
 requests; `operator_requests` keeps those only the operator makes (anything on
 kubetune.dev, Job creation, listing Jobs and Pods, the experiment-key Secret; the
-driver only watches and patches pod status). The operator's own endpoint gives the
+driver only watches and patches pod status). Job deletions are left out: the TTL
+controller makes nearly all of them (a finished Job expiring), and the operator deletes
+a Job only to stop a trial early, which these scenarios do not do. The operator's own endpoint gives the
 reconcile-pass histogram, sampled over time by `PassTimeline`.
 """
 
@@ -22,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 RequestKey = tuple[str, str, str]  # verb, resource (with /subresource), group
 PASS_HISTOGRAM = "kubetune_reconcile_duration_seconds"
-OPERATOR_VERBS_ON = {"pods": {"LIST"}, "jobs": {"LIST", "POST", "DELETE"},
+OPERATOR_VERBS_ON = {"pods": {"LIST"}, "jobs": {"LIST", "POST"},
                      "secrets": {"GET", "POST"}}  # fmt: skip
 
 

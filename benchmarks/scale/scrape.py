@@ -5,8 +5,8 @@ requests; `operator_requests` keeps those only the operator makes (anything on
 kubetune.dev, Job creation, listing Jobs and Pods, the experiment-key Secret; the
 driver only watches and patches pod status). Job deletions are left out: the TTL
 controller makes nearly all of them (a finished Job expiring), and the operator deletes
-a Job only to stop a trial early, which these scenarios do not do. The operator's own endpoint gives the
-reconcile-pass histogram, sampled over time by `PassTimeline`.
+a Job only to stop a trial early, which these scenarios do not do. The operator's own
+endpoint gives the reconcile-pass histogram, sampled over time by `PassTimeline`.
 """
 
 from __future__ import annotations

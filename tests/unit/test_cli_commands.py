@@ -152,6 +152,7 @@ def test_a_cluster_dry_run_prints_the_jobs_offline(
     trainer = jobs[0]["spec"]["template"]["spec"]["containers"][0]
     assert trainer["args"][0].startswith("--x=0.")
     assert trainer["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert shown.startswith("# Each Job as the operator creates it, less the metrics reporter")
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,12 @@ from kubetune.planning.jobs import build_trial_job
 from kubetune.planning.plan import plan_next
 from kubetune.planning.suggest import NewTrial
 
+# The operator's own settings (its ingest URL, the reporter image) decide the sidecar, so
+# a dry run from the user's machine shows the Jobs without it, and says so.
+SIDECAR_NOTE = (
+    "# Each Job as the operator creates it, less the metrics reporter sidecar it adds when\n"
+    "# its ingest endpoint is configured (see docs/metrics.md).\n"
+)
 DRY_RUN_UID = "assigned-by-the-api-server"  # a stored trial's uid, which a dry run lacks
 
 
@@ -151,4 +157,4 @@ def rendered_jobs(experiment: TuningExperiment, trials: list[TuningTrial]) -> st
     """The Jobs as the operator builds them; it adds the metrics reporter sidecar when
     its ingest endpoint is configured."""
     jobs = [build_trial_job(experiment, trial) for trial in trials]
-    return yaml.safe_dump_all(jobs, sort_keys=False)
+    return SIDECAR_NOTE + yaml.safe_dump_all(jobs, sort_keys=False)

@@ -59,7 +59,15 @@ def create(fake: FakeKube, body: Document) -> Document:
 
 
 def reconcile(fake: FakeKube, name: str = "exp") -> None:
-    reconcile_experiment(fake, NAMESPACE, name)
+    """What one event makes the operator do: a pass, and the next at once while a pass
+    launched a full step (as `handlers._reconcile` loops)."""
+    while reconcile_experiment(fake, NAMESPACE, name):
+        pass
+
+
+def reconcile_once(fake: FakeKube, name: str = "exp") -> bool:
+    """Exactly one pass; whether it launched a full step."""
+    return reconcile_experiment(fake, NAMESPACE, name)
 
 
 def stored(fake: FakeKube, name: str = "exp") -> Document:

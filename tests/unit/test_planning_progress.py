@@ -9,7 +9,9 @@ from kubetune.api import TrialPhase, TuningExperimentSpec, parse_experiment, par
 from kubetune.planning.history import History
 from kubetune.planning.plan import plan_next
 from kubetune.planning.progress import (
+    FIRST_STEP_LAUNCHES,
     GOAL_REACHED,
+    LAUNCHES_PER_STEP,
     MAX_DURATION_REACHED,
     MAX_TRIALS_REACHED,
     SPACE_EXHAUSTED,
@@ -110,7 +112,9 @@ def test_max_trials_waits_for_the_last_running_trial() -> None:
 
 def test_launches_fill_free_slots_within_the_budget() -> None:
     spec = make_spec()
-    assert launch_count(spec, history([])) == 2
+    assert launch_count(spec, history([])) == FIRST_STEP_LAUNCHES == 1  # a first Job at once
+    assert launch_count(make_spec(limits={"maxTrials": 20, "parallelTrials": 12}),
+                        history([trial(0, "Running")])) == LAUNCHES_PER_STEP  # fmt: skip
     assert launch_count(spec, history([trial(0, "Running")])) == 1
     assert launch_count(spec, history([trial(i, "Succeeded", 0.1) for i in range(5)])) == 1
     assert launch_count(make_spec(suspend=True), history([])) == 0
@@ -134,10 +138,11 @@ def test_median_rule_stops_a_losing_running_trial() -> None:
 def test_plan_names_trials_deterministically_and_avoids_pending_ones() -> None:
     spec = make_spec()
     first = plan_next("exp", spec, history([]), NO_TIME)
-    assert [t.name for t in first.create] == ["exp-0000", "exp-0001"]
+    assert [t.name for t in first.create] == ["exp-0000"] and first.full_step
     assert first == plan_next("exp", spec, history([]), NO_TIME)  # a restart replays the same plan
-    running = [TrialRecord(t.name, t.index, t.params, "Running") for t in first.create[:1]]
+    running = [TrialRecord(t.name, t.index, t.params, "Running") for t in first.create]
     second = plan_next("exp", spec, history(running), NO_TIME)
+    assert not second.full_step  # one slot was free, not a whole step
     assert [t.index for t in second.create] == [1]
     assert second.create[0].params != running[0].params
 

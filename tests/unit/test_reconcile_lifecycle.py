@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from kubetune.planning import actions
-from kubetune.planning.progress import LAUNCHES_PER_STEP
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
 from kubetune.reconcile.experiment import launch_steps
 from tests.unit.fake_kube import FakeKube
@@ -18,6 +17,7 @@ from tests.unit.pass_helpers import (
     create,
     experiment_body,
     reconcile,
+    reconcile_once,
     status,
     trials,
 )
@@ -115,17 +115,16 @@ def test_launches_are_written_side_by_side_after_every_trial_exists() -> None:
 
 def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:
     create(fake, experiment_body("wide", max_trials=8, parallel=6))
-    reconcile(fake, "wide")
+    assert reconcile_once(fake, "wide")  # a first step of one trial: no status write of its own
+    (first,) = [t for t in trials(fake) if t["metadata"]["name"].startswith("wide-")]
+    assert not (first.get("status") or {}).get("jobName")
+    reconcile(fake, "wide")  # the next steps fill the slots and record each Job
     launched = [t for t in trials(fake) if t["metadata"]["name"].startswith("wide-")]
     jobs = {job["metadata"]["name"] for job in fake.of_kind("jobs")}
-    assert len(launched) == LAUNCHES_PER_STEP and {t["metadata"]["name"] for t in launched} <= jobs
-    assert not any((t.get("status") or {}).get("jobName") for t in launched)  # no write of its own
-    reconcile(fake, "wide")  # the next pass records each Job with the trial's first phase
-    recorded = {t["metadata"]["name"]: t.get("status") or {} for t in trials(fake)}
-    assert all(
-        recorded[t["metadata"]["name"]]["jobName"] == t["metadata"]["name"] for t in launched
-    )
-    assert all(recorded[t["metadata"]["name"]]["phase"] == "Pending" for t in launched)
+    assert len(launched) == 6 and {t["metadata"]["name"] for t in launched} <= jobs
+    recorded = {t["metadata"]["name"]: t["status"] for t in launched}
+    assert all(status["jobName"] == name for name, status in recorded.items())
+    assert all(status["phase"] == "Pending" for status in recorded.values())
 
 
 def test_a_finished_jobs_pod_seen_running_is_a_lagging_watch_not_a_job_to_delete() -> None:

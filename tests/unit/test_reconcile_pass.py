@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kubetune.planning.pass_decision import _launched_event
-from kubetune.planning.progress import LAUNCHES_PER_STEP
+from kubetune.planning.progress import FIRST_STEP_LAUNCHES, LAUNCHES_PER_STEP
 from kubetune.planning.suggest import NewTrial
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
@@ -19,6 +19,7 @@ from tests.unit.pass_helpers import (
     experiment_body,
     finish_pods,
     reconcile,
+    reconcile_once,
     run_to_end,
     status,
     stored,
@@ -42,17 +43,24 @@ def test_the_first_pass_launches_parallel_trials_each_with_its_job(fake: FakeKub
     ]
     assert status(fake)["phase"] == "Running"
     assert status(fake)["trials"]["created"] == 2
-    [(reason, message, _)] = events(fake)  # one Event for the pass's launches
-    assert reason == "TrialLaunched"
-    assert message.startswith("exp-0000: {") and "; exp-0001: {" in message
+    first, second = events(fake)  # one Event per pass that launched: a first step of one
+    assert first[0] == second[0] == "TrialLaunched"
+    assert first[1].startswith("exp-0000: {") and second[1].startswith("exp-0001: {")
+
+
+def test_one_event_names_every_trial_its_pass_launched(fake: FakeKube) -> None:
+    create(fake, experiment_body(max_trials=8, parallel=4))
+    reconcile(fake)
+    messages = [message for reason, message, _ in events(fake) if reason == "TrialLaunched"]
+    assert len(messages) == 2  # the first step's one trial, then the next three together
+    assert any(m.startswith("exp-0001: {") and "; exp-0003: {" in m for m in messages)
 
 
 def test_a_pass_launches_a_few_trials_and_the_next_passes_the_rest(fake: FakeKube) -> None:
     create(fake, experiment_body(max_trials=30, parallel=12))
-    reconcile(fake)
-    assert len(trials(fake)) == LAUNCHES_PER_STEP
-    reconcile(fake)
-    reconcile(fake)
+    assert reconcile_once(fake) and len(trials(fake)) == FIRST_STEP_LAUNCHES
+    assert reconcile_once(fake) and len(trials(fake)) == FIRST_STEP_LAUNCHES + LAUNCHES_PER_STEP
+    reconcile(fake)  # the operator runs the next step at once while a step was full
     assert len(trials(fake)) == 12 and status(fake)["trials"]["running"] == 12
 
 

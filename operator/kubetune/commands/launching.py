@@ -27,6 +27,7 @@ from kubetune.local.trials import new_trial
 from kubetune.planning.history import History
 from kubetune.planning.jobs import build_trial_job
 from kubetune.planning.plan import plan_next
+from kubetune.planning.records import TrialRecord
 from kubetune.planning.suggest import NewTrial
 
 # The operator's own settings (its ingest URL, the reporter image) decide the sidecar, so
@@ -118,9 +119,16 @@ def namespace_of(args: argparse.Namespace, document: dict[str, Any]) -> str:
 
 
 def first_trials(experiment: TuningExperiment) -> tuple[NewTrial, ...]:
-    """What the run starts with: the planner's first step on an empty history."""
+    """What the run starts with: the planner's steps on an empty history, the next one at
+    once while a step launches a full step (as both runtimes do)."""
     name = str(experiment.metadata["name"])
-    return plan_next(name, experiment.spec, History(), timedelta(0)).create
+    started: tuple[NewTrial, ...] = ()
+    while True:
+        pending = tuple(TrialRecord(t.name, t.index, t.params, "Pending") for t in started)
+        plan = plan_next(name, experiment.spec, History(pending), timedelta(0))
+        started += plan.create
+        if not plan.full_step:
+            return started
 
 
 def dry_run(args: argparse.Namespace, document: dict[str, Any]) -> int:

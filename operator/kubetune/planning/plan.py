@@ -25,6 +25,7 @@ from kubetune.planning.progress import (
     early_stops,
     finish_reason,
     launch_count,
+    step_size,
 )
 from kubetune.planning.records import TrialRecord
 from kubetune.planning.suggest import NewTrial, suggest_trials
@@ -37,6 +38,12 @@ class Plan:
     finish: Finish | None
     counts: TrialCounts
     best: TrialRecord | None
+
+    @property
+    def full_step(self) -> bool:
+        """Whether the step launched as many trials as a step may: more may be waiting
+        for a slot that is already free, and the next step should come at once."""
+        return bool(self.create) and len(self.create) >= step_size(self.counts)
 
 
 def plan_next(

@@ -121,21 +121,29 @@ def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish
 
 
 # A step launches a few trials, and the next step (run at once by both runtimes) the
-# next few. On a cluster each launch is three API writes: a pass filling 20 slots
-# held its thread for seconds while a hundred other experiments waited for their first
-# Job. Both runtimes step the same way, so they suggest the same trials.
+# next few. On a cluster each launch is API writes: a pass filling 20 slots held its
+# thread for seconds while a hundred other experiments waited for their first Job. An
+# experiment's very first step launches one trial, so that every new experiment gets its
+# first Job after one short pass, however many were created together. Both runtimes
+# step the same way, so they suggest the same trials.
 LAUNCHES_PER_STEP = 5
+FIRST_STEP_LAUNCHES = 1
+
+
+def step_size(counts: TrialCounts) -> int:
+    """The most trials one step launches."""
+    return LAUNCHES_PER_STEP if counts.created else FIRST_STEP_LAUNCHES
 
 
 def launch_count(spec: TuningExperimentSpec, history: History) -> int:
     """New trials to start now: free parallel slots, capped by the remaining budget and
-    by LAUNCHES_PER_STEP."""
+    by the step's size."""
     if spec.suspend:
         return 0
     counts = count_trials(history)
     free_slots = spec.limits.parallel_trials - counts.running
     remaining = spec.limits.max_trials - counts.created
-    return max(0, min(free_slots, remaining, LAUNCHES_PER_STEP))
+    return max(0, min(free_slots, remaining, step_size(counts)))
 
 
 def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]:

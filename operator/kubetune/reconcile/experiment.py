@@ -28,7 +28,6 @@ from kubetune.k8s.owned import ListedObjects, OwnedObjects
 from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
 from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
-from kubetune.planning.progress import LAUNCHES_PER_STEP
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
 from kubetune.reconcile import metrics, settings
 from kubetune.reconcile.observe import observe
@@ -62,7 +61,7 @@ def reconcile_experiment(
         algorithm = decision.experiment.spec.algorithm.name
         metrics.planned(algorithm, len(decision.plan.create), time.perf_counter() - began)
     done = Applier(kube, snapshot, decision, now, owned).apply()
-    return done and decision.plan is not None and len(decision.plan.create) >= LAUNCHES_PER_STEP
+    return done and decision.plan is not None and decision.plan.full_step
 
 
 class ActionRefusedError(Exception):

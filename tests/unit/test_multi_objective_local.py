@@ -103,3 +103,36 @@ def test_trials_and_status_show_ranks_and_the_front(
     assert {row["trial"]: row["paretoRank"] for row in rows if row["paretoRank"]} == ranks
     shown = output_of(capsys, "status", NAME, "--dir", str(results))
     assert "front:      " in shown and "hypervolume" in shown
+
+
+def test_plot_draws_the_front(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    written = output_of(capsys, "plot", NAME, "--dir", str(results)).split()
+    pareto = Path(next(path for path in written if path.endswith("pareto.png")))
+    assert pareto.read_bytes().startswith(b"\x89PNG")
+
+
+def test_more_than_two_objectives_plot_as_parallel_coordinates() -> None:
+    from matplotlib.figure import Figure
+
+    from kubetune.api import Constraint, Criteria, Goal, TuningTrial
+    from kubetune.plots import plot_pareto
+
+    goals = tuple(Goal(metric=name, goal="minimize") for name in ("a", "b", "c"))
+    criteria = Criteria(goals, (Constraint(metric="a", max=3.0),))
+    trials = [
+        TuningTrial.model_validate({
+            "metadata": {"name": f"t{i}"}, "spec": {"experiment": "e", "index": i},
+            "status": {"phase": "Succeeded", "metrics": {"a": i, "b": 4 - i, "c": 1.0},
+                       "feasible": i <= 3},
+        })
+        for i in range(5)
+    ]  # fmt: skip
+    axes = Figure().subplots()
+    plot_pareto(axes, trials, criteria, front={"t0", "t1"})
+    drawn = [line for line in axes.lines if len(line.get_xdata()) == 3]
+    assert len(drawn) == 4, "one line per feasible trial, across the three objectives"
+    assert [label.get_text() for label in axes.get_xticklabels()] == [
+        "a (minimize)",
+        "b (minimize)",
+        "c (minimize)",
+    ]

@@ -3,6 +3,7 @@ and what `kubetune best`, `trials` and `status` show of its Pareto front."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -31,10 +32,18 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     document["spec"]["limits"]["maxTrials"] = 5
     path = tmp_path / "multi-objective.yaml"
     path.write_text(yaml.safe_dump(document))
-    with pytest.MonkeyPatch.context() as patch:
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
         patch.chdir(ROOT)  # the trainer's path is relative, as in a trial image
         assert run(path, tmp_path / "results") == 0
+    (tmp_path / "printed.txt").write_text(printed.getvalue())
     return tmp_path / "results"
+
+
+def test_the_run_ends_naming_the_front(results: Path) -> None:
+    summary = (results.parent / "printed.txt").read_text().split("\n\nExperiment ")[-1]
+    assert f"Pareto front: {status_of(results)['pareto']['size']} trials" in summary
+    assert f"; kubetune best {NAME}" in summary
 
 
 def status_of(results: Path) -> dict[str, Any]:

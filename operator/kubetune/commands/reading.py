@@ -19,6 +19,7 @@ from kubetune.local.describe import (
     describe_params,
     describe_value,
     elapsed_text,
+    front_summary,
     last_step,
     shown_metric,
     trial_elapsed,
@@ -74,11 +75,6 @@ def status_text(snapshot: ExperimentSnapshot) -> str:
     for condition in (c for c in status.conditions if c.status == "True"):
         lines.append(f"reason:     {condition.reason}: {condition.message}")
     return "\n".join(lines)
-
-
-def front_summary(pareto: ParetoFront) -> str:
-    reference = ", ".join(f"{value:.6g}" for value in pareto.reference_point)
-    return f"{pareto.size} trials, hypervolume {pareto.hypervolume:.6g} (reference {reference})"
 
 
 def metric_names(snapshot: ExperimentSnapshot) -> list[str]:

@@ -325,5 +325,6 @@ def run_experiment(
         runner.close()
     best_name = runner.status.best.trial if runner.status.best else None
     best = runner.trials.get(best_name) if best_name else None
-    runner.console.summary(runner.name, finish, best, str(options.root))
+    pareto = runner.status.pareto
+    runner.console.summary(runner.name, finish, best, str(options.root), pareto)
     return finish, runner.status

@@ -9,7 +9,7 @@ form the user wrote; a constraint's violation is computed here and nowhere else.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Self
 
@@ -183,11 +183,11 @@ class Criteria:
     def _constraint_texts(self) -> list[str]:
         return [constraint.model_dump_json() for constraint in self.constraints]
 
-    def minimized(self, values: Mapping[str, float]) -> tuple[float, ...] | None:
-        """Every objective's value from `values`, minimized; None if one is missing."""
-        if any(metric not in values for metric in self.metrics):
-            return None
-        return tuple(goal.to_minimized(values[goal.metric]) for goal in self.objectives)
+    def to_minimized(self, values: Sequence[float]) -> tuple[float, ...]:
+        """One value per objective, in spec order, minimized (or, as negation is its own
+        inverse, minimized values as reported)."""
+        pairs = zip(self.objectives, values, strict=True)
+        return tuple(goal.to_minimized(value) for goal, value in pairs)
 
     def violations(self, values: Mapping[str, float]) -> tuple[float, ...]:
         """One per constraint (see `Constraint.violation`)."""

@@ -37,8 +37,7 @@ def objective_values(record: TrialRecord) -> tuple[float, ...]:
 
 
 def minimized_values(criteria: Criteria, record: TrialRecord) -> tuple[float, ...]:
-    values = objective_values(record)
-    return tuple(goal.to_minimized(v) for goal, v in zip(criteria.objectives, values, strict=True))
+    return criteria.to_minimized(objective_values(record))
 
 
 def contends(record: TrialRecord) -> bool:
@@ -88,7 +87,7 @@ def reference_point(
     """The minimized reference point (see the module docstring); empty before any
     contender, when nothing can be derived."""
     if given is not None:
-        return _flipped(criteria, given)
+        return criteria.to_minimized(given)
     worst = worst_seen(criteria, worst, contenders)
     best = _points(criteria, contenders).min(axis=0) if contenders else worst
     return tuple(
@@ -97,20 +96,14 @@ def reference_point(
     )
 
 
-def _flipped(criteria: Criteria, values: Sequence[float]) -> tuple[float, ...]:
-    """Reported values minimized, or minimized ones as reported (negation is its own
-    inverse)."""
-    pairs = zip(criteria.objectives, values, strict=True)
-    return tuple(goal.to_minimized(value) for goal, value in pairs)
-
-
 def pareto_front(
     criteria: Criteria,
     given_reference: Sequence[float] | None,
     contenders: Sequence[TrialRecord],
     worst: tuple[float, ...],
 ) -> ParetoFront:
-    """The status's Pareto front of `contenders` (the pool and the recent contenders)."""
+    """The status's Pareto front of `contenders` (the finished ones still in the pool,
+    and the recent ones); `worst` as folded from the finished trials."""
     standing = ranked(criteria, contenders)
     reference = reference_point(criteria, given_reference, contenders, worst)
     points = _points(criteria, contenders)
@@ -118,7 +111,7 @@ def pareto_front(
     return ParetoFront(
         size=sum(rank == 0 for rank, _ in standing),
         hypervolume=volume,
-        reference_point=list(_flipped(criteria, reference)) if reference else [],
+        reference_point=list(criteria.to_minimized(reference)) if reference else [],
         trials=[_listed(criteria, rank, record) for rank, record in standing[:MAX_PARETO_TRIALS]],
     )
 

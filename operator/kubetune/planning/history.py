@@ -134,8 +134,7 @@ def minimized_curve(criteria: Criteria, record: TrialRecord) -> Curve:
 
 
 def _minimized_step(criteria: Criteria, point: CurveStep) -> tuple[float, ...]:
-    values = (point.value, *point.others)
-    return tuple(g.to_minimized(v) for g, v in zip(criteria.objectives, values, strict=True))
+    return criteria.to_minimized((point.value, *point.others))
 
 
 def curves_of(criteria: Criteria, records: Iterable[TrialRecord]) -> tuple[Curve, ...]:

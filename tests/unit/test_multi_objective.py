@@ -198,6 +198,16 @@ def test_an_infeasible_trial_is_kept_but_never_best() -> None:
     assert front is not None and [t.trial for t in front.trials] == ["exp-0001"]
 
 
+def test_a_search_whose_every_trial_breaks_a_constraint_fails_saying_so() -> None:
+    from kubetune.planning.progress import finish_reason
+
+    spec = make_spec(constraints=UNDER_TEN_GB, limits={"maxTrials": 1, "parallelTrials": 1})
+    infeasible = TrialRecord("exp-0000", 0, {}, "Succeeded", 0.9, violations=(3.0,))
+    finish = finish_reason(spec, History((infeasible,)), timedelta(0))
+    assert finish is not None and not finish.succeeded
+    assert finish.message.endswith("no trial succeeded within spec.constraints")
+
+
 # The lifecycle
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from kubetune.api import (
     ParetoFront,
@@ -111,23 +112,25 @@ def finish_reason(
             f"{best.name} reached {objective.metric}={best.value:g} (target {objective.target})"
         )
         return Finish(GOAL_REACHED, message)
+    spent = partial(_budget_spent, best=best, constrained=bool(spec.constraints))
     if limits.max_duration and elapsed >= parse_duration(limits.max_duration):
-        return _budget_spent(
-            MAX_DURATION_REACHED, f"limits.maxDuration {limits.max_duration} passed", best
-        )
+        return spent(MAX_DURATION_REACHED, f"limits.maxDuration {limits.max_duration} passed")
     if counts.running:
         return None
     if counts.created >= limits.max_trials:
-        return _budget_spent(MAX_TRIALS_REACHED, f"all {limits.max_trials} trials finished", best)
+        return spent(MAX_TRIALS_REACHED, f"all {limits.max_trials} trials finished")
     if space_exhausted:
-        return _budget_spent(SPACE_EXHAUSTED, "every point of the search space was tried", best)
+        return spent(SPACE_EXHAUSTED, "every point of the search space was tried")
     return None
 
 
-def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish:
-    """A search that used its budget succeeded only if some trial did."""
+def _budget_spent(
+    reason: str, message: str, *, best: TrialRecord | None, constrained: bool
+) -> Finish:
+    """A search that used its budget succeeded only if some (feasible) trial did."""
     if best is None:
-        return Finish(reason, message + "; no trial succeeded", succeeded=False)
+        within = " within spec.constraints" if constrained else ""
+        return Finish(reason, f"{message}; no trial succeeded{within}", succeeded=False)
     return Finish(reason, message)
 
 

@@ -2,7 +2,9 @@
 
 - optimization history: each trial's objective and the best so far;
 - parallel coordinates: one line per trial across the parameters, coloured by objective;
-- learning curves: intermediate values per trial, early-stopped trials marked.
+- learning curves: intermediate values per trial, early-stopped trials marked;
+- with several objectives, the Pareto front: for two, a scatter of the trials with the
+  front highlighted; for more, parallel coordinates across the objectives.
 
 Uses matplotlib's object API without pyplot: no display, no global figure state. Reads
 an `ExperimentSnapshot`, so local and cluster experiments plot alike.
@@ -11,6 +13,8 @@ an `ExperimentSnapshot`, so local and cluster experiments plot alike.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from matplotlib import colormaps
@@ -20,10 +24,11 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kubetune.api import Objective, TuningTrial
+from kubetune.api import Criteria, Objective, TuningTrial
 from kubetune.planning.source import ExperimentSnapshot
 
 STOPPED_COLOR = "tab:red"
+FRONT_COLOR = "tab:orange"
 
 
 def write_plots(snapshot: ExperimentSnapshot, out: Path) -> list[Path]:
@@ -34,16 +39,31 @@ def write_plots(snapshot: ExperimentSnapshot, out: Path) -> list[Path]:
         "parallel_coordinates.png": plot_parallel_coordinates,
         "learning_curves.png": plot_learning_curves,
     }
-    written = []
-    for filename, draw in drawings.items():
-        figure = Figure(figsize=(8, 4.5), dpi=110)
-        axes = figure.subplots()
-        draw(axes, snapshot.trials, objective)
-        axes.set_title(f"{snapshot.name}: {axes.get_title()}")
-        figure.tight_layout()
-        figure.savefig(out / filename)
-        written.append(out / filename)
+    written = [
+        _save(
+            out / filename,
+            snapshot.name,
+            partial(draw, trials=snapshot.trials, objective=objective),
+        )
+        for filename, draw in drawings.items()
+    ]
+    pareto = snapshot.experiment.status.pareto
+    if pareto is not None:
+        front = {listed.trial for listed in pareto.trials if listed.rank == 0}
+        criteria = snapshot.experiment.spec.criteria
+        draw_front = partial(plot_pareto, trials=snapshot.trials, criteria=criteria, front=front)
+        written.append(_save(out / "pareto.png", snapshot.name, draw_front))
     return written
+
+
+def _save(path: Path, name: str, draw: Callable[[Axes], None]) -> Path:
+    figure = Figure(figsize=(8, 4.5), dpi=110)
+    axes = figure.subplots()
+    draw(axes)
+    axes.set_title(f"{name}: {axes.get_title()}")
+    figure.tight_layout()
+    figure.savefig(path)
+    return path
 
 
 def _scored(trials: list[TuningTrial], metric: str) -> list[tuple[TuningTrial, float]]:
@@ -146,3 +166,69 @@ def plot_learning_curves(axes: Axes, trials: list[TuningTrial], objective: Objec
     axes.plot([], [], color=STOPPED_COLOR, marker="x", label="stopped early")
     axes.set(xlabel="step", ylabel=metric, title="learning curves")
     axes.legend(loc="best")
+
+
+def plot_pareto(axes: Axes, trials: list[TuningTrial], criteria: Criteria, front: set[str]) -> None:
+    """Succeeded trials in objective space, the Pareto front highlighted and infeasible
+    trials crossed out."""
+    metrics = criteria.metrics
+    done = [
+        t
+        for t in trials
+        if t.status.phase == "Succeeded" and set(metrics) <= t.status.metrics.keys()
+    ]
+    if len(metrics) == 2:
+        _front_scatter(axes, done, metrics, front)
+    else:
+        _objective_coordinates(axes, done, criteria, front)
+    axes.set(title="Pareto front")
+
+
+def _front_scatter(
+    axes: Axes, trials: list[TuningTrial], metrics: tuple[str, ...], front: set[str]
+) -> None:
+    def points(chosen: list[TuningTrial]) -> tuple[list[float], list[float]]:
+        return [t.status.metrics[metrics[0]] for t in chosen], [
+            t.status.metrics[metrics[1]] for t in chosen
+        ]
+
+    on_front = sorted(
+        (t for t in trials if t.metadata.get("name") in front),
+        key=lambda t: t.status.metrics[metrics[0]],
+    )
+    infeasible = [t for t in trials if t.status.feasible is False]
+    others = [t for t in trials if t not in on_front and t not in infeasible]
+    axes.scatter(*points(others), s=18, color="tab:blue", alpha=0.6, label="trial")
+    axes.scatter(*points(infeasible), s=22, marker="x", color=STOPPED_COLOR, label="infeasible")
+    axes.plot(*points(on_front), color=FRONT_COLOR, marker="o", label="Pareto front")
+    axes.set(xlabel=metrics[0], ylabel=metrics[1])
+    axes.legend(loc="best")
+
+
+def _objective_coordinates(
+    axes: Axes, trials: list[TuningTrial], criteria: Criteria, front: set[str]
+) -> None:
+    """One line per feasible trial across the objectives, each axis scaled so that up is
+    better; the front drawn last, on top."""
+    feasible = [t for t in trials if t.status.feasible is not False]
+    scaled = {
+        goal.metric: _better_up(feasible, goal.metric, goal.goal) for goal in criteria.objectives
+    }
+    for trial in sorted(feasible, key=lambda t: t.metadata.get("name") in front):
+        on_front = trial.metadata.get("name") in front
+        ys = [scaled[m][str(trial.metadata.get("name"))] for m in criteria.metrics]
+        axes.plot(range(len(ys)), ys, color=FRONT_COLOR if on_front else "tab:blue",
+                  alpha=1.0 if on_front else 0.3)  # fmt: skip
+    axes.set_xticks(
+        range(len(criteria.metrics)), [f"{g.metric} ({g.goal})" for g in criteria.objectives]
+    )
+    axes.set(ylabel="scaled per objective, better up")
+    axes.plot([], [], color=FRONT_COLOR, label="Pareto front")
+    axes.legend(loc="best")
+
+
+def _better_up(trials: list[TuningTrial], metric: str, goal: str) -> dict[str, float]:
+    sign = 1.0 if goal == "maximize" else -1.0
+    values = {str(t.metadata.get("name")): sign * t.status.metrics[metric] for t in trials}
+    low, high = min(values.values(), default=0.0), max(values.values(), default=1.0)
+    return {name: (value - low) / ((high - low) or 1.0) for name, value in values.items()}

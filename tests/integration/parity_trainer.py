@@ -4,7 +4,9 @@ the MODE environment variable, run unchanged by local mode and by trial pods.
 It reports ``score = quality(x) * (1 - 0.5**step)`` at steps 1..N, so every decision
 (the best trial, which trials early stopping ends, when a target is reached) is known in
 advance and cannot depend on which runtime ran it. With ``--overfit`` the last step
-falls, most for the best x, so only a `max` strategy still finds the best trial. MODE
+falls, most for the best x, so only a `max` strategy still finds the best trial. With
+``--cost`` it also reports ``cost = x + 1``, a second objective that trades off against
+the score left of x = 0.3. MODE
 ``katib`` logs Katib-style lines (``INFO:root:score=1.5`` on stderr, no step).
 """
 
@@ -36,13 +38,13 @@ def score_at(x: float, step: int, overfit: bool) -> float:
     return quality(x) * (1 - 0.5**step)
 
 
-def emit(mode: str, step: int, score: float) -> None:
+def emit(mode: str, step: int, score: float, extra: dict[str, float]) -> None:
     if mode == "print":  # the line protocol only: no SDK, no metrics file
         print(f"kubetune metric score={score!r} step={step}", flush=True)
     elif mode == "katib":  # read through spec.trial.metricsFormat
         logging.info("score=%r", score)
     else:
-        report(step=step, score=score)
+        report(step=step, score=score, **extra)
 
 
 def main() -> None:
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--step-seconds", type=float, default=0.2)
     parser.add_argument("--overfit", action="store_true")
+    parser.add_argument("--cost", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     mode = os.environ.get("MODE", "sdk")
@@ -63,7 +66,8 @@ def main() -> None:
     for step in range(1, args.steps + 1):
         time.sleep(args.step_seconds)
         diverged = mode == "nan" and step > 1
-        emit(mode, step, float("nan") if diverged else score_at(args.x, step, args.overfit))
+        score = float("nan") if diverged else score_at(args.x, step, args.overfit)
+        emit(mode, step, score, {"cost": args.x + 1.0} if args.cost else {})
     time.sleep(args.step_seconds)
 
 

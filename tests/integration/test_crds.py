@@ -218,12 +218,16 @@ def test_columns_show_finished_over_max_the_best_and_a_trials_value(
     resources.create(namespace, trial)
     counts = {"created": 4, "running": 1, "succeeded": 1, "failed": 1, "stopped": 1, "finished": 3}
     best = {"trial": "t-0000", "value": 0.75}
-    resources.patch_status(namespace, created, {"trials": counts, "best": best})
+    pareto = {"size": 2, "hypervolume": 1.5}  # as with several objectives (empty otherwise)
+    resources.patch_status(namespace, created, {"trials": counts, "best": best, "pareto": pareto})
     resources.patch_status(
-        namespace, trial, {"phase": "EarlyStopped", "value": 0.5, "reason": "EarlyStopped"}
+        namespace,
+        trial,
+        {"phase": "EarlyStopped", "value": 0.5, "reason": "EarlyStopped", "feasible": False},
     )
     shown = columns(cluster, namespace, "tex")
     assert (shown["FINISHED"], shown["BEST"], shown["RUNNING"]) == ("3", "0.75", "1"), shown
+    assert (shown["FRONT"], shown["HYPERVOLUME"]) == ("2", "1.5"), shown
     assert shown["MAX"] == str(experiment["spec"].get("limits", {}).get("maxTrials", 10))
     shown = columns(cluster, namespace, "ttr")
     assert (shown["VALUE"], shown["REASON"], shown["PHASE"]) == (
@@ -231,3 +235,4 @@ def test_columns_show_finished_over_max_the_best_and_a_trials_value(
         "EarlyStopped",
         "EarlyStopped",
     )
+    assert shown["FEASIBLE"] == "false"

@@ -49,8 +49,12 @@ class Scenario:
 
 
 def merged(base: Document, override: Document) -> Document:
+    """`override` merged into `base`; a None value removes the key."""
     result = copy.deepcopy(base)
     for key, value in override.items():
+        if value is None:
+            result.pop(key, None)
+            continue
         nested = isinstance(value, dict) and isinstance(result.get(key), dict)
         result[key] = merged(result[key], value) if nested else value
     return result
@@ -59,6 +63,12 @@ def merged(base: Document, override: Document) -> Document:
 SLOW = ("--steps=100", "--step-seconds=0.5")
 KATIB_FORMAT = r"(?P<name>[\w-]+)\s*=\s*(?P<value>[-+]?[\d.]+(?:[eE][-+]?\d+)?)"
 MAX_SCORE = {"objective": {"strategies": {"score": "max"}}}
+# score against cost = x + 1: x=0.3 and x=-0.5 trade off, x=0.9 breaks the constraint.
+SCORE_AND_COST = {
+    "objective": None,
+    "objectives": [{"metric": "score", "goal": "maximize"}, {"metric": "cost", "goal": "minimize"}],
+    "constraints": [{"metric": "cost", "max": 1.5}],
+}
 SCENARIOS = [
     Scenario("success", spec={"limits": {"parallelTrials": 2}}),
     Scenario("sdk-curves"),
@@ -89,6 +99,7 @@ SCENARIOS = [
     Scenario("max-strategy", args=("--overfit",), spec=MAX_SCORE),
     Scenario("katib-lines", mode="katib", args=("--overfit",),
              spec=merged(MAX_SCORE, {"trial": {"metricsFormat": [KATIB_FORMAT]}})),
+    Scenario("multi-objective", args=("--cost",), spec=SCORE_AND_COST),
 ]  # fmt: skip
 
 
@@ -133,8 +144,10 @@ def summary(status: Document, trials: list[Document]) -> Document:
         if t["status"]["phase"] == "Succeeded"
     }  # fmt: skip
     best = (status.get("best") or {}).get("trial")
+    feasible = {t["metadata"]["name"]: t["status"].get("feasible") for t in trials}
     return {"finish": (phase, finish), "counts": status.get("trials"), "best": best,
-            "outcomes": outcomes, "curves": curves, "values": values}  # fmt: skip
+            "outcomes": outcomes, "curves": curves, "values": values,
+            "pareto": status.get("pareto"), "feasible": feasible}  # fmt: skip
 
 
 def run_locally(scenario: Scenario, workdir: Path) -> Document:
@@ -198,3 +211,7 @@ def test_both_runtimes_end_the_same(
         best_x = max((x for _, x, _, reason in local["outcomes"] if reason == "Completed"),
                      key=lambda x: -abs(x - 0.3))  # fmt: skip
         assert local["best"] == next(name for name, x, *_ in local["outcomes"] if x == best_x)
+    if scenario.spec.get("objectives"):  # the front: x=0.3 and x=-0.5; x=0.9 infeasible
+        assert local["pareto"]["size"] == 2 and local["pareto"]["hypervolume"] > 0
+        by_x = {x: local["feasible"][name] for name, x, *_ in local["outcomes"]}
+        assert by_x == {0.3: True, -0.5: True, 0.9: False}

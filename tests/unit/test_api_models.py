@@ -72,7 +72,7 @@ REJECTED: list[tuple[Change, str]] = [
     (lambda s: s["trial"].update(gpus=-1), "spec.trial.gpus: Input should be greater"),
     (lambda s: s["trial"].update(template={}), "spec.trial.template: must have at least"),
     (lambda s: s["objective"].update(goal="up"), 'spec.objective.goal: Unsupported value: "up"'),
-    (lambda s: s.pop("objective"), "spec.objective: Required value"),
+    (lambda s: s.pop("objective"), "spec.objective: exactly one of objective and objectives"),
     (lambda s: s.update(algorithm={"name": "x"}), 'spec.algorithm.name: Unsupported value: "x"'),
     (lambda s: s.update(algorithm={"name": "random", "gamma": 0.2}), "algorithm.gamma: Forbid"),
     (

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kubetune.api import Objective, TrialPhase
+from kubetune.api import Criteria, TrialPhase
 from kubetune.planning.history import (
     Finished,
     FinishedSummaries,
@@ -38,21 +38,21 @@ def random_records(seed: int, count: int) -> list[TrialRecord]:
     return records
 
 
-def folded(records: list[TrialRecord], objective: Objective) -> History:
+def folded(records: list[TrialRecord], criteria: Criteria) -> History:
     settled = [record for record in records if not record.active]
     active = tuple(record for record in records if record.active)
-    return History(active, Finished().folded(objective, settled))
+    return History(active, Finished().folded(criteria, settled))
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_a_folded_history_decides_as_the_records_do(seed: int) -> None:
     spec = make_spec(limits={"maxTrials": 40, "parallelTrials": 8, "maxFailedTrials": 30})
     records = random_records(seed, count=random.Random(seed).randint(0, 30))
-    whole, summary = History(tuple(records)), folded(records, spec.objective)
+    whole, summary = History(tuple(records)), folded(records, spec.criteria)
     assert count_trials(summary) == count_trials(whole)
     assert best_trial(spec, summary) == best_trial(spec, whole)
     assert summary.next_index == whole.next_index == len(records)
-    seen = [summary.observations(spec.objective), whole.observations(spec.objective)]
+    seen = [summary.observations(spec.criteria), whole.observations(spec.criteria)]
     assert [[(o.params, repr(o.value)) for o in side] for side in seen] == 2 * [
         [(r.params, repr(-r.value if r.phase != "Failed" and r.value is not None else math.nan))
          for r in records if r.phase == "Failed" or (not r.active and r.value is not None)]
@@ -75,7 +75,7 @@ def _record(document: Document) -> TrialRecord:
 
 
 def test_summaries_fold_forward_only_what_the_log_gained() -> None:
-    objective, read = make_spec().objective, []
+    objective, read = make_spec().criteria, []
     summaries, log = FinishedSummaries(), SettledLog()
 
     def counting(document: Document) -> TrialRecord:
@@ -99,8 +99,8 @@ def test_a_new_log_or_another_objective_is_folded_from_the_start() -> None:
     spec, summaries = make_spec(), FinishedSummaries()
     unsettled, settled = split_settled([_trial(0, "Succeeded", 0.5), _trial(1, "Running", 0.1)])
     assert [t["metadata"]["name"] for t in unsettled] == ["exp-0001"]
-    summary = summaries.summary("uid-exp", spec.objective, settled, _record)
+    summary = summaries.summary("uid-exp", spec.criteria, settled, _record)
     rebuilt = SettledLog([_trial(0, "Succeeded", 0.5)]).view()
-    assert summaries.summary("uid-exp", spec.objective, rebuilt, _record) == summary
-    minimized = make_spec(objective={"metric": "acc", "goal": "minimize"}).objective
+    assert summaries.summary("uid-exp", spec.criteria, rebuilt, _record) == summary
+    minimized = make_spec(objective={"metric": "acc", "goal": "minimize"}).criteria
     assert summaries.summary("uid-exp", minimized, rebuilt, _record).succeeded == 1

@@ -137,3 +137,14 @@ def test_a_watched_trial_costs_one_patch_and_a_stale_one_is_read_again() -> None
     assert writer._write(REF, [MetricReport(2, {"acc": 0.6})]) is None
     assert (api.gets, len(api.patches)) == (1, 2)
     assert [point["step"] for point in api.trial["status"]["curve"]] == [1, 2]
+
+
+def test_the_ingest_judges_every_objective_the_trial_carries() -> None:
+    api = OneTrialApi({"phase": "Running"})
+    api.trial["spec"]["objectiveMetrics"] = ["acc", "latency"]
+    assert write(api, MetricReport(1, {"acc": 0.4, "latency": 3.0})) is None
+    assert api.trial["status"]["value"] == 0.4, "the primary objective keeps its column"
+    assert write(api, MetricReport(2, {"acc": 0.5, "latency": math.inf})) is None
+    status = api.trial["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "ObjectiveNotFinite")
+    assert "latency=inf" in status["message"]

@@ -25,7 +25,7 @@ RUNNING = TuningTrialStatus(phase="Running")
 
 
 def record(status: TuningTrialStatus, *reports: MetricReport) -> TuningTrialStatus:
-    recorded = record_reports(status, reports, "acc", NOW)
+    recorded = record_reports(status, reports, ("acc",), NOW)
     assert isinstance(recorded, TuningTrialStatus), recorded
     return recorded
 
@@ -89,7 +89,7 @@ def test_the_curve_stays_capped() -> None:
 def test_min_and_max_strategies_record_the_extremes_and_keep_the_curve_per_step() -> None:
     reports = [MetricReport(step, {"acc": acc, "loss": loss}) for step, acc, loss in
                [(1, 0.5, 2.0), (2, 0.8, 0.9), (3, 0.7, 1.2)]]  # fmt: skip
-    status = record_reports(RUNNING, reports, "acc", NOW, {"acc": "max", "loss": "min"})
+    status = record_reports(RUNNING, reports, ("acc",), NOW, {"acc": "max", "loss": "min"})
     assert isinstance(status, TuningTrialStatus)
     assert status.metrics == {"acc": 0.8, "loss": 0.9}
     assert [point.values["acc"] for point in status.curve] == [0.5, 0.8, 0.7]
@@ -99,28 +99,30 @@ def test_min_and_max_strategies_record_the_extremes_and_keep_the_curve_per_step(
 
 def test_a_strategy_spans_reports_without_a_step_and_resends() -> None:
     strategies = {"acc": "max"}
-    once = record_reports(RUNNING, [MetricReport(1, {"acc": 0.9})], "acc", NOW, strategies)
+    once = record_reports(RUNNING, [MetricReport(1, {"acc": 0.9})], ("acc",), NOW, strategies)
     assert isinstance(once, TuningTrialStatus)
     final = [MetricReport(None, {"acc": 0.6})]
-    twice = record_reports(once, final * 2, "acc", NOW, strategies)
+    twice = record_reports(once, final * 2, ("acc",), NOW, strategies)
     assert isinstance(twice, TuningTrialStatus) and twice.metrics == {"acc": 0.9}
-    concluded = conclude(twice, Outcome("Succeeded", metrics={"acc": 0.95}), "acc", NOW, strategies)
+    concluded = conclude(
+        twice, Outcome("Succeeded", metrics={"acc": 0.95}), ("acc",), NOW, strategies
+    )
     assert concluded.phase == "Succeeded" and concluded.metrics == {"acc": 0.95}
 
 
 def test_a_min_strategy_still_fails_a_diverged_objective() -> None:
     reports = [MetricReport(1, {"loss": 0.5}), MetricReport(2, {"loss": math.nan})]
-    failed = record_reports(RUNNING, reports, "loss", NOW, {"loss": "min"})
+    failed = record_reports(RUNNING, reports, ("loss",), NOW, {"loss": "min"})
     assert isinstance(failed, TuningTrialStatus)
     assert failed.reason == TrialReason.OBJECTIVE_NOT_FINITE and failed.metrics == {"loss": 0.5}
 
 
 def test_a_finished_trial_refuses_reports_and_keeps_its_value() -> None:
     done = conclude(
-        record(RUNNING, MetricReport(3, {"acc": 0.5})), Outcome("Succeeded"), "acc", NOW
+        record(RUNNING, MetricReport(3, {"acc": 0.5})), Outcome("Succeeded"), ("acc",), NOW
     )
     for status in (done, settle(RUNNING, "Failed", TrialReason.EXIT_CODE, "", NOW)):
-        refused = record_reports(status, [MetricReport(4, {"acc": 1000.0})], "acc", NOW)
+        refused = record_reports(status, [MetricReport(4, {"acc": 1000.0})], ("acc",), NOW)
         assert refused == Refusal(409, "trial_finished", f"the trial is already {status.phase}")
     assert done.metrics == {"acc": 0.5}
 
@@ -128,7 +130,7 @@ def test_a_finished_trial_refuses_reports_and_keeps_its_value() -> None:
 def test_distinct_metric_names_are_capped_and_nothing_of_the_batch_is_recorded() -> None:
     names = {f"m{i}": 1.0 for i in range(MAX_METRIC_NAMES)}
     full = record(RUNNING, MetricReport(1, names))
-    refused = record_reports(full, [MetricReport(2, {"acc": 0.1, "one_more": 1.0})], "acc", NOW)
+    refused = record_reports(full, [MetricReport(2, {"acc": 0.1, "one_more": 1.0})], ("acc",), NOW)
     assert isinstance(refused, Refusal) and refused.status == 422
     assert record(full, MetricReport(2, {"m0": 2.0})).metrics["m0"] == 2.0
 
@@ -139,7 +141,7 @@ def test_a_nan_objective_after_a_finite_one_fails_the_trial() -> None:
     assert "acc=nan at step 2" in (status.message or "")
     assert status.metrics == {"acc": 0.4} and status.completion_time == NOW
     # whatever the workload shows afterwards, the trial keeps that ending
-    assert conclude(status, Outcome("Succeeded"), "acc", NOW) == status
+    assert conclude(status, Outcome("Succeeded"), ("acc",), NOW) == status
 
 
 def test_an_infinite_objective_fails_the_trial_but_other_non_finite_metrics_are_dropped() -> None:
@@ -151,19 +153,19 @@ def test_an_infinite_objective_fails_the_trial_but_other_non_finite_metrics_are_
 
 def test_success_without_the_objective_is_a_failure_in_both_runtimes() -> None:
     status = conclude(
-        record(RUNNING, MetricReport(1, {"loss": 1.0})), Outcome("Succeeded"), "acc", NOW
+        record(RUNNING, MetricReport(1, {"loss": 1.0})), Outcome("Succeeded"), ("acc",), NOW
     )
     assert (status.phase, status.reason) == ("Failed", "MissingObjectiveMetric")
 
 
 def test_final_metrics_of_the_workload_are_recorded_before_judging() -> None:
     outcome = Outcome("Succeeded", TrialReason.COMPLETED, metrics={"acc": 0.8})
-    status = conclude(RUNNING, outcome, "acc", NOW)
+    status = conclude(RUNNING, outcome, ("acc",), NOW)
     assert (status.phase, status.reason, status.metrics) == ("Succeeded", "Completed", {"acc": 0.8})
 
 
 def test_an_unfinished_outcome_moves_only_the_phase() -> None:
-    assert conclude(TuningTrialStatus(), Outcome("Running"), "acc", NOW).phase == "Running"
+    assert conclude(TuningTrialStatus(), Outcome("Running"), ("acc",), NOW).phase == "Running"
 
 
 def test_settling_keeps_the_first_ending() -> None:

@@ -64,6 +64,18 @@ def test_experiment_phase_and_best_objective_follow_the_status_until_deleted() -
     assert _sample("kubetune_trials_created_total", **best) is None
 
 
+def test_the_hypervolume_follows_the_status_of_several_objectives_only() -> None:
+    namespace, name = _experiment()
+    labels = {"namespace": namespace, "experiment": name}
+    metrics.record_experiment(namespace, name, {"phase": "Running", "best": {"value": 0.9}})
+    assert _sample("kubetune_experiment_hypervolume", **labels) is None
+    pareto = {"size": 2, "hypervolume": 1.25}
+    metrics.record_experiment(namespace, name, {"phase": "Running", "pareto": pareto})
+    assert _sample("kubetune_experiment_hypervolume", **labels) == 1.25
+    metrics.record_experiment(namespace, name, None)
+    assert _sample("kubetune_experiment_hypervolume", **labels) is None
+
+
 def test_only_planning_steps_that_suggest_are_timed() -> None:
     count = "kubetune_suggestion_duration_seconds_count"
     before = _sample(count, algorithm="tpe") or 0

@@ -188,6 +188,6 @@ def test_records_come_from_stored_trials() -> None:
         }
     )
     spec = make_spec()
-    assert record_of(stored, spec.objective) == TrialRecord(
+    assert record_of(stored, spec.criteria) == TrialRecord(
         "exp-0003", 3, {"x": 0.5}, "Running", 0.7, (CurveStep(1, 0.5, 1.5), CurveStep(2, 0.7))
     )

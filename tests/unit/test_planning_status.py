@@ -41,12 +41,12 @@ def test_a_concluded_trial_patches_only_what_changed() -> None:
     stored = {"phase": "Running", "metrics": {"loss": 0.5, "acc": 0.7}}
     status = TuningTrialStatus.model_validate(stored)
     ended = Outcome("Succeeded", TrialReason.COMPLETED, metrics={"acc": 0.9})
-    patch = status_patch(stored, lifecycle_document(conclude(status, ended, "acc", NOW)))
+    patch = status_patch(stored, lifecycle_document(conclude(status, ended, ("acc",), NOW)))
     assert patch == {
         "phase": "Succeeded", "reason": "Completed", "metrics": {"loss": 0.5, "acc": 0.9},
         "value": 0.9, "completionTime": "2026-01-02T03:04:05Z",
     }  # fmt: skip
-    running = lifecycle_document(conclude(status, Outcome("Running"), "acc", NOW))
+    running = lifecycle_document(conclude(status, Outcome("Running"), ("acc",), NOW))
     assert status_patch({**stored, "curve": []}, running) == {}
 
 

@@ -23,8 +23,9 @@ from kubetune.api.convert import (
     to_search_space,
 )
 from kubetune.api.errors import SpecError
-from kubetune.api.experiment import Objective, TuningExperiment, TuningExperimentSpec
+from kubetune.api.experiment import TuningExperiment, TuningExperimentSpec
 from kubetune.api.limits import DURATION_PATTERN, Limits, parse_duration
+from kubetune.api.objectives import Constraint, Criteria, Goal, Objective
 from kubetune.api.params import (
     CategoricalParameter,
     DiscreteParameter,
@@ -33,10 +34,13 @@ from kubetune.api.params import (
     Parameter,
 )
 from kubetune.api.status import (
+    MAX_PARETO_TRIALS,
     TERMINAL_PHASES,
     BestTrial,
     Condition,
     ExperimentPhase,
+    ParetoFront,
+    ParetoTrial,
     TrialCounts,
     TuningExperimentStatus,
 )
@@ -70,6 +74,7 @@ __all__ = [
     "DURATION_PATTERN",
     "GROUP_VERSION",
     "MAX_CURVE_POINTS",
+    "MAX_PARETO_TRIALS",
     "STOPPING_RULES",
     "TERMINAL_PHASES",
     "AlgorithmSpec",
@@ -78,12 +83,15 @@ __all__ = [
     "BestTrial",
     "CategoricalParameter",
     "Condition",
+    "Constraint",
+    "Criteria",
     "CurvePoint",
     "DiscreteParameter",
     "EarlyStoppingSpec",
     "EvolutionAlgorithm",
     "ExperimentPhase",
     "FloatParameter",
+    "Goal",
     "GridAlgorithm",
     "HyperbandStopping",
     "IntParameter",
@@ -93,6 +101,8 @@ __all__ = [
     "NoStopping",
     "Objective",
     "Parameter",
+    "ParetoFront",
+    "ParetoTrial",
     "RandomAlgorithm",
     "SobolAlgorithm",
     "SpecError",

@@ -35,6 +35,9 @@ MAX_STRING_LENGTH = 1024
 MAX_PARAMETERS = 64
 MAX_VALUES = 256
 MAX_METRICS = 32
+# Exact hypervolume costs grow fast with the number of objectives; four covers the usual
+# trade-offs (quality, latency, memory, cost).
+MAX_OBJECTIVES = 4
 
 
 class SpecModel(BaseModel):

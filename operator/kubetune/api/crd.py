@@ -35,12 +35,15 @@ def _column(name: str, path: str, kind: str = "string", priority: int = 0) -> di
 
 
 # Finished counts every ended trial (an ASHA run that stopped 27 of 30 is 30 / 30, not
-# 3 / 30); Finished next to Max reads as "finished / max".
+# 3 / 30); Finished next to Max reads as "finished / max". Best is the primary objective's;
+# with several objectives, Front and Hypervolume tell the trade-off (empty otherwise).
 EXPERIMENT_COLUMNS = [
     _column("Phase", ".status.phase"),
     _column("Finished", ".status.trials.finished", "integer"),
     _column("Max", ".spec.limits.maxTrials", "integer"),
     _column("Best", ".status.best.value", "number"),
+    _column("Front", ".status.pareto.size", "integer"),
+    _column("Hypervolume", ".status.pareto.hypervolume", "number"),
     _column("Running", ".status.trials.running", "integer", priority=1),
     _column("Failed", ".status.trials.failed", "integer", priority=1),
     _column("Best Trial", ".status.best.trial", priority=1),
@@ -51,6 +54,7 @@ TRIAL_COLUMNS = [
     _column("Phase", ".status.phase"),
     _column("Value", ".status.value", "number"),
     _column("Reason", ".status.reason"),
+    _column("Feasible", ".status.feasible", "boolean", priority=1),
     _column("Index", ".spec.index", "integer", priority=1),
     _column("Age", ".metadata.creationTimestamp", "date"),
 ]

@@ -4,7 +4,7 @@ which limits. Its status lives in `status.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -13,94 +13,16 @@ from kubetune.api.algorithm import AlgorithmSpec, BayesianAlgorithm
 from kubetune.api.base import (
     GROUP_VERSION,
     MAX_METRICS,
-    MAX_NAME_LENGTH,
+    MAX_OBJECTIVES,
     MAX_PARAMETERS,
     SpecModel,
 )
 from kubetune.api.limits import Limits
+from kubetune.api.objectives import Constraint, Criteria, Goal, Objective
 from kubetune.api.params import Parameter, param_env_name
 from kubetune.api.status import TuningExperimentStatus
 from kubetune.api.stopping import EarlyStoppingSpec, NoStopping
-from kubetune.api.trial import MetricStrategy
 from kubetune.api.trialspec import TrialSpec
-from kubetune.reporting.protocol import METRIC_NAME_PATTERN, STEP_KEY, is_metric_name
-
-MetricName = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
-# CEL's form of `is_metric_name`, built from the protocol's own pattern.
-_REPORTABLE = f"matches('^{METRIC_NAME_PATTERN}$') && {{0}} != '{STEP_KEY}'"
-# Strategies may only name metrics the experiment records: a typo would silently keep
-# `latest` for the metric meant.
-_KNOWN_STRATEGY_KEYS = (
-    "!has(self.strategies) || self.strategies.all(k, k == self.metric"
-    " || (has(self.additionalMetrics) && k in self.additionalMetrics))"
-)
-
-
-class Objective(SpecModel):
-    """The metric the search optimizes, its direction, and an optional goal."""
-
-    model_config = ConfigDict(
-        json_schema_extra=rules.cel_rules(
-            rules.cel(
-                "self.metric." + _REPORTABLE.format("self.metric"),
-                rules.REPORTABLE_METRIC,
-                field=".metric",
-            ),
-            rules.cel(
-                "!has(self.additionalMetrics) || self.additionalMetrics.all(m, m."
-                + _REPORTABLE.format("m")
-                + ")",
-                rules.REPORTABLE_METRIC,
-                field=".additionalMetrics",
-            ),
-            rules.cel(_KNOWN_STRATEGY_KEYS, rules.STRATEGY_FOR_KNOWN_METRIC, field=".strategies"),
-        )
-    )
-
-    metric: MetricName
-    """Name of the metric the trainer reports (e.g. val_accuracy) that the search tunes."""
-    goal: Literal["minimize", "maximize"] = "maximize"
-    """Whether a larger (maximize) or a smaller (minimize) metric is better."""
-    target: float | None = None
-    """The search succeeds and stops once a trial reaches this value; unset: no goal."""
-    additional_metrics: list[MetricName] = Field(default_factory=list, max_length=MAX_METRICS)
-    """Other metrics of interest, recorded like every reported metric; never tuned."""
-    strategies: dict[MetricName, MetricStrategy] = Field(
-        default_factory=dict, max_length=MAX_METRICS + 1
-    )
-    """Per metric (the objective or one of additionalMetrics), which of its reported values
-    a trial records: latest (the default), min or max."""
-
-    @model_validator(mode="after")
-    def _check_reportable(self) -> Self:
-        """A metric no trainer can report would fail every trial: refuse it at apply."""
-        if not is_metric_name(self.metric):
-            raise rules.rule_error("metric", rules.REPORTABLE_METRIC, f"got {self.metric!r}")
-        for name in self.additional_metrics:
-            if not is_metric_name(name):
-                detail = f"got {name!r}"  # under the list, where the CEL rule reports it
-                raise rules.rule_error("additionalMetrics", rules.REPORTABLE_METRIC, detail)
-        return self
-
-    @model_validator(mode="after")
-    def _check_strategy_keys(self) -> Self:
-        recorded = {self.metric, *self.additional_metrics}
-        for name in self.strategies:
-            if name not in recorded:
-                detail = f"got {name!r}"
-                raise rules.rule_error("strategies", rules.STRATEGY_FOR_KNOWN_METRIC, detail)
-        return self
-
-    def to_minimized(self, value: float) -> float:
-        """Search algorithms minimize: negate maximized metrics."""
-        return -value if self.goal == "maximize" else value
-
-    def is_reached(self, value: float) -> bool:
-        """Whether `value` meets `target` (never, without a target)."""
-        if self.target is None:
-            return False
-        return value >= self.target if self.goal == "maximize" else value <= self.target
-
 
 # CEL's form of `param_env_name` for hyphens, the one character a name may hold that an
 # environment variable may not.
@@ -123,11 +45,40 @@ class TuningExperimentSpec(SpecModel):
                 rules.PARAMETER_ENV_NAMES_UNIQUE,
                 field=".parameters",
             ),
+            rules.cel(
+                "has(self.objective) != has(self.objectives)",
+                rules.ONE_OBJECTIVE_FORM,
+                field=".objective",
+            ),
+            rules.cel(
+                "!has(self.objectives) || self.objectives.all(o,"
+                " self.objectives.exists_one(p, p.metric == o.metric))",
+                rules.OBJECTIVE_METRICS_UNIQUE,
+                field=".objectives",
+            ),
+            rules.cel(
+                "!has(self.referencePoint) || (has(self.objectives)"
+                " && size(self.referencePoint) == size(self.objectives))",
+                rules.REFERENCE_POINT_PER_OBJECTIVE,
+                field=".referencePoint",
+            ),
         )
     )
 
-    objective: Objective
-    """The metric to optimize, its direction and an optional target."""
+    single_objective: Objective | None = Field(default=None, alias="objective")
+    """The metric to optimize, its direction and an optional target. Exactly one of
+    objective and objectives is set."""
+    objectives: list[Goal] | None = Field(default=None, min_length=2, max_length=MAX_OBJECTIVES)
+    """Several metrics to optimize at once, each with its direction; the first is primary
+    (it picks status.best). The search looks for the Pareto front of their trade-off and
+    runs to its limits (there is no target)."""
+    constraints: list[Constraint] = Field(default_factory=list, max_length=MAX_METRICS)
+    """Metrics a trial must keep within bounds: a trial outside them is infeasible, kept
+    and marked (status.feasible false), never the best trial nor on the Pareto front."""
+    reference_point: list[float] | None = Field(default=None, max_length=MAX_OBJECTIVES)
+    """With objectives: the worst value of each objective, in its order and units, that
+    still counts toward status.pareto.hypervolume; unset: derived from the trials (see
+    docs/multi-objective.md)."""
     parameters: list[Parameter] = Field(min_length=1, max_length=MAX_PARAMETERS)
     """The search space: one entry per hyperparameter, each with a unique name."""
     algorithm: AlgorithmSpec = Field(default_factory=BayesianAlgorithm)
@@ -140,6 +91,50 @@ class TuningExperimentSpec(SpecModel):
     """The pod every trial runs and the GPUs it requests."""
     suspend: bool = False
     """While true, no new trials start and the Jobs of running trials are suspended."""
+
+    @property
+    def objective(self) -> Objective:
+        """The primary objective, whichever form the spec uses: with objectives, the first
+        one, its further objectives listed as additional metrics."""
+        if self.single_objective is not None:
+            return self.single_objective
+        first, *others = self.objectives or []
+        return Objective.model_construct(
+            metric=first.metric,
+            goal=first.goal,
+            additional_metrics=[goal.metric for goal in others],
+        )
+
+    @property
+    def criteria(self) -> Criteria:
+        """Every objective in order and every constraint, as the planner judges trials."""
+        objectives = tuple(self.objectives or [self.objective])
+        return Criteria(objectives, tuple(self.constraints))
+
+    @property
+    def recorded_metrics(self) -> list[str]:
+        """The metrics the spec names: objectives, additional metrics, constraints."""
+        objective = self.objective
+        named = [objective.metric, *objective.additional_metrics]
+        return list(dict.fromkeys([*named, *(c.metric for c in self.constraints)]))
+
+    @model_validator(mode="after")
+    def _check_objective_form(self) -> Self:
+        if (self.single_objective is None) == (self.objectives is None):
+            raise rules.rule_error("objective", rules.ONE_OBJECTIVE_FORM)
+        metrics = [goal.metric for goal in self.objectives or []]
+        for index, metric in enumerate(metrics):
+            if metric in metrics[:index]:
+                detail = f"{metric!r} repeats"
+                raise rules.rule_error("objectives", rules.OBJECTIVE_METRICS_UNIQUE, detail)
+        return self._check_reference_point(len(metrics))
+
+    def _check_reference_point(self, objectives: int) -> Self:
+        if self.reference_point is not None and len(self.reference_point) != objectives:
+            detail = f"{len(self.reference_point)} values for {objectives} objectives"
+            field = "referencePoint"
+            raise rules.rule_error(field, rules.REFERENCE_POINT_PER_OBJECTIVE, detail)
+        return self
 
     @model_validator(mode="after")
     def _check_unique_names(self) -> Self:

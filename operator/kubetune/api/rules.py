@@ -39,6 +39,11 @@ REPORTABLE_METRIC = (
     f"must be a metric name a trainer can report: {METRIC_NAME_PATTERN}, other than {STEP_KEY}"
 )
 STRATEGY_FOR_KNOWN_METRIC = "must name the objective metric or one of additionalMetrics"
+ONE_OBJECTIVE_FORM = "exactly one of objective and objectives must be set"
+OBJECTIVE_METRICS_UNIQUE = "objective metrics must be unique"
+CONSTRAINT_NEEDS_BOUND = "must set min, max or both"
+MAX_NOT_BELOW_MIN = "must not be less than min"
+REFERENCE_POINT_PER_OBJECTIVE = "must hold one value per entry of objectives"
 # Bounds of int and float parameters. The search maps [min, max] onto [0, 1] through
 # max - min, which overflows to infinity near 1e308 (every trial then lands on a bound),
 # and it handles integers as float64, exact only up to 2**53 (about 9.007e15). 1e15 keeps

@@ -16,6 +16,9 @@ ExperimentPhase = Literal["Pending", "Running", "Succeeded", "Failed", "Stopped"
 # Phases nothing changes any more: no pass, no resume.
 TERMINAL_PHASES: tuple[ExperimentPhase, ...] = ("Succeeded", "Failed", "Stopped")
 ParameterValue = float | int | str
+# status.pareto lists at most this many trials (the front first, then the next ranks), so
+# the status stays small however many trials trade off.
+MAX_PARETO_TRIALS = 20
 
 
 class TrialCounts(StatusModel):
@@ -46,6 +49,37 @@ class BestTrial(StatusModel):
     """Its parameters, by name."""
 
 
+class ParetoTrial(StatusModel):
+    """A trial on (or near) the Pareto front, with every objective's value."""
+
+    trial: str
+    """Name of the TuningTrial."""
+    rank: int
+    """0 on the Pareto front (no feasible trial beats it in every objective), 1 on the
+    front once those are set aside, and so on."""
+    values: dict[str, float] = Field(default_factory=dict)
+    """Its value of each objective, by metric name."""
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    """Its parameters, by name."""
+
+
+class ParetoFront(StatusModel):
+    """With several objectives: the trade-offs found so far among the feasible trials that
+    succeeded."""
+
+    size: int = 0
+    """How many trials are on the Pareto front."""
+    hypervolume: float = 0.0
+    """The volume of objective space the front dominates up to referencePoint (larger is
+    better; in the objectives' units, maximized ones negated)."""
+    reference_point: list[float] = Field(default_factory=list)
+    """The point the hypervolume is measured from, per objective in spec order and units:
+    spec.referencePoint, or derived from the worst values seen."""
+    trials: list[ParetoTrial] = Field(default_factory=list, max_length=MAX_PARETO_TRIALS)
+    """The front first, then the next ranks (bounded: see maxItems); each rank ordered by
+    the primary objective."""
+
+
 class Condition(StatusModel):
     """A Kubernetes-style condition, e.g. type=Succeeded status=True reason=GoalReached."""
 
@@ -71,7 +105,10 @@ class TuningExperimentStatus(StatusModel):
     trials: TrialCounts = Field(default_factory=TrialCounts)
     """Trial counts by state."""
     best: BestTrial | None = None
-    """The best trial so far; absent until a trial succeeds."""
+    """The best trial so far: the feasible succeeded trial with the best value of the
+    (primary) objective; absent until one succeeds."""
+    pareto: ParetoFront | None = None
+    """With several objectives, the Pareto front and its hypervolume; absent otherwise."""
     conditions: list[Condition] = Field(default_factory=list)
     """The latest observations of the experiment's state."""
     start_time: Timestamp | None = None

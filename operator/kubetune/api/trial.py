@@ -12,7 +12,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from kubetune.api.base import GROUP_VERSION, MicroTimestamp, RecordModel, StatusModel, Timestamp
+from kubetune.api.base import (
+    GROUP_VERSION,
+    MAX_OBJECTIVES,
+    MicroTimestamp,
+    RecordModel,
+    StatusModel,
+    Timestamp,
+)
 from kubetune.api.status import ParameterValue
 
 MAX_CURVE_POINTS = 100
@@ -46,9 +53,19 @@ class TuningTrialSpec(RecordModel):
     objective_metric: str | None = None
     """The experiment's objective metric, so the ingest can judge a report (a non-finite
     objective fails the trial) without reading the experiment."""
+    objective_metrics: list[str] = Field(default_factory=list, max_length=MAX_OBJECTIVES)
+    """With several objectives, every objective metric in the experiment's order (the
+    first is objectiveMetric): the ingest fails a trial when any of them is not finite."""
     strategies: dict[str, MetricStrategy] = Field(default_factory=dict)
     """The experiment's spec.objective.strategies, so the ingest records each metric by its
     strategy without reading the experiment."""
+
+    @property
+    def judged_metrics(self) -> tuple[str, ...]:
+        """The objective metrics a report must keep finite and a finished run must hold."""
+        if self.objective_metrics:
+            return tuple(self.objective_metrics)
+        return (self.objective_metric,) if self.objective_metric else ()
 
 
 class TuningTrialStatus(StatusModel):
@@ -62,6 +79,10 @@ class TuningTrialStatus(StatusModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     """Each metric's recorded value, by name: its latest, or its min or max under the
     experiment's spec.objective.strategies."""
+    feasible: bool | None = None
+    """Whether the trial's recorded metrics meet every one of the experiment's
+    spec.constraints; set when the trial succeeds, absent without constraints. An
+    infeasible trial is kept but never the best trial nor on the Pareto front."""
     curve: list[CurvePoint] = Field(default_factory=list, max_length=MAX_CURVE_POINTS)
     """Reported metrics by step; when full, thinned evenly, keeping the first and the latest."""
     job_name: str | None = None

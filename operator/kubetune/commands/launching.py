@@ -147,7 +147,7 @@ def as_trial(
     args: argparse.Namespace,
     document: dict[str, Any],
 ) -> TuningTrial:
-    trial = new_trial(str(experiment.metadata["name"]), planned, experiment.spec.objective)
+    trial = new_trial(str(experiment.metadata["name"]), planned, experiment.spec)
     trial.metadata.update(namespace=namespace_of(args, document), uid=DRY_RUN_UID)
     return trial
 

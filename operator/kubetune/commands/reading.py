@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kubetune.api import TuningExperiment, TuningTrial, dump_resource
+from kubetune.api import ParetoFront, TuningExperiment, TuningTrial, dump_resource
 from kubetune.commands.formats import Answer, Row, number, show, table
 from kubetune.commands.sources import open_source
 from kubetune.commands.trial_logs import trial_log
@@ -19,6 +19,7 @@ from kubetune.local.describe import (
     describe_params,
     describe_value,
     elapsed_text,
+    front_summary,
     last_step,
     shown_metric,
     trial_elapsed,
@@ -69,20 +70,31 @@ def status_text(snapshot: ExperimentSnapshot) -> str:
     metric = snapshot.experiment.spec.objective.metric
     if status.best is not None:
         lines.append(f"best:       {status.best.trial} {describe_value(metric, status.best.value)}")
+    if status.pareto is not None:
+        lines.append(f"front:      {front_summary(status.pareto)}")
     for condition in (c for c in status.conditions if c.status == "True"):
         lines.append(f"reason:     {condition.reason}: {condition.message}")
     return "\n".join(lines)
 
 
 def metric_names(snapshot: ExperimentSnapshot) -> list[str]:
-    """The objective first, then the additional metrics the spec names."""
-    objective = snapshot.experiment.spec.objective
-    return [objective.metric, *objective.additional_metrics]
+    """The objectives first, then the additional and constrained metrics the spec names."""
+    return snapshot.experiment.spec.recorded_metrics
+
+
+def pareto_ranks(snapshot: ExperimentSnapshot) -> dict[str, int] | None:
+    """Each listed trial's rank on the Pareto front; None with a single objective."""
+    pareto = snapshot.experiment.status.pareto
+    return None if pareto is None else {listed.trial: listed.rank for listed in pareto.trials}
 
 
 def trials(args: argparse.Namespace) -> int:
     snapshot = open_source(args).load(args.name)
-    rows = [trial_row(trial, metric_names(snapshot)) for trial in snapshot.trials]
+    ranks = pareto_ranks(snapshot)
+    rows = [
+        {**trial_row(trial, metric_names(snapshot)), **pareto_cells(trial, ranks)}
+        for trial in snapshot.trials
+    ]
     document = [dump_resource(trial) for trial in snapshot.trials]
     show(Answer(document, rows, trials_text(snapshot)), args.output)
     return 0
@@ -102,11 +114,25 @@ def trial_row(trial: TuningTrial, metrics: list[str]) -> Row:
     }
 
 
+def pareto_cells(trial: TuningTrial, ranks: dict[str, int] | None) -> Row:
+    """With several objectives, the trial's rank among those the status lists (None for
+    the others), and whether it met the constraints."""
+    if ranks is None:
+        return {}
+    return {
+        "paretoRank": ranks.get(str(trial.metadata.get("name"))),
+        "feasible": trial.status.feasible,
+    }
+
+
 def trials_text(snapshot: ExperimentSnapshot) -> str:
-    """One row per trial; a failed or stopped trial's whole message under its row."""
-    metrics = metric_names(snapshot)
-    header = ["TRIAL", "PHASE", *metrics, "STEP", "ELAPSED", "PARAMETERS"]
-    lines = table(header, [trial_cells(trial, metrics) for trial in snapshot.trials])
+    """One row per trial; a failed or stopped trial's whole message under its row. With
+    several objectives, a RANK column: 0 on the Pareto front, - when not listed."""
+    metrics, ranks = metric_names(snapshot), pareto_ranks(snapshot)
+    ranked = ["RANK"] if ranks is not None else []
+    header = ["TRIAL", "PHASE", *ranked, *metrics, "STEP", "ELAPSED", "PARAMETERS"]
+    rows = [_with_rank(trial_cells(trial, metrics), trial, ranks) for trial in snapshot.trials]
+    lines = table(header, rows)
     for line_number, trial in enumerate(snapshot.trials, start=1):
         if trial.status.phase in ("Failed", "EarlyStopped") and trial.status.message:
             lines[line_number] += "\n    " + trial.status.message.replace("\n", "\n    ")
@@ -125,6 +151,14 @@ def trial_cells(trial: TuningTrial, metrics: list[str]) -> list[str]:
     ]
 
 
+def _with_rank(cells: list[str], trial: TuningTrial, ranks: dict[str, int] | None) -> list[str]:
+    if ranks is None:
+        return cells
+    rank = ranks.get(str(trial.metadata.get("name")))
+    shown = "infeasible" if trial.status.feasible is False else "-" if rank is None else str(rank)
+    return [*cells[:2], shown, *cells[2:]]
+
+
 def best(args: argparse.Namespace) -> int:
     snapshot = open_source(args).load(args.name)
     best = snapshot.experiment.status.best
@@ -135,8 +169,35 @@ def best(args: argparse.Namespace) -> int:
     metrics = found[0].status.metrics if found else {}
     document = {**dump_resource(best), "metrics": metrics}
     row = {"trial": best.trial, "value": best.value, **metrics, **best.parameters}
+    pareto = snapshot.experiment.status.pareto
+    if pareto is not None:
+        answer = Answer({**document, "pareto": dump_resource(pareto)}, front_rows(pareto),
+                        front_text(snapshot, pareto))  # fmt: skip
+        show(answer, args.output)
+        return 0
     show(Answer(document, [row], best_text(snapshot, metrics)), args.output)
     return 0
+
+
+def front_rows(pareto: ParetoFront) -> list[Row]:
+    """One row per listed trial: its rank, its objectives and its parameters."""
+    return [
+        {"trial": listed.trial, "rank": listed.rank, **listed.values, **listed.parameters}
+        for listed in pareto.trials
+    ]
+
+
+def front_text(snapshot: ExperimentSnapshot, pareto: ParetoFront) -> str:
+    """The front as a table, each rank ordered by the primary objective."""
+    metrics = list(snapshot.experiment.spec.criteria.metrics)
+    cells = [
+        [listed.trial, str(listed.rank), *(number(listed.values.get(m)) for m in metrics),
+         describe_params(listed.parameters)]
+        for listed in pareto.trials
+    ]  # fmt: skip
+    lines = [f"Pareto front: {front_summary(pareto)}"]
+    lines += table(["TRIAL", "RANK", *metrics, "PARAMETERS"], cells)
+    return "\n".join(lines)
 
 
 def best_text(snapshot: ExperimentSnapshot, metrics: dict[str, float]) -> str:

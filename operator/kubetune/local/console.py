@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kubetune.api import TrialCounts, TuningTrial
+from kubetune.api import ParetoFront, TrialCounts, TuningTrial
 from kubetune.local.describe import (
     describe_params,
     describe_value,
     elapsed_text,
+    front_summary,
     last_step,
     shown_metric,
     trial_elapsed,
@@ -124,12 +125,17 @@ class Console(ABC):
     def close(self) -> None:
         """Called once the run ends, before the summary."""
 
-    def summary(self, name: str, finish: Finish, best: TuningTrial | None, root: str) -> None:
+    def summary(
+        self, name: str, finish: Finish, best: TuningTrial | None, root: str,
+        pareto: ParetoFront | None = None,
+    ) -> None:  # fmt: skip
         lines = ["", f"Experiment {name} {finish.phase.lower()}: {finish.message}."]
         if best is not None:
             value = describe_value(self.metric, best.status.metrics.get(self.metric))
             lines.append(f"Best trial {best.metadata['name']}: {value}")
             lines.append(f"  parameters: {describe_params(best.spec.parameters, exact=True)}")
+        if pareto is not None:
+            lines.append(f"Pareto front: {front_summary(pareto)}; kubetune best {name}")
         lines.append(f"Results in {root}/{name}/; plots: kubetune plot {name}")
         self.write("\n".join(lines) + "\n")
 

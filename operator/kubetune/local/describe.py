@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kubetune.api import TuningTrial
+from kubetune.api import ParetoFront, TuningTrial
 from kubetune.planning.placeholders import format_value
 
 
@@ -18,6 +18,12 @@ def describe_params(params: dict[str, float | int | str], exact: bool = False) -
         return f"{value:.4g}" if isinstance(value, float) and not exact else format_value(value)
 
     return " ".join(f"{name}={shown(value)}" for name, value in params.items())
+
+
+def front_summary(pareto: ParetoFront) -> str:
+    """The Pareto front in one line: its size, its hypervolume and the reference point."""
+    reference = ", ".join(f"{value:.6g}" for value in pareto.reference_point)
+    return f"{pareto.size} trials, hypervolume {pareto.hypervolume:.6g} (reference {reference})"
 
 
 def describe_value(metric: str, value: float | None) -> str:

@@ -136,7 +136,7 @@ class LocalRunner:
 
     def history(self) -> History:
         """Every trial as a recent record: a local run's trials are a few files."""
-        return History(tuple(record_of(t, self.spec.objective) for t in self.trials.values()))
+        return History(tuple(record_of(t, self.spec.criteria) for t in self.trials.values()))
 
     def plan(self) -> Plan:
         return plan_next(self.name, self.spec, self.history(), self.elapsed())
@@ -147,7 +147,7 @@ class LocalRunner:
         for stop in plan.stop:
             self.stop_trial(stop)
         for planned in plan.create:
-            trial = new_trial(self.name, planned, self.spec.objective)
+            trial = new_trial(self.name, planned, self.spec)
             self.trials[planned.name] = trial
             self.store.save_trial(trial)  # on disk before it runs: a resume finds it
         if plan.finish is None:
@@ -187,7 +187,7 @@ class LocalRunner:
         for error in (item for item in arrived if isinstance(item, ParseError)):
             self.console.say(f"{name}: ignored a metric line: {error.reason}")
         reports = [item for item in arrived if isinstance(item, MetricReport)]
-        refused = record(trial, reports, self.spec.objective.metric) if reports else None
+        refused = record(trial, reports) if reports else None
         if refused is not None:
             self.console.say(f"{name}: reports not recorded: {refused.message}")
         return bool(reports)
@@ -204,7 +204,7 @@ class LocalRunner:
             if code is None
             else exit_outcome(code, process.stderr_summary())
         )
-        end(trial, outcome, self.spec.objective.metric)
+        end(trial, outcome, self.spec.constraints)
         retryable = trial.status.reason == TrialReason.EXIT_CODE
         if retryable and self.retries[name] < self.spec.limits.trial_retries:
             self.retries[name] += 1
@@ -220,7 +220,7 @@ class LocalRunner:
             process.stop()
             self.gpus.release(stop.trial)
         trial = self.trials[stop.trial]
-        end(trial, Outcome("EarlyStopped", stop.reason, stop.message), self.spec.objective.metric)
+        end(trial, Outcome("EarlyStopped", stop.reason, stop.message))
         self.store.save_trial(trial)
         self.console.trial_done(trial)
 
@@ -242,11 +242,7 @@ class LocalRunner:
         except OSError as error:
             self.gpus.release(name)
             message = f"cannot start the trainer: {error}"
-            end(
-                trial,
-                Outcome("Failed", TrialReason.START_ERROR, message),
-                self.spec.objective.metric,
-            )
+            end(trial, Outcome("Failed", TrialReason.START_ERROR, message))
             self.console.trial_done(trial)
         else:
             self.processes[name] = process
@@ -329,5 +325,6 @@ def run_experiment(
         runner.close()
     best_name = runner.status.best.trial if runner.status.best else None
     best = runner.trials.get(best_name) if best_name else None
-    runner.console.summary(runner.name, finish, best, str(options.root))
+    pareto = runner.status.pareto
+    runner.console.summary(runner.name, finish, best, str(options.root), pareto)
     return finish, runner.status

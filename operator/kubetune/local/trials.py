@@ -8,9 +8,18 @@ planner, `kubetune status` and the plots read local and cluster trials alike; th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from kubetune.api import Objective, TuningTrial, TuningTrialSpec, TuningTrialStatus
+from kubetune.api import (
+    Constraint,
+    TuningExperimentSpec,
+    TuningTrial,
+    TuningTrialSpec,
+    TuningTrialStatus,
+    dump_resource,
+)
+from kubetune.planning.jobs import trial_judging
 from kubetune.planning.lifecycle import Outcome, Refusal, conclude, record_reports
 from kubetune.planning.suggest import NewTrial
 from kubetune.reporting.protocol import MetricReport
@@ -20,15 +29,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_trial(experiment: str, planned: NewTrial, objective: Objective) -> TuningTrial:
-    spec = TuningTrialSpec(
-        experiment=experiment,
-        index=planned.index,
-        parameters=planned.params,
-        objective_metric=objective.metric,
-        strategies=objective.strategies,
+def new_trial(experiment: str, planned: NewTrial, spec: TuningExperimentSpec) -> TuningTrial:
+    """A trial carrying what the operator's trials carry (see `jobs.trial_judging`)."""
+    judging = trial_judging(dump_resource(spec))
+    trial_spec = TuningTrialSpec.model_validate(
+        {"experiment": experiment, "index": planned.index, "parameters": planned.params, **judging}
     )
-    return TuningTrial(metadata={"name": planned.name}, spec=spec)
+    return TuningTrial(metadata={"name": planned.name}, spec=trial_spec)
 
 
 def reset_for_rerun(trial: TuningTrial) -> None:
@@ -42,16 +49,19 @@ def mark_running(trial: TuningTrial) -> None:
     trial.status.start_time = now()
 
 
-def record(trial: TuningTrial, reports: list[MetricReport], objective: str) -> Refusal | None:
-    """Record reports on the trial as the ingest endpoint would (each metric by the
-    strategy the trial carries); the refusal, if any."""
-    strategies = trial.spec.strategies
-    recorded = record_reports(trial.status, reports, objective, now(), strategies)
+def record(trial: TuningTrial, reports: list[MetricReport]) -> Refusal | None:
+    """Record reports on the trial as the ingest endpoint would (judged by the objective
+    metrics, each metric by the strategy, the trial carries); the refusal, if any."""
+    objectives, strategies = trial.spec.judged_metrics, trial.spec.strategies
+    recorded = record_reports(trial.status, reports, objectives, now(), strategies)
     if isinstance(recorded, Refusal):
         return recorded
     trial.status = recorded
     return None
 
 
-def end(trial: TuningTrial, outcome: Outcome, objective: str) -> None:
-    trial.status = conclude(trial.status, outcome, objective, now(), trial.spec.strategies)
+def end(trial: TuningTrial, outcome: Outcome, constraints: Sequence[Constraint] = ()) -> None:
+    objectives, strategies = trial.spec.judged_metrics, trial.spec.strategies
+    trial.status = conclude(
+        trial.status, outcome, objectives, now(), strategies, constraints=constraints
+    )

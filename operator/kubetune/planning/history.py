@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubetune.api import Objective
+from kubetune.api import Criteria
+from kubetune.planning import front
 from kubetune.planning.jobs import owned_by
-from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
+from kubetune.planning.records import ACTIVE_PHASES, CurveStep, TrialRecord
 from kubetune.search.base import Observation
 from kubetune.search.stopping import Curve
 
@@ -86,46 +87,58 @@ class SettledTrials:
         return self.log._documents[position] if position < self.size else None
 
 
-def is_better(objective: Objective, record: TrialRecord, than: TrialRecord | None) -> bool:
-    """Whether `record` beats `than` as the best trial: it succeeded with a finite value
-    that is better, or as good and earlier. Stopped trials never count: their value is
-    from a partial training run."""
+def is_better(criteria: Criteria, record: TrialRecord, than: TrialRecord | None) -> bool:
+    """Whether `record` beats `than` as the best trial: it succeeded, meets every
+    constraint, and has a finite (primary) value that is better, or as good and earlier.
+    Stopped trials never count: their value is from a partial training run."""
     if record.phase != "Succeeded" or record.value is None or not math.isfinite(record.value):
+        return False
+    if not record.feasible:
         return False
     if than is None:
         return True
-    minimized = objective.to_minimized
+    minimized = criteria.primary.to_minimized
     return (minimized(record.value), record.index) < (minimized(than.value or 0.0), than.index)
 
 
-def observation_of(objective: Objective, record: TrialRecord) -> Observation | None:
-    """What the search learns from a trial: its minimized value, NaN for a failure (the
-    worst), nothing while it runs or when it ended without a value."""
+def observation_of(criteria: Criteria, record: TrialRecord) -> Observation | None:
+    """What the search learns from a trial: its minimized objectives and its constraint
+    violations, NaN objectives for a failure (the worst), nothing while it runs or when
+    it ended without a value."""
     if record.phase == "Failed":
-        return Observation(record.params, math.nan)
+        nans = (math.nan,) * len(record.others)
+        return Observation(record.params, math.nan, nans, record.violations)
     if record.phase in ("Succeeded", "EarlyStopped") and record.value is not None:
-        return Observation(record.params, objective.to_minimized(record.value))
+        first, *others = front.minimized_values(criteria, record)
+        return Observation(record.params, first, tuple(others), record.violations)
     return None
 
 
-def observed(objective: Objective, records: Iterable[TrialRecord]) -> tuple[Indexed, ...]:
+def observed(criteria: Criteria, records: Iterable[TrialRecord]) -> tuple[Indexed, ...]:
     return tuple(
         (record.index, seen)
         for record in records
-        if (seen := observation_of(objective, record)) is not None
+        if (seen := observation_of(criteria, record)) is not None
     )
 
 
-def minimized_curve(objective: Objective, record: TrialRecord) -> Curve:
-    """The record's learning curve as the stopping rules read it (minimized)."""
+def minimized_curve(criteria: Criteria, record: TrialRecord) -> Curve:
+    """The record's learning curve as the stopping rules read it (minimized); with
+    several objectives, every objective at each step too."""
     steps = tuple(point.step for point in record.curve)
-    values = tuple(objective.to_minimized(point.value) for point in record.curve)
+    objectives = tuple(_minimized_step(criteria, point) for point in record.curve)
+    values = tuple(step[0] for step in objectives)
     arrivals = tuple(point.at for point in record.curve)
-    return Curve(record.name, record.index, steps, values, arrivals)
+    several = objectives if criteria.several else ()
+    return Curve(record.name, record.index, steps, values, arrivals, objectives=several)
 
 
-def curves_of(objective: Objective, records: Iterable[TrialRecord]) -> tuple[Curve, ...]:
-    return tuple(minimized_curve(objective, record) for record in records if record.curve)
+def _minimized_step(criteria: Criteria, point: CurveStep) -> tuple[float, ...]:
+    return criteria.to_minimized((point.value, *point.others))
+
+
+def curves_of(criteria: Criteria, records: Iterable[TrialRecord]) -> tuple[Curve, ...]:
+    return tuple(minimized_curve(criteria, record) for record in records if record.curve)
 
 
 @dataclass(frozen=True)
@@ -142,12 +155,18 @@ class Finished:
     """The minimized learning curves, for the stopping rule: built once, like the rest."""
     observations: tuple[Indexed, ...] = ()
     """What the search learns from them, with each trial's index: built once too."""
+    contenders: tuple[TrialRecord, ...] = ()
+    """With several objectives, those that may still make the status's Pareto front."""
+    worst: tuple[float, ...] = ()
+    """With several objectives, the worst minimized value of each among the contenders
+    ever seen (the derived hypervolume reference point starts from it)."""
 
-    def folded(self, objective: Objective, records: Iterable[TrialRecord]) -> Finished:
+    def folded(self, criteria: Criteria, records: Iterable[TrialRecord]) -> Finished:
         added = tuple(records)
         best = self.best
         for record in added:
-            best = record if is_better(objective, record, best) else best
+            best = record if is_better(criteria, record, best) else best
+        several = criteria.several
         return Finished(
             succeeded=self.succeeded + sum(r.phase == "Succeeded" for r in added),
             failed=self.failed + sum(r.phase == "Failed" for r in added),
@@ -155,8 +174,10 @@ class Finished:
             best=best,
             last_index=max([self.last_index, *(r.index for r in added)]),
             records=self.records + added,
-            curves=self.curves + curves_of(objective, added),
-            observations=self.observations + observed(objective, added),
+            curves=self.curves + curves_of(criteria, added),
+            observations=self.observations + observed(criteria, added),
+            contenders=front.pooled(criteria, self.contenders, added) if several else (),
+            worst=front.worst_seen(criteria, self.worst, added) if several else (),
         )
 
 
@@ -173,10 +194,10 @@ class History:
         """Every trial (the suggester and the stopping rules read them all)."""
         return self.finished.records + self.recent
 
-    def observations(self, objective: Objective) -> list[Observation]:
+    def observations(self, criteria: Criteria) -> list[Observation]:
         """Every ended trial as the search sees it, in index order (the finished ones
         were folded in the order they ended, nearly that order, which sorts fast)."""
-        everything = self.finished.observations + observed(objective, self.recent)
+        everything = self.finished.observations + observed(criteria, self.recent)
         indexed = sorted(everything, key=lambda item: item[0])
         return [seen for _, seen in indexed]
 
@@ -202,28 +223,29 @@ class _Folded:
 class FinishedSummaries:
     """The `Finished` summary of each experiment's settled trials, kept between passes and
     folded forward by what its log gained since. Keyed by the experiment's uid and its
-    objective (an objective edit refolds); bounded, least recently used first out."""
+    criteria (an objective or constraint edit refolds); bounded, least recently used
+    first out."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
         self._lock = threading.Lock()
-        self._known: OrderedDict[tuple[str, str, str], _Folded] = OrderedDict()
+        self._known: OrderedDict[tuple[str, str], _Folded] = OrderedDict()
 
     def summary(
         self,
         uid: str,
-        objective: Objective,
+        criteria: Criteria,
         settled: SettledTrials,
         record: Callable[[Document], TrialRecord],
     ) -> Finished:
         """The summary of the trials in `settled` that the experiment with `uid` owns."""
-        key = (uid, objective.metric, objective.goal)
+        key = (uid, criteria.key)
         with self._lock:
             known = self._known.get(key)
         if known is None or known.log is not settled.log or known.size > settled.size:
             known = _Folded(settled.log, 0, Finished())
         added = owned_by(settled.documents(known.size), uid)
-        folded = known.summary.folded(objective, (record(document) for document in added))
+        folded = known.summary.folded(criteria, (record(document) for document in added))
         with self._lock:
             self._known[key] = _Folded(settled.log, settled.size, folded)
             self._known.move_to_end(key)

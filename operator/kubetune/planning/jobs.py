@@ -142,7 +142,6 @@ def build_trial_resource(experiment: Document, index: int, name: str, params: Do
     """The TuningTrial for one suggestion: its spec holds the parameters, so a restarted
     operator re-reads them instead of asking the (maybe different) suggester again."""
     metadata = experiment["metadata"]
-    objective = experiment["spec"]["objective"]
     return {
         "apiVersion": GROUP_VERSION,
         "kind": "TuningTrial",
@@ -156,8 +155,21 @@ def build_trial_resource(experiment: Document, index: int, name: str, params: Do
             "experiment": metadata["name"],
             "index": index,
             "parameters": dict(params),
-            "objectiveMetric": objective["metric"],
-            # Only when set, so a trial of an experiment without strategies reads as before.
-            **({"strategies": objective["strategies"]} if objective.get("strategies") else {}),
+            **trial_judging(experiment["spec"]),
         },
+    }
+
+
+def trial_judging(spec: Document) -> Document:
+    """What a trial carries of its experiment's objectives so the ingest can judge its
+    reports alone: the objective metric(s) and the recording strategies. Only what is
+    set, so a trial of a single-objective experiment without strategies reads as before."""
+    objective = spec.get("objective")
+    if objective is None:
+        metrics = [goal["metric"] for goal in spec["objectives"]]
+        return {"objectiveMetric": metrics[0], "objectiveMetrics": metrics}
+    strategies = objective.get("strategies")
+    return {
+        "objectiveMetric": objective["metric"],
+        **({"strategies": strategies} if strategies else {}),
     }

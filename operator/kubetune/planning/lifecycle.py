@@ -11,7 +11,8 @@ one) rewinds the curve to that step before appending, so a resent batch rewrites
 points and a retried trainer replaces its old attempt instead of breaking the strictly
 increasing steps the stopping rules need.
 
-A non-finite objective (a diverged trainer printing ``loss=nan``) fails the trial at once
+A non-finite objective (a diverged trainer printing ``loss=nan``; with several
+objectives, any of them) fails the trial at once
 with `ObjectiveNotFinite`: the search already treats a failed trial as the worst value,
 it is never the best trial, and continuing a diverged run only burns GPU time. Other
 non-finite metrics are dropped (JSON, and so the API server, cannot store them).
@@ -27,12 +28,18 @@ itself keeps the values per step, which the stopping rules compare.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from kubetune.api import DEFAULT_STRATEGY, MetricStrategy, TrialPhase, TuningTrialStatus
+from kubetune.api import (
+    DEFAULT_STRATEGY,
+    Constraint,
+    MetricStrategy,
+    TrialPhase,
+    TuningTrialStatus,
+)
 from kubetune.api.trial import CurvePoint, append_curve_point
 from kubetune.planning.records import COMPLETED_PHASES
 from kubetune.reporting.protocol import MetricReport
@@ -92,7 +99,7 @@ def is_finished(status: TuningTrialStatus) -> bool:
 def record_reports(
     status: TuningTrialStatus,
     reports: Iterable[MetricReport],
-    objective: str,
+    objectives: tuple[str, ...],
     now: datetime,
     strategies: Strategies = ALL_LATEST,
 ) -> TuningTrialStatus | Refusal:
@@ -108,7 +115,7 @@ def record_reports(
     recorded = status.model_copy(deep=True)
     times = first_times(status.curve, now)
     for report in reports:
-        diverged = _record_one(recorded, report, objective, times, strategies)
+        diverged = _record_one(recorded, report, objectives, times, strategies)
         if diverged is not None:
             return settle(recorded, "Failed", TrialReason.OBJECTIVE_NOT_FINITE, diverged, now)
     return recorded
@@ -125,18 +132,20 @@ def _too_many_names(status: TuningTrialStatus, reports: list[MetricReport]) -> R
 def _record_one(
     status: TuningTrialStatus,
     report: MetricReport,
-    objective: str,
+    objectives: tuple[str, ...],
     times: Callable[[int], datetime | None],
     strategies: Strategies,
 ) -> str | None:
-    """Record one report in place; the divergence message when its objective is not finite."""
-    value = report.metrics.get(objective)
-    if value is not None and not math.isfinite(value):
-        at = "" if report.step is None else f" at step {report.step}"
-        return f"the trainer reported {objective}={value}{at}; the objective must be finite"
+    """Record one report in place; the divergence message when an objective is not finite."""
+    for objective in objectives:
+        value = report.metrics.get(objective)
+        if value is not None and not math.isfinite(value):
+            at = "" if report.step is None else f" at step {report.step}"
+            return f"the trainer reported {objective}={value}{at}; the objective must be finite"
     finite = {name: v for name, v in report.metrics.items() if math.isfinite(v)}
     status.metrics = folded(status.metrics, finite, strategies)
-    status.value = status.metrics.get(objective)  # its own field, for a printer column
+    # The primary objective has its own field, for a printer column.
+    status.value = status.metrics.get(objectives[0]) if objectives else None
     if report.step is not None and finite:
         kept = rewind_curve(status.curve, report.step)
         status.curve = append_curve_point(kept, report.step, finite, times(report.step))
@@ -193,25 +202,40 @@ def settle(
 def conclude(
     status: TuningTrialStatus,
     outcome: Outcome,
-    objective: str,
+    objectives: tuple[str, ...],
     now: datetime,
     strategies: Strategies = ALL_LATEST,
+    *,
+    constraints: Sequence[Constraint] = (),
 ) -> TuningTrialStatus:
     """The status once its workload shows `outcome`. A workload that succeeded without
-    the objective metric is a failed trial, in both runtimes."""
+    every objective metric is a failed trial, in both runtimes; one that succeeded under
+    constraints is marked feasible or not."""
     if is_finished(status):
         return status
     if outcome.metrics:
         final = [MetricReport(None, outcome.metrics)]
-        recorded = record_reports(status, final, objective, now, strategies)
+        recorded = record_reports(status, final, objectives, now, strategies)
         status = recorded if isinstance(recorded, TuningTrialStatus) else status
     if is_finished(status) or not outcome.finished:
         return status if is_finished(status) else status.model_copy(update={"phase": outcome.phase})
-    if outcome.phase == "Succeeded" and objective not in status.metrics:
-        message = f"the trainer finished without reporting the objective metric {objective!r}"
+    missing = [name for name in objectives if name not in status.metrics]
+    if outcome.phase == "Succeeded" and missing:
+        message = f"the trainer finished without reporting the objective metric {missing[0]!r}"
         return settle(status, "Failed", TrialReason.MISSING_OBJECTIVE, message, now)
     reason = outcome.reason or TrialReason.COMPLETED
-    return settle(status, outcome.phase, reason, outcome.message or "", now)
+    settled = settle(status, outcome.phase, reason, outcome.message or "", now)
+    return _judged_feasible(settled, constraints) if outcome.phase == "Succeeded" else settled
+
+
+def _judged_feasible(
+    status: TuningTrialStatus, constraints: Sequence[Constraint]
+) -> TuningTrialStatus:
+    """A succeeded trial marked by whether it meets every constraint (none: unmarked)."""
+    if not constraints:
+        return status
+    holds = all(c.violation(status.metrics.get(c.metric)) <= 0.0 for c in constraints)
+    return status.model_copy(update={"feasible": holds})
 
 
 def exit_outcome(code: int, stderr_tail: str) -> Outcome:

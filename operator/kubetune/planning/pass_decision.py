@@ -185,13 +185,13 @@ def _history(
     snapshot: Snapshot, experiment: TuningExperiment, trials: Sequence[Document]
 ) -> History:
     """The settled trials' summary (folded forward from the last pass) and the others."""
-    objective = experiment.spec.objective
+    criteria = experiment.spec.criteria
 
     def record(trial: Document) -> TrialRecord:
-        return record_of(parse_trial(trial), objective)
+        return record_of(parse_trial(trial), criteria)
 
     uid = str(snapshot.experiment["metadata"].get("uid", ""))
-    finished = _FINISHED.summary(uid, objective, snapshot.settled, record)
+    finished = _FINISHED.summary(uid, criteria, snapshot.settled, record)
     return History(tuple(record(trial) for trial in trials), finished)
 
 

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kubetune.api import TrialCounts, TuningExperimentSpec
+from kubetune.api import ParetoFront, TrialCounts, TuningExperimentSpec
 from kubetune.planning.history import History
 from kubetune.planning.lifecycle import TrialReason
 from kubetune.planning.progress import (
@@ -25,6 +25,7 @@ from kubetune.planning.progress import (
     early_stops,
     finish_reason,
     launch_count,
+    pareto_status,
     step_size,
 )
 from kubetune.planning.records import TrialRecord
@@ -38,6 +39,7 @@ class Plan:
     finish: Finish | None
     counts: TrialCounts
     best: TrialRecord | None
+    pareto: ParetoFront | None = None
 
     @property
     def full_step(self) -> bool:
@@ -60,7 +62,8 @@ def plan_next(
     if suggested.exhausted and not suggested.trials:
         finish = finish_reason(spec, after_stops, elapsed, space_exhausted=True)
     counts = count_trials(after_stops)
-    return Plan(stops, suggested.trials, finish, counts, best_trial(spec, after_stops))
+    best, pareto = best_trial(spec, after_stops), pareto_status(spec, after_stops)
+    return Plan(stops, suggested.trials, finish, counts, best, pareto)
 
 
 def _finishing(spec: TuningExperimentSpec, history: History, finish: Finish) -> Plan:
@@ -71,7 +74,7 @@ def _finishing(spec: TuningExperimentSpec, history: History, finish: Finish) -> 
     )
     # Counted as they will stand: a finished experiment gets no later pass to recount.
     counts = count_trials(_with_stopped(history, {stop.trial for stop in stops}))
-    return Plan(stops, (), finish, counts, best_trial(spec, history))
+    return Plan(stops, (), finish, counts, best_trial(spec, history), pareto_status(spec, history))
 
 
 def _with_stopped(history: History, stopped: set[str]) -> History:

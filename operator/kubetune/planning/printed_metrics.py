@@ -93,9 +93,7 @@ def printed_reports(log: PrintedLog, spec: TuningExperimentSpec) -> list[MetricR
 
 def line_reader(spec: TuningExperimentSpec) -> LineReader:
     """How a trial's printed lines are read, the same in both runtimes."""
-    objective = spec.objective
-    recorded = [objective.metric, *objective.additional_metrics]
-    return LineReader(spec.trial.metrics_format, recorded)
+    return LineReader(spec.trial.metrics_format, spec.recorded_metrics)
 
 
 def reports_in_log(

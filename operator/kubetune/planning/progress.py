@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from kubetune.api import (
+    ParetoFront,
     TrialCounts,
     TuningExperimentSpec,
     parse_duration,
     stopping_settings,
 )
+from kubetune.planning import front
 from kubetune.planning.history import History, curves_of, is_better
 from kubetune.planning.lifecycle import TrialReason
 from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
@@ -71,12 +74,21 @@ def count_trials(history: History) -> TrialCounts:
 
 
 def best_trial(spec: TuningExperimentSpec, history: History) -> TrialRecord | None:
-    """The succeeded trial with the best objective; the earlier trial wins a tie (see
-    `history.is_better`)."""
+    """The feasible succeeded trial with the best (primary) objective; the earlier trial
+    wins a tie (see `history.is_better`)."""
     best = history.finished.best
     for record in history.recent:
-        best = record if is_better(spec.objective, record, best) else best
+        best = record if is_better(spec.criteria, record, best) else best
     return best
+
+
+def pareto_status(spec: TuningExperimentSpec, history: History) -> ParetoFront | None:
+    """With several objectives, the Pareto front and its hypervolume (see `front`)."""
+    criteria = spec.criteria
+    if not criteria.several:
+        return None
+    contenders = front.pooled(criteria, history.finished.contenders, history.recent)
+    return front.pareto_front(criteria, spec.reference_point, contenders, history.finished.worst)
 
 
 def finish_reason(
@@ -100,23 +112,25 @@ def finish_reason(
             f"{best.name} reached {objective.metric}={best.value:g} (target {objective.target})"
         )
         return Finish(GOAL_REACHED, message)
+    spent = partial(_budget_spent, best=best, constrained=bool(spec.constraints))
     if limits.max_duration and elapsed >= parse_duration(limits.max_duration):
-        return _budget_spent(
-            MAX_DURATION_REACHED, f"limits.maxDuration {limits.max_duration} passed", best
-        )
+        return spent(MAX_DURATION_REACHED, f"limits.maxDuration {limits.max_duration} passed")
     if counts.running:
         return None
     if counts.created >= limits.max_trials:
-        return _budget_spent(MAX_TRIALS_REACHED, f"all {limits.max_trials} trials finished", best)
+        return spent(MAX_TRIALS_REACHED, f"all {limits.max_trials} trials finished")
     if space_exhausted:
-        return _budget_spent(SPACE_EXHAUSTED, "every point of the search space was tried", best)
+        return spent(SPACE_EXHAUSTED, "every point of the search space was tried")
     return None
 
 
-def _budget_spent(reason: str, message: str, best: TrialRecord | None) -> Finish:
-    """A search that used its budget succeeded only if some trial did."""
+def _budget_spent(
+    reason: str, message: str, *, best: TrialRecord | None, constrained: bool
+) -> Finish:
+    """A search that used its budget succeeded only if some (feasible) trial did."""
     if best is None:
-        return Finish(reason, message + "; no trial succeeded", succeeded=False)
+        within = " within spec.constraints" if constrained else ""
+        return Finish(reason, f"{message}; no trial succeeded{within}", succeeded=False)
     return Finish(reason, message)
 
 
@@ -154,7 +168,7 @@ def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]
     running = {record.name: record for record in history.recent if record.phase == "Running"}
     if rule is None or not running:
         return []
-    recent = curves_of(spec.objective, history.recent)
+    recent = curves_of(spec.criteria, history.recent)
     judged = [curve for curve in recent if curve.trial in running]
     decisions = rule.stops(judged, history.finished.curves + recent)
     return [
@@ -169,6 +183,6 @@ def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]
 
 
 def _stop_message(rule_name: str, spec: TuningExperimentSpec, record: TrialRecord) -> str:
-    step, value, _ = record.curve[-1]
+    step, value, *_ = record.curve[-1]
     metric = spec.objective.metric
     return f"{rule_name} rule: {metric}={value:g} at step {step} is among the worst"

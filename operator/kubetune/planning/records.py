@@ -1,18 +1,20 @@
 """The planner's view of one trial: a small, frozen record built from a `TuningTrial`.
 
-Decisions need only the name, index, parameters, phase, objective value and the
-objective's learning curve. Reducing a trial to that keeps every decision in
-`progress` and `suggest` a pure function that both the operator (trials read from the
-API server) and the local runner (trials read from JSON files) call the same way.
+Decisions need only the name, index, parameters, phase, the objectives' values and
+learning curve, and how far the trial lies outside each constraint. Reducing a trial to
+that keeps every decision in `progress` and `suggest` a pure function that both the
+operator (trials read from the API server) and the local runner (trials read from JSON
+files) call the same way.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from kubetune.api import Objective, TrialPhase, TuningTrial
+from kubetune.api import Criteria, TrialPhase, TuningTrial
 from kubetune.search.space import Assignment
 
 ACTIVE_PHASES: tuple[TrialPhase, ...] = ("Pending", "Running")
@@ -21,17 +23,21 @@ COMPLETED_PHASES: tuple[TrialPhase, ...] = ("Succeeded", "Failed", "EarlyStopped
 
 class CurveStep(NamedTuple):
     """The objective reported at one step, and when it was recorded (seconds since the
-    epoch; 0 for a point stored without its time)."""
+    epoch; 0 for a point stored without its time); with several objectives, the further
+    ones reported at that step too."""
 
     step: int
     value: float
     at: float = 0.0
+    others: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """`value` and `curve` are the objective as reported (not negated): the recorded value,
-    and the learning curve with strictly increasing steps."""
+    """`value` and `curve` are the (primary) objective as reported (not negated): the
+    recorded value, and the learning curve with strictly increasing steps. With several
+    objectives, `others` holds the further ones as reported (NaN where missing); with
+    constraints, `violations` holds one per constraint (see `Constraint.violation`)."""
 
     name: str
     index: int
@@ -39,28 +45,46 @@ class TrialRecord:
     phase: TrialPhase
     value: float | None = None
     curve: tuple[CurveStep, ...] = ()
+    others: tuple[float, ...] = ()
+    violations: tuple[float, ...] = ()
 
     @property
     def active(self) -> bool:
         return self.phase in ACTIVE_PHASES
 
+    @property
+    def feasible(self) -> bool:
+        return all(violation <= 0.0 for violation in self.violations)
 
-def record_of(trial: TuningTrial, objective: Objective) -> TrialRecord:
-    """The record of a stored trial, reading the objective metric from its status."""
-    status = trial.status
-    points = [
-        CurveStep(p.step, p.values[objective.metric], p.at.timestamp() if p.at else 0.0)
-        for p in status.curve
-        if objective.metric in p.values
-    ]
+
+def record_of(trial: TuningTrial, criteria: Criteria) -> TrialRecord:
+    """The record of a stored trial, reading the objective and constraint metrics from
+    its status."""
+    status, (metric, *further) = trial.status, criteria.metrics
     return TrialRecord(
         name=str(trial.metadata.get("name", "")),
         index=trial.spec.index,
         params=dict(trial.spec.parameters),
         phase=status.phase,
-        value=status.metrics.get(objective.metric),
-        curve=clean_curve(points),
+        value=status.metrics.get(metric),
+        curve=clean_curve(_curve_steps(trial, metric, further)),
+        others=tuple(status.metrics.get(name, math.nan) for name in further),
+        violations=criteria.violations(status.metrics),
     )
+
+
+def _curve_steps(trial: TuningTrial, metric: str, further: list[str]) -> list[CurveStep]:
+    """The steps that report every objective (the stopping rules compare them all)."""
+    return [
+        CurveStep(
+            point.step,
+            point.values[metric],
+            point.at.timestamp() if point.at else 0.0,
+            tuple(point.values[name] for name in further),
+        )
+        for point in trial.status.curve
+        if metric in point.values and all(name in point.values for name in further)
+    ]
 
 
 def clean_curve(points: Iterable[CurveStep]) -> tuple[CurveStep, ...]:

@@ -59,7 +59,7 @@ def stop_trial(stop: TrialStop, trial: Document, now: datetime) -> list[Action]:
     """Delete the Job of a trial the plan ends, and record why. Unconditional: the patch
     holds only the ending (phase, reason, message, time), never values a report could
     have changed, and the trial may already have been written in this pass."""
-    ended = _concluded(trial, Outcome("EarlyStopped", stop.reason, stop.message), "", now)
+    ended = _concluded(trial, Outcome("EarlyStopped", stop.reason, stop.message), now)
     patch = status_patch(trial.get("status") or {}, lifecycle_document(ended))
     return [DeleteJob(stop.trial), PatchTrialStatus(stop.trial, patch)]
 
@@ -86,9 +86,12 @@ def settle_trial(
     if job is None and not status.get("jobName"):
         return [CreateJob(name)], trial
     outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer_name(experiment))
-    objective, strategies = experiment.spec.objective.metric, experiment.spec.objective.strategies
-    printed_recorded = _with_printed(trial, printed, objective, now, strategies)
-    concluded = conclude(printed_recorded, outcome, objective, now, strategies)
+    spec = experiment.spec
+    objectives, strategies = spec.criteria.metrics, spec.objective.strategies
+    printed_recorded = _with_printed(trial, printed, objectives, now, strategies)
+    concluded = conclude(
+        printed_recorded, outcome, objectives, now, strategies, constraints=spec.constraints
+    )
     desired = lifecycle_document(concluded)
     if job is not None and not status.get("jobName"):  # the first write since its launch
         desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
@@ -144,19 +147,17 @@ def _live(pod: Document) -> bool:
 def _with_printed(
     trial: Document,
     printed: Sequence[MetricReport],
-    objective: str,
+    objectives: tuple[str, ...],
     now: datetime,
     strategies: Strategies,
 ) -> TuningTrialStatus:
     status = parse_trial(trial).status
-    recorded = record_reports(status, printed, objective, now, strategies) if printed else status
+    recorded = record_reports(status, printed, objectives, now, strategies) if printed else status
     return status if isinstance(recorded, Refusal) else recorded
 
 
-def _concluded(
-    trial: Document, outcome: Outcome, objective: str, now: datetime
-) -> TuningTrialStatus:
-    return conclude(parse_trial(trial).status, outcome, objective, now)
+def _concluded(trial: Document, outcome: Outcome, now: datetime) -> TuningTrialStatus:
+    return conclude(parse_trial(trial).status, outcome, (), now)
 
 
 def _conditional_patch(trial: Document, patch: Document) -> PatchTrialStatus:

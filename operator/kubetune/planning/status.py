@@ -21,7 +21,9 @@ from kubetune.planning.spec_changes import EDITABLE_FIELDS
 Document = dict[str, Any]
 # What the lifecycle decides about a trial; the rest of its status (jobName, startTime)
 # belongs to whoever started its workload.
-LIFECYCLE_FIELDS = ("phase", "reason", "message", "completionTime", "value", "metrics", "curve")
+LIFECYCLE_FIELDS = (
+    "phase", "reason", "message", "completionTime", "value", "metrics", "feasible", "curve",
+)  # fmt: skip
 
 
 def timestamp(moment: datetime) -> str:
@@ -78,7 +80,8 @@ def lifecycle_document(status: TuningTrialStatus) -> Document:
 def experiment_status(
     stored: Mapping[str, Any], plan: Plan, now: datetime, suspended: bool
 ) -> Document:
-    """The experiment's status after a planning step (counts, best, phase, conditions)."""
+    """The experiment's status after a planning step (counts, best, Pareto front, phase,
+    conditions)."""
     conditions = list(stored.get("conditions") or [])
     conditions = set_condition(
         conditions, "Suspended", suspended, reason="Suspended" if suspended else "Resumed",
@@ -88,6 +91,7 @@ def experiment_status(
         "phase": "Running",
         "trials": _counts_after_launch(plan),
         "best": _best(plan),
+        "pareto": dump_resource(plan.pareto) if plan.pareto else None,
         "startTime": stored.get("startTime") or timestamp(now),
     }
     if plan.finish is not None:

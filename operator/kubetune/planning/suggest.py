@@ -48,7 +48,7 @@ def suggest_trials(
     name, settings = suggester_settings(spec.algorithm)
     suggestion = make_suggester(name, **settings).suggest(
         to_search_space(spec),
-        history.observations(spec.objective),
+        history.observations(spec.criteria),
         pending_assignments(history),
         count,
         spec.algorithm.seed,

@@ -44,6 +44,12 @@ BEST_OBJECTIVE = Gauge(
     "The objective value of the experiment's best trial so far.",
     ["namespace", "experiment"],
 )
+HYPERVOLUME = Gauge(
+    "kubetune_experiment_hypervolume",
+    "With several objectives, the hypervolume of the experiment's Pareto front so far "
+    "(status.pareto.hypervolume).",
+    ["namespace", "experiment"],
+)
 SUGGESTION_SECONDS = Histogram(
     "kubetune_suggestion_duration_seconds",
     "Time to plan a step that suggested new trials (dominated by the search algorithm).",
@@ -68,16 +74,21 @@ def record_experiment(namespace: str, name: str, status: Mapping[str, Any] | Non
         forget_experiment(namespace, name)
         return
     _set_phase((namespace, name), str(status.get("phase") or "Pending"))
-    best = status.get("best") or {}
-    value = best.get("value")
+    _set_gauge(BEST_OBJECTIVE, namespace, name, (status.get("best") or {}).get("value"))
+    _set_gauge(HYPERVOLUME, namespace, name, (status.get("pareto") or {}).get("hypervolume"))
+
+
+def _set_gauge(gauge: Gauge, namespace: str, name: str, value: object) -> None:
+    """Set when the status holds the value; a single objective has no hypervolume series."""
     if isinstance(value, int | float):
-        BEST_OBJECTIVE.labels(namespace, name).set(value)
+        gauge.labels(namespace, name).set(value)
 
 
 def forget_experiment(namespace: str, name: str) -> None:
     """Drop every series of a deleted experiment (bounded cardinality)."""
     _set_phase((namespace, name), None)
     BEST_OBJECTIVE.remove(namespace, name)
+    HYPERVOLUME.remove(namespace, name)
     TRIALS_CREATED.remove(namespace, name)
     for outcome in TRIAL_OUTCOMES:
         TRIALS_COMPLETED.remove(namespace, name, outcome)

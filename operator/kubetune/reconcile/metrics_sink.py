@@ -161,9 +161,8 @@ class TrialStatusWriter:
         if stored is None or stored.get("spec", {}).get("experiment") != ref.experiment:
             return Rejection(404, "unknown_trial", f"no trial {ref.trial} in {ref.experiment}")
         trial = parse_trial(stored)
-        objective = trial.spec.objective_metric or ""
-        strategies = trial.spec.strategies
-        recorded = record_reports(trial.status, reports, objective, datetime.now(UTC), strategies)
+        objectives, strategies = trial.spec.judged_metrics, trial.spec.strategies
+        recorded = record_reports(trial.status, reports, objectives, datetime.now(UTC), strategies)
         if isinstance(recorded, Refusal):
             return Rejection(recorded.status, recorded.reason, f"{ref.trial}: {recorded.message}")
         patch = status_patch(stored.get("status") or {}, lifecycle_document(recorded))

@@ -29,6 +29,7 @@ class Curve:
     steps: tuple[int, ...]
     values: tuple[float, ...]
     arrivals: tuple[float, ...] = ()
+    objectives: tuple[tuple[float, ...], ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.steps) != len(self.values):

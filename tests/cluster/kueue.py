@@ -46,7 +46,6 @@ from tests.cluster.waiting import eventually
 Manifest = dict[str, Any]
 
 KUEUE_GROUP, KUEUE_VERSION = "kueue.x-k8s.io", "v1beta2"
-QUEUE_NAME_LABEL = f"{KUEUE_GROUP}/queue-name"
 FRAMEWORKS = ("batch/job",)
 # The API groups whose webhooks this manager serves: its own, and its integrations'.
 SERVED_GROUPS = frozenset({KUEUE_GROUP, *(name.split("/")[0] for name in FRAMEWORKS)})

@@ -1,6 +1,7 @@
-"""Real Kueue beside the local control plane admits plain Jobs against a GPU quota: its
+"""Real Kueue beside the local control plane admits Jobs against a GPU quota: its
 webhook suspends a queued Job at creation, its scheduler admits as many as the
-ClusterQueue's quota holds, and a finished Job's quota goes to the one that waited.
+ClusterQueue's quota holds, and a finished Job's quota goes to the one that waited. The
+operator's trial Jobs, with `spec.trial.queue`, go through the same queue.
 """
 
 from __future__ import annotations
@@ -11,8 +12,16 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from kubetune.planning.jobs import QUEUE_NAME_LABEL
 from tests.cluster import CUSTOM_STATUS_ANNOTATION, GPU_RESOURCE, ClusterClient, eventually
-from tests.cluster.kueue import KUEUE_GROUP, KUEUE_VERSION, QUEUE_NAME_LABEL, KueueManager
+from tests.cluster.kueue import KUEUE_GROUP, KUEUE_VERSION, KueueManager
+from tests.integration.operator_harness import (
+    Cluster,
+    TrialPodDriver,
+    experiment,
+    operator_running,
+    scoring_trainer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -130,3 +139,19 @@ def test_two_gpu_quota_admits_two_jobs_and_the_third_when_one_finishes(
     eventually(lambda: waiting in admitted_jobs(gpu_queue, namespace), f"{waiting} admitted",
                ADMISSION_TIMEOUT)  # fmt: skip
     eventually(lambda: waiting in running_jobs(batch, namespace), f"{waiting} resumed")
+
+
+def test_a_queued_experiment_runs_every_trial_within_the_quota(
+    cluster: ClusterClient, namespace: str, kube: Cluster, gpu_queue: client.CustomObjectsApi
+) -> None:
+    body = experiment("queued", max_trials=4, parallel=3)
+    body["spec"]["trial"]["queue"] = {"name": LOCAL_QUEUE}
+    with TrialPodDriver(cluster, namespace, scoring_trainer) as driver, operator_running(namespace):
+        kube.create(body)
+        done = kube.wait_for_phase("queued", "Succeeded", "Failed", timeout=180)
+
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    assert done["status"]["trials"]["succeeded"] == 4
+    assert 1 <= driver.most_running <= GPU_QUOTA  # pods only of admitted Jobs
+    assert {job["metadata"]["labels"][QUEUE_NAME_LABEL] for job in kube.jobs()} == {LOCAL_QUEUE}
+    assert len(workloads_by_job(gpu_queue, namespace)) == 4  # one Workload per trial

@@ -71,15 +71,19 @@ def cluster(bin_dir: Path) -> Iterator[ClusterClient]:
         plane.stop()
 
 
+@pytest.fixture(scope="session")
+def kueue_dir() -> Path:
+    """hack/build-kueue.sh's directory (skips or fails if it has not run)."""
+    return _built_or_skip(find_kueue_dir)
+
+
 @pytest.fixture(scope="module")
 def kueue(
-    cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
+    kueue_dir: Path, cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KueueManager]:
     """Kueue's manager beside the control plane, its webhooks registered by URL; for the
     tests of one module (its webhooks see every Job, so it runs no longer than needed)."""
-    manager = KueueManager(
-        cluster, _built_or_skip(find_kueue_dir), tmp_path_factory.mktemp("kueue")
-    )
+    manager = KueueManager(cluster, kueue_dir, tmp_path_factory.mktemp("kueue"))
     manager.start()
     yield manager
     manager.stop()

@@ -23,7 +23,8 @@ from tests.integration.operator_harness import (
     scoring_trainer,
 )
 
-pytestmark = pytest.mark.integration
+# kueue_dir first, so that without a Kueue build the tests skip before a cluster starts.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("kueue_dir")]
 
 GPU_QUOTA = 2
 LOCAL_QUEUE = "trials"
@@ -139,6 +140,17 @@ def test_two_gpu_quota_admits_two_jobs_and_the_third_when_one_finishes(
     eventually(lambda: waiting in admitted_jobs(gpu_queue, namespace), f"{waiting} admitted",
                ADMISSION_TIMEOUT)  # fmt: skip
     eventually(lambda: waiting in running_jobs(batch, namespace), f"{waiting} resumed")
+
+
+def test_an_older_api_version_is_served_through_the_conversion_webhook(
+    namespace: str, gpu_queue: client.CustomObjectsApi
+) -> None:
+    """v1beta1 is not stored: the API server asks Kueue's /convert, by URL, for it."""
+    old = gpu_queue.get_cluster_custom_object(KUEUE_GROUP, "v1beta1", "clusterqueues", namespace)
+    assert old["apiVersion"] == f"{KUEUE_GROUP}/v1beta1"
+    quota = old["spec"]["resourceGroups"][0]["flavors"][0]["resources"][0]
+    # Written as the number 2; Kueue's Go conversion writes a Quantity back as a string.
+    assert (quota["name"], quota["nominalQuota"]) == (GPU_RESOURCE, str(GPU_QUOTA))
 
 
 def test_a_queued_experiment_runs_every_trial_within_the_quota(

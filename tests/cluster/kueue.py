@@ -198,8 +198,9 @@ class KueueManager:
         self._wait(lambda: answers_ok(f"http://{LOOPBACK}:{self.ports.health}/readyz"), "ready")
         manifests = self.kueue_dir / "webhook" / "manifests.yaml"
         configurations = webhook_configurations(manifests, self.base_url, ca_bundle)
-        self._apply(configurations)
+        # Named before they exist, so that a failed apply still leaves none behind.
         self._webhook_names = [(c["kind"], c["metadata"]["name"]) for c in configurations]
+        self._apply(configurations)
         eventually(self._webhooks_called, "Kueue's webhooks called by the API server", 60)
 
     def _install_crds(self, ca_bundle: str) -> None:

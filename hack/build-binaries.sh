@@ -6,15 +6,10 @@
 #                                  kube-scheduler,kubelet,kubectl,kwok,helm}
 # Usage: hack/build-binaries.sh            (prints the bin directory on its last line)
 set -euo pipefail
-source "$(dirname "$0")/versions.sh"
+source "$(dirname "$0")/go-build.sh"
 
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
-export GOMODCACHE="$KUBETUNE_CACHE/go/mod" GOCACHE="$KUBETUNE_CACHE/go/build"
 BIN="$KUBETUNE_BIN"
-WORK="$KUBETUNE_CACHE/src"
-mkdir -p "$BIN" "$WORK"
-
-log() { echo "[build-binaries $(date +%T)] $*" >&2; }
+mkdir -p "$BIN"
 
 # A wrapper module that pins every staging module k8s.io/kubernetes requires at v0.0.0
 # to its published v0.Y.Z twin: go.mod replace directives are ignored for dependencies.
@@ -53,23 +48,9 @@ build_k8s() {
   done
 }
 
-# Builds one main package of a module that may carry replace directives (so `go install`
-# refuses it) inside a throwaway wrapper module that requires it.
-build_module() {
-  local name=$1 module=$2 version=$3 pkg=$4 ld=${5:-}
-  [ -x "$BIN/$name" ] && return
-  local dir="$WORK/$name-$version"
-  mkdir -p "$dir"
-  log "building $name $version"
-  (cd "$dir" && { [ -f go.mod ] || go mod init "local/$name" >&2; } &&
-    go get "$module@$version" >&2 &&
-    go build -trimpath -ldflags "-s -w $ld" -o "$BIN/$name.tmp" "$pkg")
-  mv "$BIN/$name.tmp" "$BIN/$name"
-}
-
-build_module etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
-build_module kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
-build_module helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
+build_module "$BIN" etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+build_module "$BIN" kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+build_module "$BIN" helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 build_k8s
 log "done: $(ls "$BIN" | tr '\n' ' ')"

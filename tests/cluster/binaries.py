@@ -26,6 +26,9 @@ BUILD_HINT = (
 )
 
 
+KUEUE_BUILD_HINT = "run hack/build-kueue.sh (builds it once into ~/.cache/kubetune)"
+
+
 class MissingBinariesError(RuntimeError):
     """Raised when the cache lacks a binary that the control plane needs."""
 
@@ -38,17 +41,19 @@ class PinnedVersions:
     etcd: str
     kwok: str
     bin_dir: Path
+    kueue: str
+    kueue_dir: Path  # hack/build-kueue.sh: bin/kueue, crd/, webhook/
 
 
 def pinned_versions() -> PinnedVersions:
     """Sources hack/versions.sh (honouring the same environment overrides it does)."""
     script = f'source "{VERSIONS_SCRIPT}"; echo "$K8S_VERSION $ETCD_VERSION $KWOK_VERSION"'
-    script += '; echo "$KUBETUNE_BIN"'
+    script += '; echo "$KUBETUNE_BIN"; echo "$KUEUE_VERSION"; echo "$KUEUE_DIR"'
     out = subprocess.run(
         ["bash", "-c", script], check=True, capture_output=True, text=True, env=os.environ.copy()
     ).stdout.splitlines()
     kubernetes, etcd, kwok = out[0].split()
-    return PinnedVersions(kubernetes, etcd, kwok, Path(out[1]))
+    return PinnedVersions(kubernetes, etcd, kwok, Path(out[1]), out[2], Path(out[3]))
 
 
 def find_bin_dir() -> Path:
@@ -58,3 +63,11 @@ def find_bin_dir() -> Path:
     if missing:
         raise MissingBinariesError(f"missing {', '.join(missing)} in {bin_dir}: {BUILD_HINT}")
     return bin_dir
+
+
+def find_kueue_dir() -> Path:
+    """Returns the directory hack/build-kueue.sh fills, or explains that it has not run."""
+    kueue_dir = pinned_versions().kueue_dir
+    if not os.access(kueue_dir / "bin" / "kueue", os.X_OK):
+        raise MissingBinariesError(f"no Kueue manager in {kueue_dir}: {KUEUE_BUILD_HINT}")
+    return kueue_dir

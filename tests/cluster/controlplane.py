@@ -86,7 +86,7 @@ class ControlPlane:
         if self.fake_gpu_node:
             self._wait(lambda: _node_ready(core, kwok.FAKE_NODE_NAME), kwok_process)
             logs_crd = kwok.logs_crd()["metadata"]["name"]
-            self._wait(lambda: _crd_established(crds, logs_crd), kwok_process)
+            self._wait(lambda: crd_established(crds, logs_crd), kwok_process)
         self._wait(lambda: _default_service_account_exists(core, "default"), kcm)
 
     def _wait_healthz(self, port: int, component: Component) -> None:
@@ -144,6 +144,7 @@ def _default_service_account_exists(core: client.CoreV1Api, namespace: str) -> b
     return True
 
 
-def _crd_established(crds: client.ApiextensionsV1Api, name: str) -> bool:
-    conditions = crds.read_custom_resource_definition(name).status.conditions or []
+def crd_established(crds: client.ApiextensionsV1Api, name: str) -> bool:
+    status = crds.read_custom_resource_definition(name).status  # None just after creation
+    conditions = (status and status.conditions) or []
     return any(c.type == "Established" and c.status == "True" for c in conditions)

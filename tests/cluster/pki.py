@@ -81,16 +81,22 @@ def _signed_cert(pki_dir: Path, name: str, subject: str, profile: str, config: P
     )
 
 
-def create_pki(pki_dir: Path) -> Pki:
-    """Writes a CA, the API server's serving cert, an admin client cert and SA keys."""
+def _new_ca(pki_dir: Path, common_name: str) -> tuple[Path, Path]:
+    """Writes the private openssl config and a self-signed CA; returns (config, CA key)."""
     pki_dir.mkdir(parents=True, exist_ok=True)
     config = pki_dir / "openssl.cnf"
     config.write_text(OPENSSL_CONFIG.format(sans=SERVER_SANS))
     ca_key = _new_key(pki_dir / "ca.key")
     _openssl(
-        *("req", "-x509", "-new", "-config", config, "-key", ca_key, "-subj", "/CN=kubetune-ca"),
+        *("req", "-x509", "-new", "-config", config, "-key", ca_key, "-subj", f"/CN={common_name}"),
         *("-extensions", "ca", "-days", CERT_DAYS, "-out", pki_dir / "ca.crt"),
     )
+    return config, ca_key
+
+
+def create_pki(pki_dir: Path) -> Pki:
+    """Writes a CA, the API server's serving cert, an admin client cert and SA keys."""
+    config, ca_key = _new_ca(pki_dir, "kubetune-ca")
     _signed_cert(pki_dir, "apiserver", "/CN=kube-apiserver", "server", config)
     _signed_cert(pki_dir, "admin", "/O=system:masters/CN=kubetune-admin", "client", config)
     sa_key = _new_key(pki_dir / "sa.key")
@@ -99,3 +105,20 @@ def create_pki(pki_dir: Path) -> Pki:
         *(pki_dir / "ca.crt", ca_key, pki_dir / "apiserver.crt", pki_dir / "apiserver.key"),
         *(pki_dir / "admin.crt", pki_dir / "admin.key", sa_key, pki_dir / "sa.pub"),
     )
+
+
+@dataclass(frozen=True)
+class ServingPki:
+    """A CA and the one serving cert it signed (tls.crt/tls.key, as webhook servers name them)."""
+
+    ca_cert: Path
+    cert: Path
+    key: Path
+
+
+def create_serving_pki(pki_dir: Path, common_name: str) -> ServingPki:
+    """A CA of its own and a loopback serving cert, for a server the API server calls (a
+    webhook): the caller registers `ca_cert` as the caBundle."""
+    config, _ = _new_ca(pki_dir, f"{common_name}-ca")
+    _signed_cert(pki_dir, "tls", f"/CN={common_name}", "server", config)
+    return ServingPki(pki_dir / "ca.crt", pki_dir / "tls.crt", pki_dir / "tls.key")

@@ -12,7 +12,7 @@ import os
 import re
 import secrets
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -27,15 +27,17 @@ from tests.cluster import (
     eventually,
     find_bin_dir,
 )
+from tests.cluster.binaries import find_kueue_dir
+from tests.cluster.kueue import KueueManager
 from tests.integration.operator_harness import Cluster, install_crds, kubeconfig_env
 from tests.unit.reporter_endpoint import free_port
 
 CLUSTER_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_CLUSTER") == "1"
 
 
-def _bin_dir_or_skip() -> Path:
+def _built_or_skip(find: Callable[[], Path]) -> Path:
     try:
-        return find_bin_dir()
+        return find()
     except MissingBinariesError as missing:
         if CLUSTER_REQUIRED:
             pytest.fail(f"KUBETUNE_REQUIRE_CLUSTER=1 but {missing}", pytrace=False)
@@ -55,7 +57,7 @@ def _teardown_on_sigterm() -> None:
 @pytest.fixture(scope="session")
 def bin_dir() -> Path:
     """The directory of the built control-plane binaries (skips or fails if incomplete)."""
-    return _bin_dir_or_skip()
+    return _built_or_skip(find_bin_dir)
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +69,24 @@ def cluster(bin_dir: Path) -> Iterator[ClusterClient]:
         yield plane.start()
     finally:
         plane.stop()
+
+
+@pytest.fixture(scope="session")
+def kueue_dir() -> Path:
+    """hack/build-kueue.sh's directory (skips or fails if it has not run)."""
+    return _built_or_skip(find_kueue_dir)
+
+
+@pytest.fixture(scope="module")
+def kueue(
+    kueue_dir: Path, cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KueueManager]:
+    """Kueue's manager beside the control plane, its webhooks registered by URL; for the
+    tests of one module (its webhooks see every Job, so it runs no longer than needed)."""
+    manager = KueueManager(cluster, kueue_dir, tmp_path_factory.mktemp("kueue"))
+    manager.start()
+    yield manager
+    manager.stop()
 
 
 def _namespace_name(test_name: str) -> str:

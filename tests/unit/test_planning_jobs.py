@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from kubetune.api import TuningExperiment, parse_experiment, parse_trial
-from kubetune.planning.jobs import build_trial_job, build_trial_resource, trainer_name
+from kubetune.planning.jobs import (
+    PRIORITY_CLASS_LABEL,
+    QUEUE_NAME_LABEL,
+    build_trial_job,
+    build_trial_resource,
+    trainer_name,
+)
 from kubetune.planning.placeholders import PlaceholderError
 
 
@@ -94,6 +100,38 @@ def test_job_carries_labels_owner_and_limits() -> None:
     assert job["spec"]["backoffLimit"] == 2
     assert job["spec"]["activeDeadlineSeconds"] == 5400
     assert "ttlSecondsAfterFinished" not in job["spec"]  # set once the trial settles
+
+
+PARAMS = {"lr": 0.01, "opt": "sgd"}
+
+
+def test_a_queued_trial_job_is_labelled_for_its_local_queue_and_created_suspended() -> None:
+    queue = {"name": "team-gpus", "priorityClass": "low"}
+    experiment = parse_experiment(experiment_document(queue=queue))
+    job = build_trial_job(experiment, parse_trial(stored_trial(experiment, PARAMS)))
+
+    labels = job["metadata"]["labels"]
+    assert labels[QUEUE_NAME_LABEL] == "team-gpus"
+    assert labels[PRIORITY_CLASS_LABEL] == "low"
+    assert QUEUE_NAME_LABEL not in job["spec"]["template"]["metadata"]["labels"]
+    assert job["spec"]["suspend"] is True  # Kueue resumes it once admitted
+
+
+def test_without_a_queue_a_trial_job_starts_at_once_with_no_kueue_label() -> None:
+    experiment = parse_experiment(experiment_document(queue={"name": "team-gpus"}))
+    queued_job = build_trial_job(experiment, parse_trial(stored_trial(experiment, PARAMS)))
+    assert PRIORITY_CLASS_LABEL not in queued_job["metadata"]["labels"]
+
+    experiment = parse_experiment(experiment_document())
+    job = build_trial_job(experiment, parse_trial(stored_trial(experiment, PARAMS)))
+    assert not [label for label in job["metadata"]["labels"] if label.startswith("kueue.")]
+    assert job["spec"]["suspend"] is False
+
+
+@pytest.mark.parametrize("queue", [{"name": "Team_GPUs"}, {"name": ""}, {"name": "q", "x": 1}])
+def test_a_queue_that_cannot_be_a_label_value_or_name_is_refused(queue: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="queue"):
+        parse_experiment(experiment_document(queue=queue))
 
 
 def test_first_container_is_the_trainer_when_none_is_named_so() -> None:

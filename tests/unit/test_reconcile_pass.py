@@ -192,6 +192,18 @@ def test_suspend_suspends_active_jobs_and_resume_resumes_them(fake: FakeKube) ->
     assert fake.of_kind("jobs")[0]["spec"]["suspend"] is False
 
 
+def test_the_operator_leaves_a_queued_jobs_suspend_to_kueue(fake: FakeKube) -> None:
+    create(fake, experiment_body(max_trials=4, parallel=1, trial={"queue": {"name": "gpus"}}))
+    reconcile(fake)
+    [job] = fake.of_kind("jobs")
+    assert job["spec"]["suspend"] is True
+    reconcile(fake)
+    assert fake.of_kind("jobs")[0]["spec"]["suspend"] is True  # not resumed past the quota
+    job["spec"]["suspend"] = False  # admitted: Kueue resumed it
+    reconcile(fake)
+    assert fake.of_kind("jobs")[0]["spec"]["suspend"] is False
+
+
 def test_reaching_the_target_stops_running_trials(fake: FakeKube) -> None:
     create(fake, experiment_body(max_trials=6, parallel=2, objective={"target": -10.0}))
     reconcile(fake)

@@ -112,6 +112,23 @@ def template_type_errors(template: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+# A name that is both a Kubernetes object name and a label value (a DNS-1123 label): the
+# queue and priority class are named on each trial Job by label.
+QUEUE_OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class TrialQueue(SpecModel):
+    """A Kueue LocalQueue that admits each trial's Job as a Workload of its own."""
+
+    name: str = Field(min_length=1, max_length=63, pattern=QUEUE_OBJECT_NAME_PATTERN)
+    """The LocalQueue, in the experiment's namespace. Trial Jobs are created suspended,
+    and Kueue starts each one when it fits the ClusterQueue's quota."""
+    priority_class: str | None = Field(
+        None, min_length=1, max_length=63, pattern=QUEUE_OBJECT_NAME_PATTERN
+    )
+    """A Kueue WorkloadPriorityClass for the trials' Workloads; unset, Kueue's default."""
+
+
 class TrialSpec(SpecModel):
     """The pod each trial runs, with ${name} placeholders for the suggested parameters."""
 
@@ -128,6 +145,10 @@ class TrialSpec(SpecModel):
         DEFAULT_GPU_RESOURCE, min_length=1, max_length=253, pattern=RESOURCE_NAME_PATTERN
     )
     """The extended resource name the GPUs are requested as, e.g. amd.com/gpu."""
+    queue: TrialQueue | None = None
+    """Queue trials through Kueue; unset, trial Jobs start at once. Kueue then owns each
+    Job's `suspend`: `spec.suspend` stops new trials but leaves admitted ones running.
+    Only the operator queues: local mode runs trials as processes and ignores it."""
     template: dict[str, Any] = Field(json_schema_extra=_TEMPLATE_SCHEMA)
     """A PodTemplateSpec for the trial's pod; ${name} placeholders in command, args and env
     values are replaced by the trial's parameters."""

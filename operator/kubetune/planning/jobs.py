@@ -18,6 +18,23 @@ Document = dict[str, Any]
 EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
 TRIAL_LABEL = f"{API_GROUP}/trial"
 TRAINER_CONTAINER = "trainer"
+# Kueue's labels on a Job: the LocalQueue that admits it, and its Workload's priority.
+QUEUE_NAME_LABEL = "kueue.x-k8s.io/queue-name"
+PRIORITY_CLASS_LABEL = "kueue.x-k8s.io/priority-class"
+
+
+def queued(experiment: TuningExperiment) -> bool:
+    """Whether Kueue admits the trials: it, not the operator, then unsuspends their Jobs."""
+    return experiment.spec.trial.queue is not None
+
+
+def queue_labels(experiment: TuningExperiment) -> dict[str, str]:
+    """The Kueue labels of a trial Job; none without `spec.trial.queue`."""
+    queue = experiment.spec.trial.queue
+    if queue is None:
+        return {}
+    priority = {PRIORITY_CLASS_LABEL: queue.priority_class} if queue.priority_class else {}
+    return {QUEUE_NAME_LABEL: queue.name, **priority}
 
 
 def trial_labels(experiment: str, trial: str) -> dict[str, str]:
@@ -70,7 +87,8 @@ def build_trial_job(experiment: TuningExperiment, trial: TuningTrial) -> Documen
     limits = experiment.spec.limits
     job_spec: Document = {
         "backoffLimit": limits.trial_retries,
-        "suspend": experiment.spec.suspend,
+        # Created suspended when queued, as Kueue expects: it resumes the Job on admission.
+        "suspend": experiment.spec.suspend or queued(experiment),
         "template": _pod_template(experiment, trial),
     }
     if limits.trial_timeout:
@@ -84,7 +102,10 @@ def build_trial_job(experiment: TuningExperiment, trial: TuningTrial) -> Documen
         "metadata": {
             "name": trial.metadata["name"],
             "namespace": trial.metadata["namespace"],
-            "labels": trial_labels(trial.spec.experiment, trial.metadata["name"]),
+            "labels": {
+                **trial_labels(trial.spec.experiment, trial.metadata["name"]),
+                **queue_labels(experiment),
+            },
             "ownerReferences": [owner_reference(trial_doc)],
         },
         "spec": job_spec,

@@ -48,7 +48,7 @@ from kubetune.planning.actions import (
     ValidateJob,
 )
 from kubetune.planning.history import FinishedSummaries, History, SettledTrials
-from kubetune.planning.jobs import build_trial_resource
+from kubetune.planning.jobs import build_trial_resource, queued
 from kubetune.planning.placeholders import PlaceholderError, check_template
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.printed_metrics import PrintedLog, printed_reports
@@ -220,7 +220,9 @@ def _launches(
     first = max(_created_mark(snapshot), next_index)
     if plan.finish is not None:
         return [], first
-    actions = _suspensions(snapshot, trials, experiment.spec.suspend)
+    # Kueue owns a queued Job's `suspend` (it resumes the Job on admission, suspends it on
+    # preemption): the operator writing it too would start Jobs past the quota.
+    actions = [] if queued(experiment) else _suspensions(snapshot, trials, experiment.spec.suspend)
     new = [_renumbered(snapshot.name, trial, first + i) for i, trial in enumerate(plan.create)]
     # The effective spec's objective (not a refused edit's): the ingest records by it.
     document = {**snapshot.experiment, "spec": dump_resource(experiment)["spec"]}

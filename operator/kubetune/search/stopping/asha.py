@@ -22,6 +22,7 @@ front of its rung continues even if it is the worst there in one objective.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ class _RungTable:
             return True
         before = bisect_left(self.arrivals, entry[0])
         enough = promotions(before + 1, reduction_factor)
-        own = _padded(_vector_at(curve, self.rung), self.vectors.shape[1])
+        own = np.array(_padded(_vector_at(curve, self.rung), self.vectors.shape[1]))
         return self._ahead(before, own, enough) < enough
 
     def _ahead(self, before: int, own: npt.NDArray[np.float64], enough: int) -> int:
@@ -141,6 +142,6 @@ def _vector_at(curve: Curve, rung: int) -> tuple[float, ...]:
     return rung_objectives(curve, rung) or ()
 
 
-def _padded(vector: tuple[float, ...], width: int) -> npt.NDArray[np.float64]:
+def _padded(vector: tuple[float, ...], width: int) -> tuple[float, ...]:
     """A trial that reported fewer objectives than its peers is worst in the missing ones."""
-    return np.array([*vector, *[np.inf] * (width - len(vector))], dtype=float)
+    return vector + (math.inf,) * (width - len(vector))

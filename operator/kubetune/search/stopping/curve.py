@@ -79,6 +79,11 @@ class Curve:
         passes, and its entries never change."""
         return {}
 
+    @cached_property
+    def rung_vectors(self) -> dict[int, tuple[float, ...] | None]:
+        """`rung_objectives` by rung, filled as asked, as `rung_entries`."""
+        return {}
+
     @property
     def last_step(self) -> int | None:
         return self.steps[-1] if self.steps else None
@@ -98,10 +103,15 @@ def rung_value(curve: Curve, rung: int) -> float | None:
 def rung_objectives(curve: Curve, rung: int) -> tuple[float, ...] | None:
     """Every objective's value at the latest step at or before `rung` (the value alone for
     a single-objective curve), NaN as the worst; None if none was reported."""
-    position = bisect_right(curve.steps, rung)
-    if not position:
-        return None
-    reported = curve.objectives[position - 1] if curve.objectives else (curve.values[position - 1],)
+    vectors = curve.rung_vectors
+    if rung not in vectors:
+        position = bisect_right(curve.steps, rung)
+        vectors[rung] = _minimizable_vector(curve, position - 1) if position else None
+    return vectors[rung]
+
+
+def _minimizable_vector(curve: Curve, at: int) -> tuple[float, ...]:
+    reported = curve.objectives[at] if curve.objectives else (curve.values[at],)
     return tuple(as_minimizable(value) for value in reported)
 
 

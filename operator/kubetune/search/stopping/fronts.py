@@ -36,7 +36,8 @@ def _contenders(earlier: Points, own: npt.NDArray[np.float64]) -> Points:
     it, and whatever they dominate, `own` dominates too, so dropping them changes no
     other rank (nor a crowding distance, which counts distinct values) and saves the
     quadratic sort most of its work."""
-    return earlier[~np.all(own <= earlier, axis=1)]
+    contenders: Points = earlier[~np.all(own <= earlier, axis=1)]
+    return contenders
 
 
 def crowding_distances(front: Points) -> npt.NDArray[np.float64]:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ import numpy.typing as npt
 from benchmarks.stopping_problems import lcbench_time_problem
 from benchmarks.stopping_simulation import Run, TabulatedProblem, simulate
 from kubetune.search.pareto import hypervolume
-from kubetune.search.stopping import AshaStopping
+from kubetune.search.stopping import AshaStopping, Curve
+from kubetune.search.stopping.asha import rungs
+from kubetune.search.stopping.base import each_against_the_others
 
 METHODS = ("random", "asha-error", "mo-asha")
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)  # of the budget, where the hypervolume is printed
@@ -56,6 +59,26 @@ def problems(args: argparse.Namespace) -> Iterator[TabulatedProblem]:
         for task in args.tasks.split(","):
             pool = args.configs * args.pool_factor
             yield lcbench_time_problem(task, pool, seed, args.data_path)
+
+
+@dataclass(frozen=True)
+class AtRungs:
+    """ASHA asked only at the steps where a trial reaches a rung. Its answer cannot change
+    between rungs (it judges each rung once, on arrival, and never demotes), so the
+    simulation stops the same trials with a fraction of the calls."""
+
+    rule: AshaStopping
+
+    def should_stop(self, curve: Curve, others: Sequence[Curve]) -> bool:
+        return curve.last_step in self.rungs and self.rule.should_stop(curve, others)
+
+    def stops(self, curves: Sequence[Curve], everyone: Sequence[Curve]) -> list[bool]:
+        return each_against_the_others(self, curves, everyone)
+
+    @cached_property
+    def rungs(self) -> frozenset[int]:
+        asha = self.rule
+        return frozenset(rungs(asha.min_resource, asha.reduction_factor, asha.max_resource))
 
 
 def hypervolume_over_time(
@@ -92,7 +115,7 @@ def measure(problem: TabulatedProblem, args: argparse.Namespace) -> Row:
     reference = every.reshape(-1, every.shape[2]).max(axis=0)
     full = simulate(problem, None, args.workers, args.configs, budget=np.inf)
     budget, pool = full.reports[-1][0], args.configs * args.pool_factor
-    rule = AshaStopping(args.min_resource, problem.max_epochs, args.reduction_factor)
+    rule = AtRungs(AshaStopping(args.min_resource, problem.max_epochs, args.reduction_factor))
     runs = {
         "random": full,
         "asha-error": simulate(replace(problem, others=None), rule, args.workers, pool, budget),

@@ -9,7 +9,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from benchmarks.mo_early_stopping import hypervolume_over_time, time_to_reach, volume_at
+from benchmarks.mo_early_stopping import (
+    AtRungs,
+    hypervolume_over_time,
+    time_to_reach,
+    volume_at,
+)
 from benchmarks.stopping_simulation import TabulatedProblem, simulate
 
 from kubetune.search.pareto import hypervolume
@@ -77,3 +82,15 @@ def test_hypervolume_curve_is_that_of_every_report_so_far() -> None:
         assert volume_at(curve, time) == pytest.approx(hypervolume(np.array(reported), reference))
     assert curve[-1][1] == pytest.approx(6 * 3 + 5 * 2 + 1 * 4)
     assert time_to_reach(curve, curve[-1][1]) == curve[-1][0] < run.reports[-1][0]
+
+
+def test_asking_asha_only_at_rungs_stops_the_same_trials() -> None:
+    chance = np.random.default_rng(7)
+    values = np.minimum.accumulate(chance.uniform(0, 10, (40, 12)), axis=1)
+    others = chance.uniform(1, 5, (40, 1, 1)) + chance.uniform(0, 0.1, (40, 12, 1))
+    problem = TabulatedProblem("random", values, chance.uniform(0.5, 2, (40, 12)), others)
+    rule = AshaStopping(min_resource=1, max_resource=12, reduction_factor=2)
+    every_step = simulate(problem, rule, workers=3, configs=40, budget=math.inf)
+    at_rungs = simulate(problem, AtRungs(rule), workers=3, configs=40, budget=math.inf)
+    assert every_step.stopped and at_rungs.stopped == every_step.stopped
+    assert at_rungs.reports == every_step.reports

@@ -3,10 +3,11 @@ objectives) reaches the hypervolume that full-budget random search reaches at it
 
 For every LCBench task and seed, one queue of random configurations is replayed on
 simulated parallel workers (see stopping_simulation) with two objectives from the
-surrogate: validation error and seconds per epoch (see `lcbench_time_problem`).
+surrogate: validation error and the configuration's training time for the full budget
+(see `lcbench_time_problem`).
 Full-budget random search trains the first `configs` of the queue to the end; its
 finishing time is the budget. Every report is a model one could keep, so the
-hypervolume at time t is that of all (error, seconds per epoch) points reported by t,
+hypervolume at time t is that of all (error, training time) points reported by t,
 against the worst value of each objective anywhere in the queue. The target is random
 search's final hypervolume. MO-ASHA and, for comparison, ASHA judging the error alone
 get the same budget and the queue extended `--pool-factor` times. Run from the
@@ -38,6 +39,7 @@ from kubetune.search.stopping.base import each_against_the_others
 
 METHODS = ("random", "asha-error", "mo-asha")
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)  # of the budget, where the hypervolume is printed
+LEVELS = (0.99, 0.999, 1.0)  # of random's final hypervolume: the targets timed
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -104,12 +106,12 @@ def volume_at(steps: list[tuple[float, float]], time: float) -> float:
     return max(volume for at, volume in steps if at <= time)
 
 
-Row = dict[str, tuple[float, list[float], int]]
+Row = dict[str, tuple[list[float], list[float], int]]
 
 
 def measure(problem: TabulatedProblem, args: argparse.Namespace) -> Row:
-    """Per method: (time to random's final hypervolume, hypervolume over that target at
-    each of FRACTIONS of the budget, configurations started)."""
+    """Per method: (time to each of LEVELS of random's final hypervolume, hypervolume
+    over random's final one at each of FRACTIONS of the budget, configurations started)."""
     assert problem.others is not None
     every = np.concatenate([problem.values[..., None], problem.others], axis=2)
     reference = every.reshape(-1, every.shape[2]).max(axis=0)
@@ -127,7 +129,7 @@ def measure(problem: TabulatedProblem, args: argparse.Namespace) -> Row:
     target = curves["random"][-1][1]
     return {
         method: (
-            time_to_reach(curves[method], target),
+            [time_to_reach(curves[method], level * target) for level in LEVELS],
             [volume_at(curves[method], f * budget) / target for f in FRACTIONS],
             run.started,
         )
@@ -136,19 +138,24 @@ def measure(problem: TabulatedProblem, args: argparse.Namespace) -> Row:
 
 
 def summarize(rows: list[Row]) -> list[str]:
-    fractions = " ".join(f"{f'hv@{f:.0%}':>8}" for f in FRACTIONS)
-    header = f"{'method':<11} {'t-to-target':>12} {'speedup':>8} {'reached':>8}"
-    lines = [f"{header} {fractions} {'configs':>8}"]
+    """Median speedup over random (a target never reached counts as 0x) and how many
+    runs reached it, per target level; median hypervolume at fractions of the budget."""
+    levels = " ".join(f"{f'x@{level:.1%}':>8} {'reached':>7}" for level in LEVELS)
+    fractions = " ".join(f"{f'hv@{f:.0%}':>7}" for f in FRACTIONS)
+    lines = [f"{'method':<11} {levels} {fractions} {'configs':>7}"]
     base = np.array([row["random"][0] for row in rows])
     for method in METHODS:
         times = np.array([row[method][0] for row in rows])
+        speedups, reached = np.median(base / times, axis=0), np.isfinite(times).sum(axis=0)
         volumes = np.median([row[method][1] for row in rows], axis=0)
-        started = np.median([row[method][2] for row in rows])
         lines.append(
-            f"{method:<11} {np.median(times):>12.1f} {np.median(base / times):>7.2f}x "
-            f"{np.isfinite(times).sum():>4}/{len(rows):<3} "
-            + " ".join(f"{volume:>8.3f}" for volume in volumes)
-            + f" {started:>8.0f}"
+            f"{method:<11} "
+            + " ".join(
+                f"{x:>7.2f}x {r:>3}/{len(rows):<3}" for x, r in zip(speedups, reached, strict=True)
+            )
+            + " "
+            + " ".join(f"{volume:>7.3f}" for volume in volumes)
+            + f" {np.median([row[method][2] for row in rows]):>7.0f}"
         )
     return lines
 
@@ -166,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
             runs.append({"problem": problem.name, "row": measure(problem, args)})
             print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     print(
-        f"objectives: validation error (%), seconds per epoch; workers={args.workers} "
+        f"objectives: validation error (%), full-budget training time (s); workers={args.workers} "
         f"configs={args.configs} pool_factor={args.pool_factor} "
         f"eta={args.reduction_factor} min_resource={args.min_resource}"
     )

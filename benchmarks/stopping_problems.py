@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -27,6 +28,28 @@ LCBENCH_EPOCHS = 52
 def lcbench_problem(task: str, configs: int, seed: int, data_path: str) -> TabulatedProblem:
     """Validation error (100 - val_accuracy, in %) per epoch; cost = the surrogate's
     per-epoch time (its `time` is cumulative, so consecutive differences)."""
+    error, costs = _lcbench_curves(task, configs, seed, data_path)
+    return TabulatedProblem(f"lcbench/{task}", error, costs)
+
+
+def lcbench_time_problem(task: str, configs: int, seed: int, data_path: str) -> TabulatedProblem:
+    """Two conflicting objectives: validation error as above, and the configuration's
+    training time for the full budget (the surrogate's `time` at the last epoch; larger
+    networks fit better and train slower). The time is a property of the configuration,
+    like a model's size or latency, reported with every epoch (a trainer estimates it
+    from its throughput). Not the time spent so far: that would make a trial stopped
+    early look cheap, and the surrogate's first epoch, about 3x the later ones, would
+    make it look expensive."""
+    error, costs = _lcbench_curves(task, configs, seed, data_path)
+    total = np.broadcast_to(costs.sum(axis=1)[:, None, None], (*costs.shape, 1))
+    return TabulatedProblem(f"lcbench/{task}", error, costs, total.copy())
+
+
+def _lcbench_curves(
+    task: str, configs: int, seed: int, data_path: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Validation error (%) and seconds per epoch of `configs` seeded random
+    configurations, every epoch."""
     bench = _lcbench(task, data_path)
     space = bench.get_opt_space(drop_fidelity_params=True, seed=seed)
     sampled = [dict(config) for config in space.sample_configuration(configs)]
@@ -38,7 +61,7 @@ def lcbench_problem(task: str, configs: int, seed: int, data_path: str) -> Tabul
     elapsed = np.array([r["time"] for r in results]).reshape(configs, -1)
     # The surrogate's cumulative time can wobble down; running max keeps costs >= 0.
     costs = np.diff(np.maximum.accumulate(elapsed, axis=1), axis=1, prepend=0.0)
-    return TabulatedProblem(f"lcbench/{task}", 100.0 - accuracy, costs)
+    return 100.0 - accuracy, costs
 
 
 def _lcbench(task: str, data_path: str) -> Any:
@@ -73,6 +96,9 @@ class DigitsProblem:
     def cost(self, config: int, epoch: int) -> float:
         self._train_until(config, epoch)
         return self.costs[config][epoch]
+
+    def objectives(self, config: int, epoch: int) -> tuple[float, ...]:
+        return (self.value(config, epoch),)
 
     def _train_until(self, config: int, epoch: int) -> None:
         model = self.models.setdefault(

@@ -5,6 +5,9 @@ Each worker trains one configuration step by step; the clock advances by that st
 cost; after every step the rule is consulted with the curves all trials have reported
 up to that instant, exactly as the operator sees them. A stopped or finished trial
 frees its worker for the next configuration in the queue.
+
+With several objectives (a problem whose `objectives` are wider than one value) the
+curves carry every objective, so ASHA judges them as MO-ASHA.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from kubetune.search.stopping import Curve, StoppingRule
 
 class Problem(Protocol):
     """Learning curves of a queue of configurations: `value(i, e)` is configuration i's
-    value (minimized) after epoch e + 1, `cost(i, e)` the time that epoch takes."""
+    value (minimized) after epoch e + 1, `cost(i, e)` the time that epoch takes, and
+    `objectives(i, e)` every objective then (minimized; `value(i, e)` first)."""
 
     @property
     def name(self) -> str: ...
@@ -33,14 +37,18 @@ class Problem(Protocol):
 
     def cost(self, config: int, epoch: int) -> float: ...
 
+    def objectives(self, config: int, epoch: int) -> tuple[float, ...]: ...
+
 
 @dataclass(frozen=True)
 class TabulatedProblem:
-    """Curves computed up front, one row per configuration."""
+    """Curves computed up front, one row per configuration; `others[i, e]` holds the
+    further objectives (shape configs x epochs x k; none for a single objective)."""
 
     name: str
     values: npt.NDArray[np.float64]
     costs: npt.NDArray[np.float64]
+    others: npt.NDArray[np.float64] | None = None
 
     @property
     def max_epochs(self) -> int:
@@ -52,13 +60,19 @@ class TabulatedProblem:
     def cost(self, config: int, epoch: int) -> float:
         return float(self.costs[config, epoch])
 
+    def objectives(self, config: int, epoch: int) -> tuple[float, ...]:
+        further = () if self.others is None else tuple(self.others[config, epoch].tolist())
+        return (self.value(config, epoch), *further)
+
 
 @dataclass
 class Run:
     """What one simulated experiment reported: (time, value) of every step, in time
-    order, which configurations were stopped before their last epoch, how many began."""
+    order, and which (configuration, epoch) each was; which configurations were stopped
+    before their last epoch, how many began."""
 
     reports: list[tuple[float, float]] = field(default_factory=list)
+    trained: list[tuple[int, int]] = field(default_factory=list)
     stopped: set[int] = field(default_factory=set)
     started: int = 0
 
@@ -82,9 +96,10 @@ def simulate(
         start_next(0.0)
     while events and events[0][0] <= budget:
         now, config, epoch = heapq.heappop(events)
-        value = problem.value(config, epoch)
-        curves[config] = _extended(curves.get(config), config, value, now)
-        run.reports.append((now, curves[config].values[-1]))
+        vector = problem.objectives(config, epoch)
+        curves[config] = _extended(curves.get(config), config, vector, now)
+        run.reports.append((now, vector[0]))
+        run.trained.append((config, epoch))
         if epoch + 1 == problem.max_epochs:
             start_next(now)
         elif rule is not None and rule.should_stop(curves[config], _others(curves, config)):
@@ -96,11 +111,14 @@ def simulate(
     return run
 
 
-def _extended(curve: Curve | None, config: int, value: float, now: float) -> Curve:
+def _extended(curve: Curve | None, config: int, vector: tuple[float, ...], now: float) -> Curve:
+    """The curve with one more epoch; vectors only with several objectives (Curve's rule)."""
+    several = (vector,) if len(vector) > 1 else ()
     if curve is None:
-        return Curve(f"trial-{config:04d}", config, (1,), (value,), (now,))
-    steps = (*curve.steps, curve.steps[-1] + 1)
-    return Curve(curve.trial, config, steps, (*curve.values, value), (*curve.arrivals, now))
+        return Curve(f"trial-{config:04d}", config, (1,), vector[:1], (now,), several)
+    steps, values = (*curve.steps, curve.steps[-1] + 1), (*curve.values, vector[0])
+    objectives = (*curve.objectives, *several)
+    return Curve(curve.trial, config, steps, values, (*curve.arrivals, now), objectives)
 
 
 def _others(curves: dict[int, Curve], config: int) -> list[Curve]:

@@ -13,10 +13,16 @@ reached it before it did, as ASHA decides on arrival; each report's recording ti
 it is asked: a pass that looks late, or one batch of reports that crosses a rung with
 several points, stops the same trials; and asking again never demotes a trial that later
 arrivals outdid. The rule keeps no state.
+
+With several objectives (curves that carry `objectives`) the rule is MO-ASHA: the same
+rungs, arrival order and top 1/eta, with the vectors at a rung ordered by non-dominated
+rank and crowding distance instead of by value (see `fronts`). A trial on the Pareto
+front of its rung continues even if it is the worst there in one objective.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +31,8 @@ from itertools import takewhile
 import numpy as np
 import numpy.typing as npt
 
-from kubetune.search.stopping.curve import Curve, rung_entry
+from kubetune.search.stopping.curve import Curve, rung_entry, rung_objectives
+from kubetune.search.stopping.fronts import count_ahead
 from kubetune.search.stopping.settings import require_above, require_int
 
 
@@ -94,27 +101,47 @@ class AshaStopping:
 
 @dataclass(frozen=True)
 class _RungTable:
-    """Everyone's value at one rung, in the order they arrived there."""
+    """Everyone's objective vector at one rung (one column for a single objective), in
+    the order they arrived there."""
 
     rung: int
     arrivals: list[tuple[float, int]]
-    values: npt.NDArray[np.float64]
+    vectors: npt.NDArray[np.float64]
 
     @classmethod
     def of(cls, rung: int, curves: Sequence[Curve]) -> _RungTable:
-        entries = sorted(
-            (entry for curve in curves if (entry := rung_entry(curve, rung)) is not None),
-            key=lambda entry: entry[0],
+        arrived = sorted(
+            ((entry[0], curve) for curve in curves if (entry := rung_entry(curve, rung))),
+            key=lambda pair: pair[0],
         )
-        values = np.array([value for _, value in entries], dtype=float)
-        return cls(rung, [arrived for arrived, _ in entries], values)
+        vectors = [_vector_at(curve, rung) for _, curve in arrived]
+        width = max(map(len, vectors), default=1)
+        table = np.array([_padded(vector, width) for vector in vectors], dtype=float)
+        return cls(rung, [at for at, _ in arrived], table.reshape(-1, width))
 
     def promotes(self, curve: Curve, reduction_factor: int) -> bool:
-        """`is_promoted` over the curve's value and those that arrived before it."""
+        """Whether fewer of the vectors that arrived before the curve's rank ahead of its
+        own than the top 1/eta of them and it admit (`is_promoted` for one objective)."""
         entry = rung_entry(curve, self.rung)
         if entry is None:  # the first report jumped past this rung
             return True
-        arrived, own = entry
-        before = bisect_left(self.arrivals, arrived)
-        strictly_better = int(np.count_nonzero(self.values[:before] < own))
-        return strictly_better < promotions(before + 1, reduction_factor)
+        before = bisect_left(self.arrivals, entry[0])
+        enough = promotions(before + 1, reduction_factor)
+        own = np.array(_padded(_vector_at(curve, self.rung), self.vectors.shape[1]))
+        return self._ahead(before, own, enough) < enough
+
+    def _ahead(self, before: int, own: npt.NDArray[np.float64], enough: int) -> int:
+        earlier = self.vectors[:before]
+        if earlier.shape[1] == 1:  # one objective: simply the strictly better values
+            return int(np.count_nonzero(earlier[:, 0] < own[0]))
+        return count_ahead(earlier, own, enough)
+
+
+def _vector_at(curve: Curve, rung: int) -> tuple[float, ...]:
+    """The objectives at a rung the curve has an entry for (so a value was reported)."""
+    return rung_objectives(curve, rung) or ()
+
+
+def _padded(vector: tuple[float, ...], width: int) -> tuple[float, ...]:
+    """A trial that reported fewer objectives than its peers is worst in the missing ones."""
+    return vector + (math.inf,) * (width - len(vector))

@@ -22,6 +22,12 @@ class Curve:
 
     `index` is the trial's ordinal in the experiment (hyperband derives the bracket from
     it). Steps must be strictly increasing, so "the value at step t" is well defined.
+
+    With several objectives, `objectives[i]` holds every objective's value at `steps[i]`,
+    minimized, in spec order, so `objectives[i][0] == values[i]` (the first objective is
+    still `values`, which the rules that rank one number use). Empty for a single
+    objective. ASHA counts a trial whose vectors are narrower than its peers' as the worst
+    in the objectives it lacks.
     """
 
     trial: str
@@ -42,6 +48,20 @@ class Curve:
             )
         if any(later <= earlier for earlier, later in itertools.pairwise(self.steps)):
             raise ValueError(f"curve {self.trial!r}: steps must be strictly increasing")
+        if self.objectives:
+            self._check_objectives()
+
+    def _check_objectives(self) -> None:
+        name, widths = repr(self.trial), {len(vector) for vector in self.objectives}
+        if len(self.objectives) != len(self.steps):
+            raise ValueError(
+                f"curve {name}: {len(self.steps)} steps but {len(self.objectives)} vectors"
+            )
+        if len(widths) != 1 or 0 in widths:
+            raise ValueError(f"curve {name}: objective vectors must share one width >= 1")
+        firsts = [as_minimizable(vector[0]) for vector in self.objectives]
+        if firsts != [as_minimizable(value) for value in self.values]:
+            raise ValueError(f"curve {name}: each objective vector must start with its value")
 
     @cached_property
     def prefix_sums(self) -> tuple[float, ...]:
@@ -59,6 +79,11 @@ class Curve:
         passes, and its entries never change."""
         return {}
 
+    @cached_property
+    def rung_vectors(self) -> dict[int, tuple[float, ...] | None]:
+        """`rung_objectives` by rung, filled as asked, as `rung_entries`."""
+        return {}
+
     @property
     def last_step(self) -> int | None:
         return self.steps[-1] if self.steps else None
@@ -73,6 +98,21 @@ def rung_value(curve: Curve, rung: int) -> float | None:
     """The value reported at the latest step at or before `rung`; None if none was."""
     position = bisect_right(curve.steps, rung)
     return as_minimizable(curve.values[position - 1]) if position else None
+
+
+def rung_objectives(curve: Curve, rung: int) -> tuple[float, ...] | None:
+    """Every objective's value at the latest step at or before `rung` (the value alone for
+    a single-objective curve), NaN as the worst; None if none was reported."""
+    vectors = curve.rung_vectors
+    if rung not in vectors:
+        position = bisect_right(curve.steps, rung)
+        vectors[rung] = _minimizable_vector(curve, position - 1) if position else None
+    return vectors[rung]
+
+
+def _minimizable_vector(curve: Curve, at: int) -> tuple[float, ...]:
+    reported = curve.objectives[at] if curve.objectives else (curve.values[at],)
+    return tuple(as_minimizable(value) for value in reported)
 
 
 def best_until(curve: Curve, step: int) -> float | None:

@@ -3,6 +3,10 @@
 A trial is stopped when its best value so far is strictly worse than the MEDIAN of the
 other trials' running averages at the same step. The median, not the mean, is the point:
 one diverged trial (a huge loss) drags a mean up so far that nothing is ever stopped.
+
+With several objectives the rule judges the first one (`Curve.values`) alone: a median
+of vectors is not defined. So it stops a trial that lags in the first objective even if
+it leads in another; `asha` judges by Pareto rank instead (MO-ASHA).
 """
 
 from __future__ import annotations

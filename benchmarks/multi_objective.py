@@ -8,6 +8,11 @@ suggestion takes at the end of the run (mean over the last ten, median over seed
 
     python -m benchmarks.multi_objective --seeds 10 --trials 100
     python -m benchmarks.multi_objective --seeds 2 --trials 30 --problems zdt1 --jobs 1
+    python -m benchmarks.multi_objective --save runs.jsonl ...   # each run as it ends
+    python -m benchmarks.multi_objective --report runs.jsonl more.jsonl   # tables only
+
+`--save` keeps every finished run, so a long benchmark split over several commands (or
+cut short) still gives tables over whatever finished.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
+import json
 import time
 import warnings
 from collections import defaultdict
@@ -87,6 +93,7 @@ def stored_violations(trial: optuna.trial.FrozenTrial) -> tuple[float, ...]:
 def run_optuna(method: str, task: MoProblem, seed: int, trials: int) -> MoRun:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)  # constraints_func, still served
     study = optuna.create_study(
         directions=["minimize"] * len(task.reference),
         sampler=sampler(method, seed, task.constrained),
@@ -125,10 +132,10 @@ def print_hypervolumes(table, methods, checkpoints) -> None:
         print(f"median hypervolume at {checkpoint} trials (higher is better)")
         print(f"{'problem':16}" + "".join(f"{m:>14}" for m in methods) + f"{'ours/best':>11}")
         for name, by_method in table.items():
-            medians = {m: float(np.median(by_method[m][:, column])) for m in methods}
+            medians = {m: float(np.median(v[:, column])) for m, v in by_method.items()}
             peer = best_peer(by_method, column)
-            ratio = medians[DEFAULT] / medians[peer] if medians.get(peer) else float("nan")
-            cells = "".join(f"{medians[m]:14.4f}" for m in methods)
+            ratio = medians.get(DEFAULT, np.nan) / medians.get(peer, np.nan)
+            cells = "".join(cell(medians.get(m), ".4f") for m in methods)
             print(f"{name:16}{cells}{ratio:>11.3f}  (best peer: {peer})")
         print()
 
@@ -136,7 +143,7 @@ def print_hypervolumes(table, methods, checkpoints) -> None:
 def best_peer(by_method, column) -> str:
     """The Optuna method with the highest median hypervolume at this checkpoint."""
     peers = [m for m in OPTUNA if m in by_method]
-    return max(peers, key=lambda m: float(np.median(by_method[m][:, column])))
+    return max(peers, key=lambda m: float(np.median(by_method[m][:, column])), default="none")
 
 
 def print_verdicts(table, checkpoints) -> None:
@@ -167,7 +174,39 @@ def print_times(results, methods) -> None:
     print("over seeds)")
     print(f"{'problem':16}" + "".join(f"{m:>14}" for m in methods))
     for name, by_method in times.items():
-        print(f"{name:16}" + "".join(f"{1000 * np.median(by_method[m]):14.1f}" for m in methods))
+        medians = {m: 1000 * float(np.median(v)) for m, v in by_method.items()}
+        print(f"{name:16}" + "".join(cell(medians.get(m), ".1f") for m in methods))
+
+
+def cell(value: float | None, spec: str) -> str:
+    """A table cell; '-' where a method did not run on that problem."""
+    return f"{'-':>14}" if value is None else f"{value:14{spec}}"
+
+
+def save(path: str, record: tuple[str, str, int, MoRun]) -> None:
+    method, name, seed, run = record
+    with open(path, "a") as file:
+        file.write(json.dumps([method, name, seed, run.__dict__]) + "\n")
+
+
+def load(paths: list[str]) -> list[tuple[str, str, int, MoRun]]:
+    records = []
+    for path in paths:
+        with open(path) as file:
+            for line in file:
+                method, name, seed, run = json.loads(line)
+                run["objectives"] = [tuple(o) for o in run["objectives"]]
+                run["violations"] = [tuple(v) for v in run["violations"]]
+                records.append((method, name, seed, MoRun(**run)))
+    return records
+
+
+def print_report(results, trials: int) -> None:
+    methods = [m for m in OURS + OPTUNA if any(r[0] == m for r in results)]
+    checkpoints, table = hypervolumes(results, trials)
+    print_hypervolumes(table, methods, checkpoints)
+    print_verdicts(table, checkpoints)
+    print_times(results, methods)
 
 
 def main() -> None:
@@ -177,26 +216,34 @@ def main() -> None:
     parser.add_argument("--problems", default=",".join(NAMES))
     parser.add_argument("--methods", default=",".join(OURS + OPTUNA))
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--save", help="append each finished run to this JSON-lines file")
+    parser.add_argument("--report", nargs="+", help="only print tables over saved runs")
     args = parser.parse_args()
+    if args.report:
+        results = load(args.report)
+        print(f"runs from {' '.join(args.report)}\n")
+        print_report(results, min(len(r[3].objectives) for r in results))
+        return
     methods = args.methods.split(",")
     unknown = sorted(set(methods) - set(OURS + OPTUNA))
     if unknown:
         parser.error(f"unknown methods {unknown}; known: {', '.join(OURS + OPTUNA)}")
     if "optuna-gp" in methods and not gp_available():
         parser.error("optuna-gp needs torch: pip install torch")
-    jobs = [
+    jobs = [  # seed by seed: a run cut short still has every problem and method
         (m, n, s, args.trials)
+        for s in range(args.seeds)
         for n in args.problems.split(",")
         for m in methods
-        for s in range(args.seeds)
     ]
+    results = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(one_run, jobs))
+        for record in pool.map(one_run, jobs):
+            results.append(record)
+            if args.save:
+                save(args.save, record)
     print(f"seeds={args.seeds} trials={args.trials}\n")
-    checkpoints, table = hypervolumes(results, args.trials)
-    print_hypervolumes(table, methods, checkpoints)
-    print_verdicts(table, checkpoints)
-    print_times(results, methods)
+    print_report(results, args.trials)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ from kubetune.search.surrogates import (
     history_window,
     reference_point,
     search_targets,
-    standing,
 )
 from kubetune.search.transform import Points, SpaceTransform
 
@@ -70,11 +69,11 @@ class BayesianSuggester:
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)
         every = search_targets(history)
-        window = history_window(standing(every), self.max_history, rng)
+        window = history_window(every.standing, self.max_history, rng)
         points, targets = history.finished[window], every.window(window)
         picker = Picker(transform, history.taken, n)
         models = fit_surrogates(transform, points, targets, rng)
-        anchors, reference = anchor_points(points, targets), reference_point(targets.objectives)
+        anchors, reference = anchor_points(points, targets), reference_point(targets)
         believed = history.pending
         while picker.missing > 0:
             score = models.believe(points, targets, believed).acquisition(reference)

@@ -103,7 +103,16 @@ def preference_order(
     ranks = np.zeros(len(objectives), dtype=np.int64)
     if objectives.shape[1] > 1:
         ranks[feasible] = nondominated_ranks(objectives[feasible])
-    return np.lexsort((objectives[:, 0], ranks, excess)).astype(np.int64)
+    return np.asarray(np.lexsort((objectives[:, 0], ranks, excess)), dtype=np.int64)
+
+
+def standing(
+    objectives: NDArray[np.float64], violations: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Each row's position in the preference order: a single value to rank by."""
+    positions = np.empty(len(objectives))
+    positions[preference_order(objectives, violations)] = np.arange(len(positions))
+    return positions
 
 
 def initial_trial_count(setting: int | None, dims: int) -> int:

@@ -29,7 +29,12 @@ from kubetune.search.gaussian_process import (
     log_expected_improvement,
     warp_values,
 )
-from kubetune.search.history import EncodedHistory, preference_order, total_violation
+from kubetune.search.history import (
+    EncodedHistory,
+    preference_order,
+    standing,
+    total_violation,
+)
 from kubetune.search.hypervolume_improvement import log_expected_hypervolume_improvement
 from kubetune.search.pareto import front_mask
 from kubetune.search.transform import Points, SpaceTransform
@@ -56,6 +61,10 @@ class Targets:
     def preference(self) -> NDArray[np.int64]:
         return preference_order(self.objectives, self.violations)
 
+    @property
+    def standing(self) -> Array:
+        return standing(self.objectives, self.violations)
+
 
 def search_targets(history: EncodedHistory) -> Targets:
     """The history's targets; the total violation alone while no trial is feasible."""
@@ -74,13 +83,6 @@ def history_window(values: Array, size: int, rng: np.random.Generator) -> NDArra
     best, rest = order[: size // 2], order[size // 2 :]
     sample = rng.choice(rest, size - len(best), replace=False)
     return np.asarray(np.concatenate([best, sample]), dtype=np.int64)
-
-
-def standing(targets: Targets) -> Array:
-    """Each trial's position in the preference order, as a value to rank by."""
-    positions = np.empty(len(targets.objectives))
-    positions[targets.preference] = np.arange(len(positions))
-    return positions
 
 
 def fit_on_window(
@@ -173,10 +175,13 @@ def feasible_front(targets: Targets) -> Array:
     return targets.objectives[front_rows(targets)]
 
 
-def reference_point(objectives: Array) -> Array:
-    """Beyond the worst observed value of each objective by a share of its range, so the
-    extremes of the front still add volume."""
-    worst, best = objectives.max(axis=0), objectives.min(axis=0)
+def reference_point(targets: Targets) -> Array:
+    """Beyond the front's worst value of each objective (its nadir) by a share of the
+    front's range, so the extremes of the front still add volume. Bounding by the front
+    rather than by every trial keeps the search on the trade-offs that matter instead of
+    stretching the front towards extremes that are poor in every other objective."""
+    front = feasible_front(targets)
+    worst, best = front.max(axis=0), front.min(axis=0)
     return np.asarray(worst + REFERENCE_MARGIN * np.maximum(worst - best, 1e-9))
 
 

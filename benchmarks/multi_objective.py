@@ -10,6 +10,7 @@ suggestion takes at the end of the run (mean over the last ten, median over seed
     python -m benchmarks.multi_objective --seeds 2 --trials 30 --problems zdt1 --jobs 1
     python -m benchmarks.multi_objective --save runs.jsonl ...   # each run as it ends
     python -m benchmarks.multi_objective --report runs.jsonl more.jsonl   # tables only
+    python -m benchmarks.multi_objective --latency 100   # one suggestion after 100 trials
 
 `--save` keeps every finished run, so a long benchmark split over several commands (or
 cut short) still gives tables over whatever finished.
@@ -29,11 +30,14 @@ import json
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import optuna
+from optuna.samplers._base import _CONSTRAINTS_KEY
 
 from benchmarks.mo_problems import NAMES, MoProblem, problem
 from benchmarks.report import CHECKPOINTS, verdict
@@ -117,44 +121,48 @@ def one_run(job: tuple[str, str, int, int]) -> tuple[str, str, int, MoRun]:
     return method, name, seed, runner(method, problem(name), seed, trials)
 
 
-def hypervolumes(results, trials):
-    """hv[problem][method] -> array (seeds, checkpoints)."""
-    checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
-    table: dict = defaultdict(lambda: defaultdict(list))
+def hypervolumes(results):
+    """hv[checkpoint][problem][method] -> hypervolume per seed, from every run that
+    reached the checkpoint (runs of different lengths can be reported together)."""
+    longest = max(len(run.objectives) for *_, run in results)
+    checkpoints = [c for c in CHECKPOINTS if c <= longest] or [longest]
+    table: dict = {c: defaultdict(lambda: defaultdict(list)) for c in checkpoints}
     for method, name, _, run in results:
-        reference = problem(name).reference
-        table[name][method].append([run.hypervolume(c, reference) for c in checkpoints])
-    return checkpoints, {n: {m: np.array(v) for m, v in ms.items()} for n, ms in table.items()}
+        for checkpoint in (c for c in checkpoints if c <= len(run.objectives)):
+            value = run.hypervolume(checkpoint, problem(name).reference)
+            table[checkpoint][name][method].append(value)
+    return table
 
 
-def print_hypervolumes(table, methods, checkpoints) -> None:
-    for column, checkpoint in enumerate(checkpoints):
+def print_hypervolumes(table, methods) -> None:
+    for checkpoint, by_problem in table.items():
         print(f"median hypervolume at {checkpoint} trials (higher is better)")
         print(f"{'problem':16}" + "".join(f"{m:>14}" for m in methods) + f"{'ours/best':>11}")
-        for name, by_method in table.items():
-            medians = {m: float(np.median(v[:, column])) for m, v in by_method.items()}
-            peer = best_peer(by_method, column)
+        for name, by_method in by_problem.items():
+            medians = {m: float(np.median(v)) for m, v in by_method.items()}
+            peer = best_peer(by_method)
             ratio = medians.get(DEFAULT, np.nan) / medians.get(peer, np.nan)
             cells = "".join(cell(medians.get(m), ".4f") for m in methods)
             print(f"{name:16}{cells}{ratio:>11.3f}  (best peer: {peer})")
         print()
 
 
-def best_peer(by_method, column) -> str:
-    """The Optuna method with the highest median hypervolume at this checkpoint."""
+def best_peer(by_method) -> str:
+    """The Optuna method with the highest median hypervolume."""
     peers = [m for m in OPTUNA if m in by_method]
-    return max(peers, key=lambda m: float(np.median(by_method[m][:, column])), default="none")
+    return max(peers, key=lambda m: float(np.median(by_method[m])), default="none")
 
 
-def print_verdicts(table, checkpoints) -> None:
-    for column, checkpoint in enumerate(checkpoints):
+def print_verdicts(table) -> None:
+    for checkpoint, by_problem in table.items():
         for peer in ("best", *OPTUNA, "random"):
             counts, rows = defaultdict(int), []
-            for name, by_method in table.items():
-                other = best_peer(by_method, column) if peer == "best" else peer
+            for name, by_method in by_problem.items():
+                other = best_peer(by_method) if peer == "best" else peer
                 if DEFAULT not in by_method or other not in by_method:
                     continue
-                result = verdict(-by_method[DEFAULT][:, column], -by_method[other][:, column])
+                ours, theirs = np.array(by_method[DEFAULT]), np.array(by_method[other])
+                result = verdict(-ours, -theirs)
                 counts[result] += 1
                 rows.append(f"{name}={result}")
             if rows:
@@ -201,28 +209,86 @@ def load(paths: list[str]) -> list[tuple[str, str, int, MoRun]]:
     return records
 
 
-def print_report(results, trials: int) -> None:
+def print_report(results) -> None:
     methods = [m for m in OURS + OPTUNA if any(r[0] == m for r in results)]
-    checkpoints, table = hypervolumes(results, trials)
-    print_hypervolumes(table, methods, checkpoints)
-    print_verdicts(table, checkpoints)
+    table = hypervolumes(results)
+    print_hypervolumes(table, methods)
+    print_verdicts(table)
     print_times(results, methods)
+
+
+def latency(names: list[str], methods: list[str], trials: int, repeats: int = 3) -> None:
+    """One suggestion after the same `trials` random trials, wall and CPU time (median
+    of `repeats`): CPU time is what a loaded machine does not inflate."""
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(f"suggestion after {trials} trials: wall ms / CPU ms")
+    print(f"{'problem':16}" + "".join(f"{m:>20}" for m in methods))
+    for name in names:
+        task = problem(name)
+        sample = make_suggester("random").suggest(task.space, [], [], trials, 1).assignments
+        outcomes = [task.evaluate(a) for a in sample]
+        history = [
+            Observation(a, v[0], v[1:], c) for a, (v, c) in zip(sample, outcomes, strict=True)
+        ]
+        cells = [timed(partial(ask_once, m, task, history), repeats) for m in methods]
+        print(f"{name:16}" + "".join(f"{w:>12.0f} /{c:>6.0f}" for w, c in cells))
+
+
+def ask_once(method: str, task: MoProblem, history: list[Observation]) -> Callable[[], object]:
+    """A function doing only the suggestion, its inputs prepared outside the timing."""
+    if method in OURS:
+        suggester = make_suggester(method)
+        return lambda: suggester.suggest(task.space, history, [], 1, 0)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warnings.filterwarnings("ignore")
+    study = optuna.create_study(
+        directions=["minimize"] * len(task.reference), sampler=sampler(method, 0, task.constrained)
+    )
+    space = distributions(task.space)
+    study.add_trials([finished_trial(o, space) for o in history])
+    return lambda: study.ask(space)
+
+
+def finished_trial(observation: Observation, space) -> optuna.trial.FrozenTrial:
+    return optuna.trial.create_trial(
+        params=observation.params,
+        distributions=space,
+        values=list(observation.values),
+        user_attrs={"violations": list(observation.violations)},
+        system_attrs={_CONSTRAINTS_KEY: list(observation.violations)},
+    )
+
+
+def timed(prepare: Callable[[], Callable[[], object]], repeats: int) -> tuple[float, float]:
+    walls, cpus = [], []
+    for _ in range(repeats):
+        call = prepare()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - started_cpu)
+    return 1000 * float(np.median(walls)), 1000 * float(np.median(cpus))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="to split seeds over runs")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--problems", default=",".join(NAMES))
     parser.add_argument("--methods", default=",".join(OURS + OPTUNA))
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--save", help="append each finished run to this JSON-lines file")
     parser.add_argument("--report", nargs="+", help="only print tables over saved runs")
+    parser.add_argument("--latency", type=int, help="only time one suggestion after N trials")
     args = parser.parse_args()
+    if args.latency:
+        latency(args.problems.split(","), args.methods.split(","), args.latency)
+        return
     if args.report:
         results = load(args.report)
         print(f"runs from {' '.join(args.report)}\n")
-        print_report(results, min(len(r[3].objectives) for r in results))
+        print_report(results)
         return
     methods = args.methods.split(",")
     unknown = sorted(set(methods) - set(OURS + OPTUNA))
@@ -232,7 +298,7 @@ def main() -> None:
         parser.error("optuna-gp needs torch: pip install torch")
     jobs = [  # seed by seed: a run cut short still has every problem and method
         (m, n, s, args.trials)
-        for s in range(args.seeds)
+        for s in range(args.first_seed, args.first_seed + args.seeds)
         for n in args.problems.split(",")
         for m in methods
     ]
@@ -243,7 +309,7 @@ def main() -> None:
             if args.save:
                 save(args.save, record)
     print(f"seeds={args.seeds} trials={args.trials}\n")
-    print_report(results, args.trials)
+    print_report(results)
 
 
 if __name__ == "__main__":

@@ -198,15 +198,16 @@ def save(path: str, record: tuple[str, str, int, MoRun]) -> None:
 
 
 def load(paths: list[str]) -> list[tuple[str, str, int, MoRun]]:
-    records = []
+    """Saved runs; a (method, problem, seed) saved twice (overlapping commands) counts once."""
+    records: dict[tuple[str, str, int], MoRun] = {}
     for path in paths:
         with open(path) as file:
             for line in file:
                 method, name, seed, run = json.loads(line)
                 run["objectives"] = [tuple(o) for o in run["objectives"]]
                 run["violations"] = [tuple(v) for v in run["violations"]]
-                records.append((method, name, seed, MoRun(**run)))
-    return records
+                records.setdefault((method, name, seed), MoRun(**run))
+    return [(*key, run) for key, run in records.items()]
 
 
 def print_report(results) -> None:

@@ -7,9 +7,9 @@ import pytest
 
 from kubetune.search.gaussian_process import log_expected_improvement
 from kubetune.search.hypervolume_improvement import (
+    ImprovementRegion,
     expected_hypervolume_improvement,
     log_expected_hypervolume_improvement,
-    nondominated_boxes,
 )
 from kubetune.search.pareto import front_mask, hypervolume
 
@@ -25,7 +25,7 @@ def random_front(dims: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("dims", [2, 3])
 def test_the_boxes_fill_exactly_what_the_front_leaves_of_the_reference_box(dims: int) -> None:
     front, reference = random_front(dims, dims), np.full(dims, 1.1)
-    lower, upper = nondominated_boxes(front, reference)
+    lower, upper = ImprovementRegion.of(front, reference).boxes()
     clipped = np.maximum(lower, 0.0)  # the front lies in [0, 1]^d: cut the open side there
     volume = np.prod(np.maximum(upper - clipped, 0.0), axis=1).sum()
     assert volume == pytest.approx(np.prod(reference) - hypervolume(front, reference))

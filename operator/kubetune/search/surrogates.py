@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from kubetune.search.history import (
     standing,
     total_violation,
 )
-from kubetune.search.hypervolume_improvement import log_expected_hypervolume_improvement
+from kubetune.search.hypervolume_improvement import ImprovementRegion, log_of
 from kubetune.search.pareto import front_mask
 from kubetune.search.transform import Points, SpaceTransform
 
@@ -154,13 +155,13 @@ class Believed:
     targets: Targets
 
     def acquisition(self, reference: Array) -> Score:
-        front = feasible_front(self.targets)
+        improvement = log_improvement(feasible_front(self.targets), reference)
         width = len(self.surrogates.objectives)
 
         def score(candidates: Points) -> Array:
             means, stds = self.surrogates.predict(candidates)
-            improvement = log_improvement(means[:, :width], stds[:, :width], front, reference)
-            return improvement + log_feasibility(means[:, width:], stds[:, width:])
+            gain = improvement(means[:, :width], stds[:, :width])
+            return gain + log_feasibility(means[:, width:], stds[:, width:])
 
         return score
 
@@ -185,10 +186,14 @@ def reference_point(targets: Targets) -> Array:
     return np.asarray(worst + REFERENCE_MARGIN * np.maximum(worst - best, 1e-9))
 
 
-def log_improvement(means: Array, stds: Array, front: Array, reference: Array) -> Array:
-    if means.shape[1] == 1:
-        return log_expected_improvement(means[:, 0], stds[:, 0], float(front.min()))
-    return log_expected_hypervolume_improvement(means, stds, front, reference)
+def log_improvement(front: Array, reference: Array) -> Callable[[Array, Array], Array]:
+    """log EI over the best value (one objective) or log EHVI over the front (several),
+    as a function of predicted means and deviations; the front's region is cut once."""
+    if front.shape[1] == 1:
+        best = float(front.min())
+        return lambda means, stds: log_expected_improvement(means[:, 0], stds[:, 0], best)
+    region = ImprovementRegion.of(front, reference)
+    return lambda means, stds: log_of(region.expected_improvement(means, stds))
 
 
 def log_feasibility(means: Array, stds: Array) -> Array:

@@ -42,7 +42,7 @@ from kubetune.search.transform import Points, SpaceTransform
 
 Array = NDArray[np.float64]
 FIT_SUBSET = 60  # hyperparameters are fitted on this many trials, then all are used
-REFERENCE_MARGIN = 0.1  # the reference point lies this share of the range beyond the worst
+REFERENCE_MARGIN = 0.1  # the reference lies this share of the front's range beyond its nadir
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,8 @@
 
 - ZDT1 and ZDT2 (convex and concave two-objective fronts) in 6 dimensions;
 - DTLZ2 with three objectives (a spherical front) in 6 dimensions;
-- Branin-Currin with a disc constraint (two objectives, one constraint; about a third of
-  the square is infeasible, and the unconstrained Branin optima near the bottom lie
-  outside it);
+- Branin-Currin with a disc constraint (two objectives, one constraint; about 30% of
+  the square is infeasible, and two of Branin's three minima lie outside the disc);
 - LCBench (YAHPO Gym surrogate of real MLP training): validation error (%) against
   training time (s) after 52 epochs, one OpenML task.
 Reference points: the usual ones from the literature for the synthetic problems; for

@@ -11,6 +11,7 @@ from benchmarks.runners import Run
 
 CHECKPOINTS = (25, 50, 100)
 DEFAULT, PEER, BASELINE = "bayesian", "optuna-tpe", "random"
+GP_PEER = "optuna-gp"  # compared against too whenever it ran (it needs torch)
 
 
 def regrets(results, references, optima):
@@ -28,7 +29,8 @@ def regrets(results, references, optima):
 
 
 def verdict(ours: np.ndarray, theirs: np.ndarray) -> str:
-    if np.allclose(ours, theirs):
+    """Mann-Whitney needs no equal sample sizes: runs cut short may have fewer seeds."""
+    if ours.shape == theirs.shape and np.allclose(ours, theirs):
         return "tie"
     if mannwhitneyu(ours, theirs, alternative="less").pvalue < 0.05:
         return "win"
@@ -66,6 +68,8 @@ def print_verdicts(table, checkpoint, peer) -> None:
             )
             counts[result] += 1
             rows.append(f"{name}={result}")
+    if not rows:
+        return
     print(
         f"{DEFAULT} vs {peer} at {checkpoint}: wins {counts['win']}, ties {counts['tie']}, "
         f"losses {counts['loss']}  ({', '.join(rows)})"
@@ -96,6 +100,6 @@ def print_report(results: list[tuple[str, str, int, Run]], references, optima, m
             "p < 0.05, so every comparison below is a tie; use --seeds 4 or more\n"
         )
     for checkpoint in checkpoints:
-        for peer in (PEER, BASELINE):
+        for peer in (PEER, GP_PEER, BASELINE):
             print_verdicts(table, checkpoint, peer)
     print_times(results, methods)

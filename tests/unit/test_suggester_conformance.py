@@ -52,6 +52,33 @@ def grown_history(space: SearchSpace, trials: int) -> list[Observation]:
     return [Observation(params, objective(params)) for params in sampled]
 
 
+def several_objectives(history: list[Observation], constraints: int) -> list[Observation]:
+    """The same trials with two more objectives and `constraints` constraints, about a
+    third of them violated (the last trial violates every one)."""
+    rows = []
+    for index, o in enumerate(history):
+        others = (math.sin(3 * o.value), (o.value - 0.5) ** 2)
+        violations = tuple((index * (c + 1)) % 3 - 1.5 for c in range(constraints))
+        last = index == len(history) - 1
+        rows.append(
+            Observation(o.params, o.value, others, tuple(abs(v) if last else v for v in violations))
+        )
+    return rows
+
+
+HISTORIES = {
+    "two-objectives": lambda h: [Observation(o.params, o.value, (-(o.value**2),)) for o in h],
+    "three-objectives-constrained": lambda h: several_objectives(h, 2),
+    "constrained": lambda h: [
+        Observation(o.params, o.value, (), ((i % 3) - 1.0,)) for i, o in enumerate(h)
+    ],
+    "nothing-feasible": lambda h: [
+        Observation(o.params, o.value, (), (1.0 + i,)) for i, o in enumerate(h)
+    ],
+}
+every_history = pytest.mark.parametrize("kind", sorted(HISTORIES))
+
+
 def assert_valid(params: Assignment) -> None:
     assert set(params) == set(MIXED.names)
     assert isinstance(params["lr"], float) and 1e-5 <= params["lr"] <= 1e-1
@@ -127,6 +154,32 @@ def test_failed_trials_with_non_finite_values_are_tolerated(name: str) -> None:
     history = grown_history(CONTINUOUS, 25)
     broken = [Observation(o.params, math.nan if i % 3 else math.inf) for i, o in enumerate(history)]
     assert len(suggester.suggest(CONTINUOUS, broken[:12] + history[12:], [], 2, 0).assignments) == 2
+
+
+@every_algorithm
+@every_history
+def test_several_objectives_and_constraints_keep_the_contract(name: str, kind: str) -> None:
+    suggester = make_suggester(name)
+    history = HISTORIES[kind](grown_history(MIXED, 25))
+    pending = make_suggester("random").suggest(MIXED, history, [], 2, seed=9).assignments
+    suggestion = suggester.suggest(MIXED, history, pending, 3, seed=11)
+    assert suggestion == suggester.suggest(MIXED, history, pending, 3, seed=11)
+    assert len(suggestion.assignments) == 3 and not suggestion.exhausted
+    for params in suggestion.assignments:
+        assert_valid(params)
+    taken = [o.params for o in history] + pending
+    keys = {tuple(a.values()) for a in suggestion.assignments}
+    assert len(keys) == 3 and not keys & {tuple(a.values()) for a in taken}
+
+
+@every_algorithm
+def test_failed_objectives_and_unmeasured_constraints_are_tolerated(name: str) -> None:
+    history = grown_history(CONTINUOUS, 25)
+    broken = [
+        Observation(o.params, o.value, (math.nan,) if i % 4 else (), (math.inf,) if i % 5 else ())
+        for i, o in enumerate(history)
+    ]
+    assert len(make_suggester(name).suggest(CONTINUOUS, broken, [], 2, 0).assignments) == 2
 
 
 def test_grid_visits_every_point_once_then_reports_exhausted() -> None:

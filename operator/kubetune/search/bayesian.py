@@ -1,18 +1,22 @@
-"""Bayesian optimization with a Gaussian process: the default algorithm.
+"""Bayesian optimization with Gaussian processes: the default algorithm.
 
 The first trials come from a scrambled Sobol design. After that each suggestion:
-1. fits the process (see `gaussian_process`) on at most `max_history` finished trials -
-   the best half of that window plus a seeded random sample of the rest, so fitting
-   stays fast at thousands of trials while the region that matters keeps full detail;
+1. fits one process per objective and per constraint (see `surrogates`) on at most
+   `max_history` finished trials - the most preferred half of that window plus a seeded
+   random sample of the rest, so fitting stays fast at thousands of trials while the
+   region that matters keeps full detail;
 2. conditions on pending trials and on points already picked in this batch, believing
-   the model's own mean there (kriging believer): the uncertainty around them collapses,
+   the models' own means there (kriging believer): the uncertainty around them collapses,
    so parallel workers get distinct, spread-out suggestions;
-3. maximizes log expected improvement over candidates (see `candidates`): usually
-   random points plus local perturbations of the best trials and of the best candidates;
-   one suggestion in five (drawn from the derived random stream, so replayable) instead
-   ranks only moves of the incumbent along one axis, which finds the other basins of
-   nearly additive objectives that expected improvement alone under-explores.
-Categoricals enter the model one-hot, so no order is invented between choices.
+3. maximizes the acquisition over candidates (see `candidates`): log expected improvement
+   for one objective, log expected hypervolume improvement over the Pareto front for
+   several, plus the log probability of feasibility when there are constraints. The
+   candidates are usually random points plus local perturbations of the anchors (the best
+   trials, or points spread along the front) and of the best candidates; one suggestion in
+   five (drawn from the derived random stream, so replayable) instead ranks only moves of
+   the first anchor along one axis, which finds the other basins of nearly additive
+   objectives that expected improvement alone under-explores.
+Categoricals enter the models one-hot, so no order is invented between choices.
 """
 
 from __future__ import annotations
@@ -21,22 +25,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from kubetune.search.base import Observation, Suggestion
 from kubetune.search.candidates import rank_axis_moves, rank_candidates
-from kubetune.search.gaussian_process import (
-    GaussianProcess,
-    fit_process,
-    warp_values,
-)
 from kubetune.search.history import derive_rng, encode_history, in_initial_design
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
 from kubetune.search.space import Assignment, SearchSpace
+from kubetune.search.surrogates import (
+    Targets,
+    fit_surrogates,
+    front_rows,
+    history_window,
+    reference_point,
+    search_targets,
+)
 from kubetune.search.transform import Points, SpaceTransform
 
-FIT_SUBSET = 60  # hyperparameters are fitted on this many trials, then all are used
 ANCHORS = 4  # best trials that seed the local search of the acquisition
 AXIS_EXPLORATION_SHARE = 0.2  # suggestions that only move the incumbent along one axis
 
@@ -63,61 +68,32 @@ class BayesianSuggester:
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)
-        window = history_window(history.values, self.max_history, rng)
-        points, values = history.finished[window], warp_values(history.values[window])
+        every = search_targets(history)
+        window = history_window(every.standing, self.max_history, rng)
+        points, targets = history.finished[window], every.window(window)
         picker = Picker(transform, history.taken, n)
-        model = fit_on_window(transform, points, values, rng)
-        anchors = points[np.argsort(values)[:ANCHORS]]
+        models = fit_surrogates(transform, points, targets, rng)
+        anchors, reference = anchor_points(points, targets), reference_point(targets)
         believed = history.pending
         while picker.missing > 0:
-            current, best = believe(transform, model, points, values, believed)
+            score = models.believe(points, targets, believed).acquisition(reference)
             if rng.random() < AXIS_EXPLORATION_SHARE:
-                ranked = rank_axis_moves(transform, current, best, anchors[:1], rng)
+                ranked = rank_axis_moves(transform, score, anchors[:1], rng)
             else:
-                ranked = rank_candidates(transform, current, best, anchors, rng)
+                ranked = rank_candidates(transform, score, anchors, rng)
             if picker.offer(ranked, limit=1) == 0:
                 break
             believed = np.vstack([believed, picker.picked[-1:]])
         return picker.finish(rng)
 
 
-def history_window(
-    values: NDArray[np.float64], size: int, rng: np.random.Generator
-) -> NDArray[np.int64]:
-    """Indices of the trials the model sees: all of them, or the best half of `size`
-    plus a random sample of the rest."""
-    if len(values) <= size:
-        return np.arange(len(values), dtype=np.int64)
-    order = np.argsort(values, kind="stable")
-    best, rest = order[: size // 2], order[size // 2 :]
-    sample = rng.choice(rest, size - len(best), replace=False)
-    return np.asarray(np.concatenate([best, sample]), dtype=np.int64)
-
-
-def fit_on_window(
-    transform: SpaceTransform, points: Points, values: NDArray[np.float64], rng: np.random.Generator
-) -> GaussianProcess:
-    """Fitting hyperparameters costs O(n^3) per optimizer step, conditioning only once:
-    so fit them on a subset (best half plus a random sample), then condition on all."""
-    subset = history_window(values, FIT_SUBSET, rng)
-    tuned = fit_process(transform.one_hot(points[subset]), values[subset])
-    if len(subset) == len(points):
-        return tuned
-    return fit_process(transform.one_hot(points), values, tuned.theta)
-
-
-def believe(
-    transform: SpaceTransform,
-    model: GaussianProcess,
-    points: Points,
-    values: NDArray[np.float64],
-    believed: Points,
-) -> tuple[GaussianProcess, float]:
-    """The model conditioned on its own mean at pending points, and the incumbent
-    including those believed values: both are needed for EI to move away from them."""
-    if len(believed) == 0:
-        return model, float(values.min())
-    believed_values = model.predict(transform.one_hot(believed))[0]
-    features = transform.one_hot(np.vstack([points, believed]))
-    targets = np.concatenate([values, believed_values])
-    return fit_process(features, targets, model.theta), float(targets.min())
+def anchor_points(points: Points, targets: Targets) -> Points:
+    """Where the local search starts: the best trials for one objective; for several,
+    front points evenly spread along the first objective, so all of the front is refined."""
+    if targets.objectives.shape[1] == 1:
+        chosen = targets.preference[:ANCHORS]
+    else:
+        rows = front_rows(targets)
+        rows = rows[np.argsort(targets.objectives[rows, 0], kind="stable")]
+        chosen = rows[np.unique(np.linspace(0, len(rows) - 1, ANCHORS).round().astype(int))]
+    return np.asarray(points[chosen], dtype=np.float64)

@@ -8,11 +8,15 @@ are scored, so the model judges what would actually be run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
-from kubetune.search.gaussian_process import GaussianProcess, log_expected_improvement
 from kubetune.search.transform import Points, SpaceTransform
+
+Score = Callable[[Points], NDArray[np.float64]]
+"""The acquisition: unit-cube rows in, one score per row out (higher is better)."""
 
 RANDOM_CANDIDATES = 384
 LEADERS, NEIGHBORS_PER_ANCHOR = 4, 32
@@ -21,19 +25,10 @@ AXIS_CANDIDATES = 256
 
 
 def rank_candidates(
-    transform: SpaceTransform,
-    model: GaussianProcess,
-    best: float,
-    anchors: Points,
-    rng: np.random.Generator,
+    transform: SpaceTransform, score: Score, anchors: Points, rng: np.random.Generator
 ) -> Points:
     """Candidates in decreasing order of acquisition: random points, perturbations and
     axis moves of the anchors (best trials), then finer perturbations of the leaders."""
-
-    def score(candidates: Points) -> NDArray[np.float64]:
-        mean, std = model.predict(transform.one_hot(candidates))
-        return log_expected_improvement(mean, std, best)
-
     pool = [transform.sample(rng, RANDOM_CANDIDATES)]
     pool += [transform.neighbors(np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng, 0.05)]
     pool += [axis_moves(transform, np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng)]
@@ -57,13 +52,8 @@ def axis_moves(transform: SpaceTransform, points: Points, rng: np.random.Generat
 
 
 def rank_axis_moves(
-    transform: SpaceTransform,
-    model: GaussianProcess,
-    best: float,
-    incumbent: Points,
-    rng: np.random.Generator,
+    transform: SpaceTransform, score: Score, incumbent: Points, rng: np.random.Generator
 ) -> Points:
     """Moves of the incumbent along one axis, in decreasing order of acquisition."""
     moves = axis_moves(transform, np.repeat(incumbent, AXIS_CANDIDATES, 0), rng)
-    mean, std = model.predict(transform.one_hot(moves))
-    return moves[np.argsort(-log_expected_improvement(mean, std, best), kind="stable")]
+    return moves[np.argsort(-score(moves), kind="stable")]

@@ -5,6 +5,8 @@ oldest drop out even when good: that "ageing" is what regularizes the search and
 it from over-trusting one lucky evaluation). Each child mutates the winner of a
 tournament among `tournament_size` random members. Until a population exists, the start
 is a Sobol design. Everything derives from (seed, history), so it replays exactly.
+Tournaments compare trials by their place in the shared preference order (see
+`history.preference_order`), so several objectives and constraints need nothing more.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kubetune.search.base import Observation, Suggestion
-from kubetune.search.history import derive_rng, encode_history
+from kubetune.search.history import derive_rng, encode_history, standing
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
 from kubetune.search.space import Assignment, SearchSpace
@@ -50,7 +52,10 @@ class EvolutionSuggester:
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)
         population = history.finished[-self.population_size :]
-        fitness = history.values[-self.population_size :]
+        fitness = standing(
+            history.objectives[-self.population_size :],
+            history.violations[-self.population_size :],
+        )
         picker = Picker(transform, history.taken, n)
         for _ in range(CHILD_ATTEMPTS):
             if picker.missing <= 0:

@@ -1,8 +1,12 @@
 """Tree-structured Parzen estimator (TPE): a cheap model-based search.
 
 After a Sobol start, finished trials are split by value: the best `gamma` fraction is
-"good", the rest "bad". One density is fitted to each (see `parzen`), `candidates` points
-are drawn from the good density, and the one with the highest ratio good/bad wins.
+"good", the rest "bad". With several objectives or constraints "best" is the shared
+preference order (see `history.preference_order`): feasible before infeasible, then by
+non-dominated rank, as MOTPE splits; within the rank that straddles the cut, ties go to the
+lower first objective (MOTPE breaks them by hypervolume contribution, which costs more).
+One density is fitted to each (see `parzen`), `candidates` points are drawn from the
+good density, and the one with the highest ratio good/bad wins.
 Pending trials and points already picked in this batch join the bad group (a constant
 liar with the worst value), so parallel suggestions move apart instead of piling up.
 """
@@ -16,7 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from kubetune.search.base import Observation, Suggestion
-from kubetune.search.history import derive_rng, encode_history, in_initial_design
+from kubetune.search.history import (
+    derive_rng,
+    encode_history,
+    in_initial_design,
+    preference_order,
+)
 from kubetune.search.parzen import ParzenEstimator
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
@@ -49,7 +58,7 @@ class TpeSuggester:
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)
-        order = np.argsort(history.values, kind="stable")
+        order = preference_order(history.objectives, history.violations)
         good_count = max(1, math.ceil(self.gamma * len(order)))
         good = history.finished[order[:good_count]]
         bad = np.vstack([history.finished[order[good_count:]], history.pending])

@@ -6,14 +6,22 @@ operator's trial Jobs, with `spec.trial.queue`, go through the same queue.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
 from kubetune.planning.jobs import QUEUE_NAME_LABEL
-from tests.cluster import CUSTOM_STATUS_ANNOTATION, GPU_RESOURCE, ClusterClient, eventually
+from tests.cluster import (
+    CUSTOM_STATUS_ANNOTATION,
+    GPU_RESOURCE,
+    ClusterClient,
+    ControlPlane,
+    eventually,
+)
 from tests.cluster.kueue import KUEUE_GROUP, KUEUE_VERSION, KueueManager
 from tests.integration.operator_harness import (
     Cluster,
@@ -29,6 +37,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("kueue_dir")]
 GPU_QUOTA = 2
 LOCAL_QUEUE = "trials"
 ADMISSION_TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def cluster(bin_dir: Path) -> Iterator[ClusterClient]:
+    """A control plane of its own, gone with this module. Kueue's CRDs outlive its manager,
+    with conversion webhooks that then point nowhere: in a shared cluster the garbage
+    collector, which lists every resource, stalls on them, and later tests that rely on
+    cascading deletion fail."""
+    before = os.environ.get("KUBECONFIG")
+    with ControlPlane(bin_dir) as plane:
+        yield plane
+    if before is not None:  # `kube` pointed it here; later modules' clients read it
+        os.environ["KUBECONFIG"] = before
 
 
 def _kueue_object(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,10 @@ def run(path: Path, results: Path) -> int:
 def stored_trials(results: Path, name: str = "tiny") -> list[dict[str, Any]]:
     files = sorted((results / name / "trials").glob("*.json"))
     return [json.loads(file.read_text()) for file in files]
+
+
+def default_interrupt() -> None:
+    """A suite started in the background (`cmd &`) hands its children SIGINT ignored, as
+    a shell does for background jobs, and the runner rightly keeps ignoring it then; these
+    tests stand for a run started at a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

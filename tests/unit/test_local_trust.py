@@ -24,7 +24,7 @@ from kubetune.local.launch import fresh_metrics_file
 from kubetune.local.orphans import TrainerRecord, end_leftover_trainers, save_record, start_marker
 from kubetune.local.process import TrialProcess
 from kubetune.reporting.protocol import MetricReport
-from tests.unit.local_helpers import experiment_file, run, stored_trials
+from tests.unit.local_helpers import default_interrupt, experiment_file, run, stored_trials
 
 # Starts a child of its own (a data-loader worker, say), notes both pids, reports, then
 # waits while the hold file exists.
@@ -92,7 +92,10 @@ def runners() -> Iterator[Callable[..., subprocess.Popen[str]]]:
 
     def start(path: Path, results: Path, **options: Any) -> subprocess.Popen[str]:
         command = [sys.executable, "-m", "kubetune.cli", "run", str(path), "--dir", str(results)]
-        runner = subprocess.Popen(command, text=True, start_new_session=True, **options)
+        # The child only resets one signal disposition before exec: no lock is taken.
+        runner = subprocess.Popen(command, text=True, start_new_session=True,
+                                  preexec_fn=default_interrupt,  # noqa: PLW1509
+                                  **options)  # fmt: skip
         started.append(runner)
         return runner
 

@@ -85,17 +85,16 @@ def test_a_log_gets_timestamped_lines_and_a_true_running_count(tmp_path: Path) -
     assert "Experiment tiny succeeded" in log
 
 
+def terminal(program: str, argv: list[str]) -> pexpect.spawn:
+    """`program` on a 30 x 120 pseudo-terminal, interruptible as at a real one."""
+    return pexpect.spawn(program, argv, dimensions=(30, 120), encoding="utf-8", timeout=60,
+                         preexec_fn=default_interrupt)  # fmt: skip
+
+
 def test_the_live_view_follows_a_running_trial(tmp_path: Path) -> None:
     path = experiment_file(tmp_path, args=["--steps=5", "--pause=0.4"])
     program, *argv = kubetune("run", str(path), "--dir", str(tmp_path / "results"))
-    screen = pexpect.spawn(
-        program,
-        argv,
-        dimensions=(30, 120),
-        encoding="utf-8",
-        timeout=60,
-        preexec_fn=default_interrupt,
-    )
+    screen = terminal(program, argv)
     steps: list[int] = []
     while not steps or steps[-1] < 5:  # the row of tiny-0000 as the table is redrawn
         screen.expect(r"tiny-0000 +(\d+) +0\.\d+ +\d+s")
@@ -124,14 +123,7 @@ def test_ctrl_c_in_the_live_view_leaves_an_interrupted_experiment(tmp_path: Path
     path = experiment_file(tmp_path, args=["--steps=50", "--pause=0.2"])
     results = str(tmp_path / "results")
     program, *argv = kubetune("run", str(path), "--dir", results)
-    screen = pexpect.spawn(
-        program,
-        argv,
-        dimensions=(30, 120),
-        encoding="utf-8",
-        timeout=60,
-        preexec_fn=default_interrupt,
-    )
+    screen = terminal(program, argv)
     screen.expect(r"tiny-0000 +[1-9]\d* +0\.\d+")  # running, and reporting steps
     screen.sendintr()
     screen.expect(r"interrupted; run the same command again to resume")

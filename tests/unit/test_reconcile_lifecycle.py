@@ -110,7 +110,7 @@ def test_launches_are_written_side_by_side_after_every_trial_exists() -> None:
     ]  # fmt: skip
     steps = launch_steps(decided)
     assert steps[:2] == decided[:2] and steps[3] == decided[-1]
-    assert steps[2] == ((decided[2],), (decided[3],)) and len(steps) == 4
+    assert steps[2] == (decided[2], decided[3]) and len(steps) == 4
 
 
 def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:

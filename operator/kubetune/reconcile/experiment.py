@@ -72,23 +72,22 @@ class ActionRefusedError(Exception):
         self.action, self.error = action, error
 
 
-Chain = tuple[actions.Action, ...]
-Step = actions.Action | tuple[Chain, ...]
+Step = actions.Action | tuple[actions.CreateJob, ...]
 
 
 def launch_steps(decided: Sequence[actions.Action]) -> list[Step]:
-    """The actions in order, except that each run of Job launches becomes one step of
-    chains written side by side: the trials exist by then, and one trial's round trip
+    """The actions in order, except that each run of Job launches becomes one step whose
+    Jobs are created side by side: the trials exist by then, and one trial's round trip
     never waits on another's."""
     steps: list[Step] = []
-    chains: list[Chain] = []
+    launches: list[actions.CreateJob] = []
     for action in decided:
         if isinstance(action, actions.CreateJob):
-            chains.append((action,))
+            launches.append(action)
             continue
-        steps += [tuple(chains), action] if chains else [action]
-        chains = []
-    return steps + ([tuple(chains)] if chains else [])
+        steps += [tuple(launches), action] if launches else [action]
+        launches = []
+    return steps + ([tuple(launches)] if launches else [])
 
 
 class Applier:
@@ -128,18 +127,14 @@ class Applier:
         return True
 
     def run_step(self, step: Step) -> None:
-        """One action, or the chains of a launch side by side (each chain in order); the
-        first chain's error, in order, is the step's."""
+        """One action, or a launch's Jobs side by side; the first error, in order, is the
+        step's."""
         if not isinstance(step, tuple):
             self.run(step)
             return
         with ThreadPoolExecutor(min(LAUNCH_THREADS, len(step))) as pool:
-            for done in [pool.submit(self._run_chain, chain) for chain in step]:
+            for done in [pool.submit(self.run, action) for action in step]:
                 done.result()
-
-    def _run_chain(self, chain: Chain) -> None:
-        for action in chain:
-            self.run(action)
 
     def run(self, action: actions.Action) -> None:
         try:

@@ -102,9 +102,39 @@ def main() -> None:
     train_x, val_x, train_y, val_y = load_digits_tensors(torch, device)
     model = build_model(torch, args.hidden, args.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    for epoch in range(1, args.epochs + 1):
+    saved = checkpoint_file()
+    done = resume(torch, saved, model, optimizer)
+    for epoch in range(done + 1, args.epochs + 1):
         train_epoch(torch, model, optimizer, (train_x, train_y), args.batch_size)
         report(step=epoch, val_accuracy=accuracy(torch, model, val_x, val_y))
+        if saved is not None:
+            state = {
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+            }
+            torch.save(state, saved)
+
+
+def checkpoint_file() -> str | None:
+    """Where this trial keeps its checkpoint (KUBETUNE_CHECKPOINT_DIR, set when the
+    experiment has spec.trial.checkpointDir), so a preempted trial continues."""
+    directory = os.environ.get("KUBETUNE_CHECKPOINT_DIR")
+    if not directory:
+        return None
+    os.makedirs(directory, exist_ok=True)
+    return os.path.join(directory, "checkpoint.pt")
+
+
+def resume(torch: Any, saved: str | None, model: Any, optimizer: Any) -> int:
+    """The last epoch a checkpoint holds (0 without one), its state loaded."""
+    if saved is None or not os.path.exists(saved):
+        return 0
+    state = torch.load(saved, map_location="cpu")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    print(f"resumed after epoch {state['epoch']}", file=sys.stderr, flush=True)
+    return int(state["epoch"])
 
 
 if __name__ == "__main__":

@@ -40,9 +40,10 @@ def install_crds(cluster: ClusterClient) -> None:
 
 
 @contextlib.contextmanager
-def operator_running(namespace: str) -> Iterator[KopfRunner]:
-    """The operator in this process, watching one namespace, as kopf's docs recommend."""
-    with KopfRunner([*OPERATOR_ARGS, "--namespace", namespace]) as runner:
+def operator_running(*namespaces: str) -> Iterator[KopfRunner]:
+    """The operator in this process, watching the namespaces, as kopf's docs recommend."""
+    watched = [arg for namespace in namespaces for arg in ("--namespace", namespace)]
+    with KopfRunner([*OPERATOR_ARGS, *watched]) as runner:
         yield runner
     assert runner.exception is None, runner.output[-3000:]
 

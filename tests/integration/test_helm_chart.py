@@ -35,6 +35,8 @@ NEEDED = [
     ("get", "secrets", ""),
     ("create", "secrets", ""),
     ("create", "events", ""),
+    ("list", "workloads.kueue.x-k8s.io", ""),
+    ("watch", "workloads.kueue.x-k8s.io", ""),
 ]
 NOT_NEEDED = [
     ("list", "secrets", ""),
@@ -47,6 +49,8 @@ NOT_NEEDED = [
     ("delete", EXPERIMENTS, ""),
     ("create", "deployments.apps", ""),
     ("create", "rolebindings.rbac.authorization.k8s.io", ""),
+    ("patch", "workloads.kueue.x-k8s.io", ""),
+    ("delete", "workloads.kueue.x-k8s.io", ""),
 ]
 
 

@@ -25,7 +25,11 @@ EXPERIMENT_KEYS = {
 
 
 def looks_like_part_of_an_experiment(document: object) -> bool:
-    return isinstance(document, dict) and bool(EXPERIMENT_KEYS & document.keys())
+    """Experiment keys, outside a whole object of another API (Kueue's, say)."""
+    if not isinstance(document, dict):
+        return False
+    foreign = "apiVersion" in document and not str(document["apiVersion"]).startswith("kubetune.")
+    return not foreign and bool(EXPERIMENT_KEYS & document.keys())
 
 
 def test_the_readme_example_and_the_docs_fragments_are_found() -> None:
@@ -77,6 +81,9 @@ def test_an_unmarked_experiment_fragment_is_recognised() -> None:
     assert looks_like_part_of_an_experiment({"earlyStopping": {"rule": "asha"}})
     assert looks_like_part_of_an_experiment({"spec": {}})
     assert not looks_like_part_of_an_experiment({"watchNamespaces": ["a"], "ha": {}})
+    queue = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "LocalQueue", "spec": {}}
+    assert not looks_like_part_of_an_experiment(queue)
+    assert looks_like_part_of_an_experiment({**queue, "apiVersion": "kubetune.dev/v1alpha1"})
 
 
 def test_a_katib_block_stands_for_its_conversion(tmp_path: Path) -> None:

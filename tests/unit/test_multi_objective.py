@@ -333,11 +333,11 @@ def test_the_planners_status_carries_the_front() -> None:
     spec = make_mo_spec(limits={"maxTrials": 2, "parallelTrials": 1})
     plan = plan_next("exp", spec, History((succeeded(0, 0.9, 8.0), succeeded(1, 0.5, 2.0))),
                      timedelta(0))  # fmt: skip
-    status = experiment_status({}, plan, NOW, suspended=False)
+    status = experiment_status({}, plan, NOW, spec)
     assert status["phase"] == "Succeeded"
     assert status["pareto"]["size"] == 2 and status["pareto"]["hypervolume"] > 0
     assert status["best"]["trial"] == "exp-0000"
     alone = TrialRecord("exp-0000", 0, {}, "Succeeded", 0.9)
     one_trial = make_spec(limits={"maxTrials": 1, "parallelTrials": 1})
     single = plan_next("exp", one_trial, History((alone,)), timedelta(0))
-    assert experiment_status({}, single, NOW, suspended=False)["pareto"] is None
+    assert experiment_status({}, single, NOW, one_trial)["pareto"] is None

@@ -45,6 +45,7 @@ EXPERIMENT_COLUMNS = [
     _column("Front", ".status.pareto.size", "integer"),
     _column("Hypervolume", ".status.pareto.hypervolume", "number"),
     _column("Running", ".status.trials.running", "integer", priority=1),
+    _column("Queued", ".status.trials.queued", "integer", priority=1),
     _column("Failed", ".status.trials.failed", "integer", priority=1),
     _column("Best Trial", ".status.best.trial", priority=1),
     _column("Age", ".metadata.creationTimestamp", "date"),

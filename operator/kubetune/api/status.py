@@ -27,7 +27,10 @@ class TrialCounts(StatusModel):
     created: int = 0
     """Trials created so far, whatever their state."""
     running: int = 0
-    """Trials pending or running."""
+    """Trials pending or running (under Kueue: admitted)."""
+    queued: int | None = None
+    """Under Kueue (spec.trial.queue), trials waiting to run: not admitted yet, preempted,
+    or admitted with their pod not started; absent without a queue."""
     succeeded: int = 0
     """Trials that finished and reported the objective."""
     failed: int = 0
@@ -36,6 +39,11 @@ class TrialCounts(StatusModel):
     """Trials ended early by the early-stopping rule or by the end of the experiment."""
     finished: int = 0
     """Trials that have ended: succeeded + failed + stopped."""
+
+    @property
+    def active(self) -> int:
+        """Trials that have not ended: running and queued."""
+        return self.running + (self.queued or 0)
 
 
 class BestTrial(StatusModel):

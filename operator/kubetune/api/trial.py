@@ -23,7 +23,11 @@ from kubetune.api.base import (
 from kubetune.api.status import ParameterValue
 
 MAX_CURVE_POINTS = 100
-TrialPhase = Literal["Pending", "Running", "Succeeded", "Failed", "EarlyStopped"]
+# Queued and Preempted happen only to trials admitted by Kueue (spec.trial.queue): waiting
+# for admission, and waiting again after an eviction took a running trial's quota.
+TrialPhase = Literal[
+    "Pending", "Queued", "Running", "Preempted", "Succeeded", "Failed", "EarlyStopped"
+]
 # Which of a metric's reported values a trial records (spec.objective.strategies).
 MetricStrategy = Literal["latest", "min", "max"]
 DEFAULT_STRATEGY: MetricStrategy = "latest"
@@ -72,7 +76,9 @@ class TuningTrialStatus(StatusModel):
     """What the trial's run has shown: phase, reason and reported metrics."""
 
     phase: TrialPhase = "Pending"
-    """Pending, Running, or once ended Succeeded, Failed or EarlyStopped."""
+    """Pending, Running, or once ended Succeeded, Failed or EarlyStopped. Under Kueue
+    (spec.trial.queue) also Queued (waiting for admission) and Preempted (evicted while
+    running, waiting to be admitted again with the same parameters)."""
     value: float | None = None
     """Recorded value of the objective metric (its latest, or its min or max under
     spec.objective.strategies); absent until the trainer reports it."""
@@ -91,10 +97,14 @@ class TuningTrialStatus(StatusModel):
     """When the trial's workload started (RFC 3339)."""
     completion_time: Timestamp | None = None
     """When the trial ended (RFC 3339)."""
+    preemptions: int | None = Field(None, ge=1)
+    """How often Kueue evicted the trial while it ran (absent: never); a preemption is not
+    a failure."""
     reason: str | None = None
-    """Why the trial ended, as one CamelCase word, e.g. Completed, EarlyStopped, OOMKilled."""
+    """Why the trial ended (or, queued or preempted, why it waits), as one CamelCase word,
+    e.g. Completed, EarlyStopped, OOMKilled."""
     message: str | None = None
-    """Why the trial ended, in words a person reads."""
+    """Why the trial ended (or why it waits), in words a person reads."""
 
 
 class TuningTrial(RecordModel):

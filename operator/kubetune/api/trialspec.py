@@ -117,6 +117,12 @@ def template_type_errors(template: dict[str, Any]) -> list[tuple[str, str]]:
 QUEUE_OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
+# Enough that a freed slot of quota finds a trial waiting, few enough that the queue holds
+# little that was suggested before results came in.
+DEFAULT_MAX_WAITING = 2
+MAX_CHECKPOINT_DIR_CHARS = 1024
+
+
 class TrialQueue(SpecModel):
     """A Kueue LocalQueue that admits each trial's Job as a Workload of its own."""
 
@@ -127,6 +133,12 @@ class TrialQueue(SpecModel):
         None, min_length=1, max_length=63, pattern=QUEUE_OBJECT_NAME_PATTERN
     )
     """A Kueue WorkloadPriorityClass for the trials' Workloads; unset, Kueue's default."""
+    max_waiting: int = Field(DEFAULT_MAX_WAITING, ge=1, le=100)
+    """At most this many of the experiment's trials wait at a time (queued, preempted, or
+    admitted with their pod not yet running); the next trial is created when one of them
+    runs. So the experiment never floods the queue, its parallelism follows the quota it
+    is given (up to limits.parallelTrials), and each new trial's parameters are chosen
+    with every result known by the time a slot opened."""
 
 
 class TrialSpec(SpecModel):
@@ -149,6 +161,15 @@ class TrialSpec(SpecModel):
     """Queue trials through Kueue; unset, trial Jobs start at once. Kueue then owns each
     Job's `suspend`: `spec.suspend` stops new trials but leaves admitted ones running.
     Only the operator queues: local mode runs trials as processes and ignores it."""
+    checkpoint_dir: str | None = Field(
+        None, min_length=2, max_length=MAX_CHECKPOINT_DIR_CHARS, pattern=r"^/"
+    )
+    """An absolute path in the trial's containers, on a volume that outlives the pod (a
+    PersistentVolumeClaim the template mounts, say), under which each trial gets a
+    directory of its own: <checkpointDir>/<experiment>/<trial>, named in the environment
+    variable KUBETUNE_CHECKPOINT_DIR. A trainer that saves there and resumes from there
+    (`kubetune.reporting.sdk.checkpoint_dir()`) continues where it was after a
+    preemption or a retry. Local mode keeps the directories under its own run directory."""
     template: dict[str, Any] = Field(json_schema_extra=_TEMPLATE_SCHEMA)
     """A PodTemplateSpec for the trial's pod; ${name} placeholders in command, args and env
     values are replaced by the trial's parameters."""

@@ -61,10 +61,11 @@ def status_text(snapshot: ExperimentSnapshot) -> str:
     counts, phase = status.trials, shown_phase(status)
     # Interrupted: its trials were running when the runner stopped; none runs now
     running = "interrupted" if phase == INTERRUPTED else "running"
+    queued = "" if counts.queued is None else f"{counts.queued} queued, "
     lines = [
         f"experiment: {snapshot.name}",
         f"phase:      {phase}",
-        f"trials:     {counts.created} created, {counts.running} {running}, "
+        f"trials:     {counts.created} created, {counts.running} {running}, {queued}"
         f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped",
     ]
     metric = snapshot.experiment.spec.objective.metric
@@ -125,8 +126,12 @@ def pareto_cells(trial: TuningTrial, ranks: dict[str, int] | None) -> Row:
     }
 
 
+# The phases whose message says why: how a trial ended, or why it waits for Kueue.
+SAYS_WHY = ("Failed", "EarlyStopped", "Queued", "Preempted")
+
+
 def trials_text(snapshot: ExperimentSnapshot) -> str:
-    """One row per trial; a failed or stopped trial's whole message under its row. With
+    """One row per trial; a failed, stopped or waiting trial's whole message under its row. With
     several objectives, a RANK column: 0 on the Pareto front, - when not listed."""
     metrics, ranks = metric_names(snapshot), pareto_ranks(snapshot)
     ranked = ["RANK"] if ranks is not None else []
@@ -134,7 +139,7 @@ def trials_text(snapshot: ExperimentSnapshot) -> str:
     rows = [_with_rank(trial_cells(trial, metrics), trial, ranks) for trial in snapshot.trials]
     lines = table(header, rows)
     for line_number, trial in enumerate(snapshot.trials, start=1):
-        if trial.status.phase in ("Failed", "EarlyStopped") and trial.status.message:
+        if trial.status.phase in SAYS_WHY and trial.status.message:
             lines[line_number] += "\n    " + trial.status.message.replace("\n", "\n    ")
     return "\n".join(lines)
 

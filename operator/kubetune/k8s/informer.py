@@ -1,7 +1,8 @@
 """Watch-fed caches of what the operator owns, so a pass reads memory, not the API server.
 
 An `Informer` lists one kind (TuningTrials, Jobs or Pods) in one namespace, narrowed on
-the server to objects carrying the experiment label, then follows a watch from that
+the server to objects carrying the experiment label (Kueue's Workloads, which carry none
+of ours, are grouped by their Job instead), then follows a watch from that
 list's resourceVersion, listing again only when the server says the version is too old
 (410). Its `Store` keeps each object trimmed to what the operator reads (no
 managedFields; of a Pod only its metadata and status), grouped by experiment, so a pass
@@ -34,6 +35,7 @@ LIST_PAGE = 500  # objects per list request: bounds the memory a relist takes at
 WATCH_SECONDS = 290  # the server ends each watch after this; it is then resumed
 IDLE_SECONDS = 330  # no byte for this long (not even a bookmark): the stream is dead
 RETRY_SECONDS = 2.0
+ABSENT_KIND_RETRY_SECONDS = 30.0
 
 
 def version_of(document: Document) -> int:
@@ -68,9 +70,14 @@ class Store:
     it again."""
 
     def __init__(
-        self, trim: Trim = without_managed_fields, settles: Callable[[Document], bool] = _never
+        self,
+        trim: Trim = without_managed_fields,
+        settles: Callable[[Document], bool] = _never,
+        group: Callable[[Document], str] | None = None,
     ) -> None:
+        """`group`: the key objects are grouped by (default: their experiment label)."""
         self.trim, self.settles = trim, settles
+        self.group = group or _experiment_of
         self.synced = threading.Event()
         self._lock = threading.Lock()
         self._objects: dict[str, Document] = {}
@@ -130,7 +137,7 @@ class Store:
             return False  # older, or the pass's own write coming back: nothing new
         self._forget(name)
         kept = self._objects[name] = self.trim(document)
-        experiment = _experiment_of(document)
+        experiment = self.group(document)
         self._by_experiment[experiment].add(name)
         if not self.settles(kept):
             self._unsettled[experiment].add(name)
@@ -149,7 +156,7 @@ class Store:
         stored = self._objects.pop(name, None)
         if stored is None:
             return
-        experiment = _experiment_of(stored)
+        experiment = self.group(stored)
         _discard(self._by_experiment, experiment, name)
         _discard(self._unsettled, experiment, name)
         if name in self._logs.get(experiment, ()):
@@ -168,11 +175,36 @@ def _experiment_of(document: Document) -> str:
     return str((document["metadata"].get("labels") or {}).get(EXPERIMENT_LABEL, ""))
 
 
+def controller_name(document: Document) -> str:
+    """The name of the object's controlling owner ('' if none): Kueue's Workloads carry
+    no label of ours, but their Job, named after its trial, controls them."""
+    for reference in document["metadata"].get("ownerReferences") or []:
+        if reference.get("controller"):
+            return str(reference.get("name", ""))
+    return ""
+
+
+def conditions_only(document: Document) -> Document:
+    """Of a Kueue Workload, the operator reads its owner and why it waits."""
+    conditions = (document.get("status") or {}).get("conditions") or []
+    return {"metadata": without_managed_fields(document)["metadata"],
+            "status": {"conditions": conditions}}  # fmt: skip
+
+
 class Informer:
     """Keeps one `Store` in step with the API server, in a daemon thread of its own."""
 
-    def __init__(self, kube: Kube, path: str, store: Store, listener: Listener) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        path: str,
+        store: Store,
+        listener: Listener,
+        selector: str | None = EXPERIMENT_LABEL,
+    ) -> None:
+        """`selector`: the label selector (None: every object of the namespace)."""
         self.kube, self.path, self.store, self.listener = kube, path, store, listener
+        self.selector = {"labelSelector": selector} if selector else {}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"watch {path}", daemon=True)
 
@@ -186,13 +218,17 @@ class Informer:
         while not self._stopping.is_set():
             try:
                 self._follow(self._relist())
-            except Exception:  # the API server restarting, a dropped connection...
+            except Exception as error:  # the API server restarting, a dropped connection...
+                if is_status(error, 404):  # no such kind (yet): its CRD may come later
+                    self.store.synced.set()
+                    self._stopping.wait(ABSENT_KIND_RETRY_SECONDS)
+                    continue
                 logger.warning("watch of %s broke; listing again", self.path, exc_info=True)
                 self._stopping.wait(RETRY_SECONDS)
 
     def _relist(self) -> str:
         """List every labelled object, page by page; the list's resourceVersion."""
-        items, query = [], {"labelSelector": EXPERIMENT_LABEL, "limit": str(LIST_PAGE)}
+        items, query = [], {**self.selector, "limit": str(LIST_PAGE)}
         while True:
             page = self.kube.request("GET", self.path, query=query)
             items += page["items"]
@@ -212,7 +248,7 @@ class Informer:
     def _watch_once(self, version: str) -> str | None:
         query = {
             "watch": "1", "resourceVersion": version, "allowWatchBookmarks": "true",
-            "labelSelector": EXPERIMENT_LABEL, "timeoutSeconds": str(WATCH_SECONDS),
+            **self.selector, "timeoutSeconds": str(WATCH_SECONDS),
         }  # fmt: skip
         try:
             for event in self.kube.stream(self.path, query=query, idle_s=IDLE_SECONDS):

@@ -16,9 +16,23 @@ from typing import Protocol
 
 from kubetune.k8s import custom, workloads
 from kubetune.k8s.custom import EXPERIMENTS, TRIALS, resource_path
-from kubetune.k8s.informer import Informer, Listener, Store, pod_essentials
+from kubetune.k8s.informer import (
+    Informer,
+    Listener,
+    Store,
+    conditions_only,
+    controller_name,
+    pod_essentials,
+)
 from kubetune.k8s.rest import Document, Kube
-from kubetune.k8s.workloads import JOBS, PODS, jobs_path, pods_path
+from kubetune.k8s.workloads import (
+    JOBS,
+    KUEUE_WORKLOADS,
+    PODS,
+    jobs_path,
+    kueue_workloads_path,
+    pods_path,
+)
 from kubetune.planning.history import SettledTrials, is_settled, split_settled
 
 SYNC_TIMEOUT_SECONDS = 120.0
@@ -38,6 +52,9 @@ class OwnedObjects(Protocol):
     def jobs(self, namespace: str, experiment: str) -> list[Document]: ...
 
     def pods(self, namespace: str, experiment: str) -> list[Document]: ...
+
+    def kueue_workloads(self, namespace: str, jobs: list[str]) -> dict[str, Document]:
+        """Kueue's Workloads of the named Jobs, by Job name (see `planning.admission`)."""
 
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
         """A pass created or patched `document` (as the API server answered)."""
@@ -60,6 +77,11 @@ class ListedObjects:
 
     def pods(self, namespace: str, experiment: str) -> list[Document]:
         return workloads.list_pods(self.kube, namespace, experiment)
+
+    def kueue_workloads(self, namespace: str, jobs: list[str]) -> dict[str, Document]:
+        wanted = set(jobs)
+        listed = workloads.list_kueue_workloads(self.kube, namespace) if wanted else []
+        return {controller_name(w): w for w in listed if controller_name(w) in wanted}
 
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
         """The next list reads it anyway."""
@@ -88,6 +110,7 @@ class WatchedObjects:
         # Fed by kopf's watch of experiments (`saw`) and the passes' own writes; read
         # from the API server only when neither has brought it yet.
         self._experiments: dict[str, Store] = {}
+        self._kueue: dict[str, Store] = {}
 
     def experiment(self, namespace: str, name: str) -> Document | None:
         store = self._experiment_store(namespace)
@@ -114,6 +137,27 @@ class WatchedObjects:
 
     def pods(self, namespace: str, experiment: str) -> list[Document]:
         return self._store(namespace, PODS).of_experiment(experiment)
+
+    def kueue_workloads(self, namespace: str, jobs: list[str]) -> dict[str, Document]:
+        """From a watch of the namespace's Workloads, started with the first queued
+        experiment there. Never waits for its list: until it is in, or where Kueue is not
+        installed, trials simply wait without Kueue's reason."""
+        if not jobs:
+            return {}
+        store = self._kueue_store(namespace)
+        found = {job: store.of_experiment(job) for job in jobs}
+        return {job: owned[0] for job, owned in found.items() if owned}
+
+    def _kueue_store(self, namespace: str) -> Store:
+        with self._lock:
+            store = self._kueue.get(namespace)
+            if store is None:
+                store = self._kueue[namespace] = Store(conditions_only, group=controller_name)
+                path, listener = kueue_workloads_path(namespace), self._listener_of(KUEUE_WORKLOADS)
+                informer = Informer(self.kube, path, store, listener, selector=None)
+                self._informers.append(informer)
+                informer.start()
+            return store
 
     def cached(self, namespace: str, kind: str, name: str) -> Document | None:
         """The object as last watched, if its namespace's watch is listed already; never

@@ -24,6 +24,9 @@ from kubetune.planning.jobs import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.planning.refusals import REFUSED_CODES, parse_refusal
 
 JOBS, PODS = "jobs", "pods"
+# Kueue's Workload of each queued Job (spec.trial.queue): why it waits, read, never written.
+KUEUE_WORKLOADS = "workloads.kueue.x-k8s.io"
+KUEUE_API = "/apis/kueue.x-k8s.io/v1beta2"
 
 
 def jobs_path(namespace: str, name: str = "") -> str:
@@ -32,6 +35,21 @@ def jobs_path(namespace: str, name: str = "") -> str:
 
 def pods_path(namespace: str) -> str:
     return namespaced_path(CORE_API, namespace, PODS)
+
+
+def kueue_workloads_path(namespace: str) -> str:
+    return namespaced_path(KUEUE_API, namespace, "workloads")
+
+
+def list_kueue_workloads(kube: Kube, namespace: str) -> list[Document]:
+    """The namespace's Kueue Workloads; none where Kueue is not installed."""
+    try:
+        items: list[Document] = kube.request("GET", kueue_workloads_path(namespace))["items"]
+    except ApiException as error:
+        if is_status(error, 404):
+            return []
+        raise
+    return items
 
 
 def _by_experiment(experiment: str) -> dict[str, str]:

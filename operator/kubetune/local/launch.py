@@ -20,6 +20,7 @@ from kubetune.local.process import TrialProcess
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.placeholders import param_env, substitute_container
 from kubetune.planning.printed_metrics import line_reader
+from kubetune.reporting.sdk import CHECKPOINT_DIR_ENV
 
 
 def trainer_container(spec: TuningExperimentSpec, trial: TuningTrial) -> dict[str, Any]:
@@ -70,6 +71,8 @@ def start_trial(
     metrics_file.touch()  # claimed now, before a retry looks for a fresh name
     container = trainer_container(spec, trial)
     env = trial_env(container, trial, metrics_file, devices)
+    if spec.trial.checkpoint_dir is not None:  # a cluster path means nothing here
+        env[CHECKPOINT_DIR_ENV] = str((directory / "checkpoints" / name).resolve())
     log_file = directory / "logs" / f"{name}.log"
     record = directory / "processes" / f"{name}.json"
     command, reader = trainer_command(container), line_reader(spec)

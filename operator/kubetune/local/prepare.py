@@ -54,7 +54,17 @@ def prepare_experiment(document: dict[str, Any]) -> TuningExperiment:
         check_template(template, [parameter.name for parameter in experiment.spec.parameters])
     except PlaceholderError as error:
         raise SpecError([str(error)]) from None
-    return experiment
+    return _without_queue(experiment)
+
+
+def _without_queue(experiment: TuningExperiment) -> TuningExperiment:
+    """Kueue admits Jobs on a cluster; local trials are processes that start at once, so
+    the same YAML runs here as if spec.trial.queue were unset."""
+    spec = experiment.spec
+    if spec.trial.queue is None:
+        return experiment
+    trial = spec.trial.model_copy(update={"queue": None})
+    return experiment.model_copy(update={"spec": spec.model_copy(update={"trial": trial})})
 
 
 def trainer_command(container: dict[str, Any]) -> list[str]:

@@ -253,7 +253,7 @@ class LocalRunner:
     def save_status(self, plan: Plan, force: bool = False) -> None:
         """Written when something changed, and every few seconds for the time used."""
         stored = dump_resource(self.status)
-        desired = experiment_status(stored, plan, now(), self.spec.suspend)
+        desired = experiment_status(stored, plan, now(), self.spec)
         status = TuningExperimentStatus.model_validate({**stored, **desired})
         changed = dump_resource(status) != dump_resource(self.status)
         if force or changed or time.monotonic() - self.saved_at > STATUS_EVERY_SECONDS:

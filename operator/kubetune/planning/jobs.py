@@ -13,6 +13,7 @@ from typing import Any
 
 from kubetune.api import API_GROUP, GROUP_VERSION, TuningExperiment, TuningTrial, parse_duration
 from kubetune.planning.placeholders import param_env, substitute_containers
+from kubetune.reporting.sdk import CHECKPOINT_DIR_ENV
 
 Document = dict[str, Any]
 EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
@@ -122,7 +123,7 @@ def _pod_template(experiment: TuningExperiment, trial: TuningTrial) -> Document:
     metadata["labels"] = {**_mapping(metadata.get("labels")), **labels}
     pod_spec = template["spec"]
     pod_spec["restartPolicy"] = "Never"  # retries are the Job's backoffLimit, not kubelet's
-    env = _trial_env(trial)
+    env = _trial_env(experiment, trial)
     containers = substitute_containers(template, trial.spec.parameters)
     for container in containers:
         if isinstance(container.get("env", []), list):
@@ -137,13 +138,21 @@ def _mapping(value: object) -> Document:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _trial_env(trial: TuningTrial) -> list[Document]:
+def _trial_env(experiment: TuningExperiment, trial: TuningTrial) -> list[Document]:
     identity = {
         "KUBETUNE_TRIAL": trial.metadata["name"],
         "KUBETUNE_EXPERIMENT": trial.spec.experiment,
     }
+    root = experiment.spec.trial.checkpoint_dir
+    if root is not None:
+        identity[CHECKPOINT_DIR_ENV] = checkpoint_path(root, trial)
     variables = {**identity, **param_env(trial.spec.parameters)}
     return [{"name": name, "value": value} for name, value in variables.items()]
+
+
+def checkpoint_path(root: str, trial: TuningTrial) -> str:
+    """The trial's own checkpoint directory below `root` (spec.trial.checkpointDir)."""
+    return f"{root.rstrip('/')}/{trial.spec.experiment}/{trial.metadata['name']}"
 
 
 def _request_gpus(container: Document, experiment: TuningExperiment) -> None:

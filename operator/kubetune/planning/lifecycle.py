@@ -66,6 +66,11 @@ class TrialReason(StrEnum):
     JOB_DELETED = "JobDeleted"
     EARLY_STOPPED = "EarlyStopped"
     EXPERIMENT_FINISHED = "ExperimentFinished"
+    # Under Kueue (spec.trial.queue): why a trial waits, or why it never can run.
+    WAITING_FOR_QUOTA = "WaitingForQuota"
+    PREEMPTED = "Preempted"
+    EXCEEDS_MAX_QUOTA = "ExceedsMaxQuota"
+    NO_MATCHING_FLAVOR = "NoMatchingFlavor"
 
 
 @dataclass(frozen=True)
@@ -217,8 +222,10 @@ def conclude(
         final = [MetricReport(None, outcome.metrics)]
         recorded = record_reports(status, final, objectives, now, strategies)
         status = recorded if isinstance(recorded, TuningTrialStatus) else status
-    if is_finished(status) or not outcome.finished:
-        return status if is_finished(status) else status.model_copy(update={"phase": outcome.phase})
+    if is_finished(status):
+        return status
+    if not outcome.finished:
+        return _going(status, outcome)
     missing = [name for name in objectives if name not in status.metrics]
     if outcome.phase == "Succeeded" and missing:
         message = f"the trainer finished without reporting the objective metric {missing[0]!r}"
@@ -226,6 +233,23 @@ def conclude(
     reason = outcome.reason or TrialReason.COMPLETED
     settled = settle(status, outcome.phase, reason, outcome.message or "", now)
     return _judged_feasible(settled, constraints) if outcome.phase == "Succeeded" else settled
+
+
+def _going(status: TuningTrialStatus, outcome: Outcome) -> TuningTrialStatus:
+    """A trial that has not ended takes its workload's phase, and says why it waits. A
+    running trial sent back to the queue was preempted: not a failure, it keeps its
+    parameters and what it reported, and runs again when admitted (resuming from its
+    checkpoint if its trainer wrote one)."""
+    update: dict[str, object] = {"phase": outcome.phase, "reason": None, "message": None}
+    if outcome.phase == "Queued" and status.phase in ("Running", "Preempted"):
+        again = status.phase == "Running"
+        preemptions = (status.preemptions or 0) + again
+        message = f"evicted while running (preemption {preemptions}); runs again when admitted"
+        update = {"phase": "Preempted", "reason": str(TrialReason.PREEMPTED), "message": message}
+        update["preemptions"] = preemptions
+    elif outcome.phase == "Queued":
+        update |= {"reason": outcome.reason and str(outcome.reason), "message": outcome.message}
+    return status.model_copy(update=update)
 
 
 def _judged_feasible(

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kubetune.planning.admission import waiting_outcome, waits_for_admission
 from kubetune.planning.lifecycle import Outcome, TrialReason
 from kubetune.reporting.protocol import MetricReport, parse_json_line, parse_line
 
@@ -30,13 +31,21 @@ DONE_CONDITIONS = ("Complete", "SuccessCriteriaMet")
 FAILED_CONDITIONS = ("Failed", "FailureTarget")
 
 
-def trial_outcome(job: Document | None, pods: Sequence[Document], trainer: str) -> Outcome:
-    """The outcome of one trial's Job and Pods (`trainer`: the trainer container's name)."""
+def trial_outcome(
+    job: Document | None,
+    pods: Sequence[Document],
+    trainer: str,
+    workload: Document | None = None,
+) -> Outcome:
+    """The outcome of one trial's Job and Pods (`trainer`: the trainer container's name;
+    `workload`: the Kueue Workload of a queued Job, if any, see `admission`)."""
     if job is None:
         return Outcome("Pending")
+    if waits_for_admission(job) and not _finished_pod(pods):
+        return waiting_outcome(workload)
     # A trial Job runs one pod to completion: its pod's success is the Job's, known a
     # moment before the Job controller (which batches pod updates) marks it Complete.
-    if _condition(job, *DONE_CONDITIONS) or any(_phase(pod) == "Succeeded" for pod in pods):
+    if _condition(job, *DONE_CONDITIONS) or _finished_pod(pods):
         return _succeeded(pods, trainer)
     failed = _condition(job, *FAILED_CONDITIONS)
     if failed is not None:
@@ -46,6 +55,11 @@ def trial_outcome(job: Document | None, pods: Sequence[Document], trainer: str) 
         return Outcome("Failed", stuck[0], stuck[1])
     running = any(_phase(pod) == "Running" for pod in pods)
     return Outcome("Running" if running else "Pending")
+
+
+def _finished_pod(pods: Sequence[Document]) -> bool:
+    """A pod that succeeded as Kueue evicted its Job still counts (its result is in)."""
+    return any(_phase(pod) == "Succeeded" for pod in pods)
 
 
 def job_finished(job: Document) -> bool:

@@ -47,11 +47,13 @@ from kubetune.planning.actions import (
     SuspendJob,
     ValidateJob,
 )
+from kubetune.planning.admission import UNADMITTABLE
 from kubetune.planning.history import FinishedSummaries, History, SettledTrials
 from kubetune.planning.jobs import build_trial_resource, queued
 from kubetune.planning.placeholders import PlaceholderError, check_template
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.printed_metrics import PrintedLog, printed_reports
+from kubetune.planning.progress import Finish
 from kubetune.planning.records import TrialRecord, record_of, trial_name
 from kubetune.planning.refusals import Refusal, describe_refusal
 from kubetune.planning.settle import (
@@ -96,6 +98,8 @@ class Snapshot:
     # into reports by the pass, which knows the experiment's line formats.
     printed: Mapping[str, PrintedLog] = field(default_factory=dict)
     settled: SettledTrials = field(default_factory=SettledTrials)
+    # Kueue's Workloads of queued trials' Jobs, by trial name (see `admission`).
+    workloads: Mapping[str, Document] = field(default_factory=dict)
 
     @property
     def status(self) -> Document:
@@ -135,7 +139,8 @@ def decide_pass(
         return PassDecision(invalid_spec_actions(snapshot, str(error), now))
     settled, trials = _settle_all(snapshot, experiment, now)
     history = _history(snapshot, experiment, trials)
-    plan = plan_next(snapshot.name, experiment.spec, history, _age(snapshot, now))
+    halt = _unadmittable(trials)
+    plan = plan_next(snapshot.name, experiment.spec, history, _age(snapshot, now), halt)
     launched, created = _launches(
         snapshot, experiment, plan, trials, now, next_index=history.next_index
     )
@@ -174,11 +179,23 @@ def _settle_all(
             log = snapshot.printed.get(name)
             printed = printed_reports(log, experiment.spec) if log else ()
             trial_actions, trial = settle_trial(
-                experiment, stored, found, pods, now, printed=printed
-            )
+                experiment, stored, found, pods, now,
+                printed=printed, workload=snapshot.workloads.get(name),
+            )  # fmt: skip
             actions += trial_actions
         trials.append(trial)
     return actions, trials
+
+
+def _unadmittable(trials: Sequence[Document]) -> Finish | None:
+    """The end of an experiment whose trial Kueue can never admit: every trial asks for
+    the same resources, so the next one would wait for ever too."""
+    for trial in trials:
+        status = trial.get("status") or {}
+        if status.get("phase") == "Failed" and status.get("reason") in UNADMITTABLE:
+            message = f"{trial['metadata']['name']} can never be admitted: {status.get('message')}"
+            return Finish(str(status["reason"]), message, succeeded=False)
+    return None
 
 
 def _history(
@@ -293,9 +310,7 @@ def _record(
 ) -> list[Action]:
     stored = snapshot.status
     conditions = refused_spec_conditions(stored, refused, now)
-    desired = experiment_status(
-        {**stored, "conditions": conditions}, plan, now, experiment.spec.suspend
-    )
+    desired = experiment_status({**stored, "conditions": conditions}, plan, now, experiment.spec)
     desired["trials"] = {**desired["trials"], "created": max(desired["trials"]["created"], created)}
     patch = status_patch(stored, desired)
     actions: list[Action] = [PatchExperimentStatus(patch)] if patch else []

@@ -49,11 +49,16 @@ class Plan:
 
 
 def plan_next(
-    experiment: str, spec: TuningExperimentSpec, history: History, elapsed: timedelta
+    experiment: str,
+    spec: TuningExperimentSpec,
+    history: History,
+    elapsed: timedelta,
+    halt: Finish | None = None,
 ) -> Plan:
     """Decide the next step. Trials stopped early free their slots for new trials in the
-    same step, and their values already inform the new suggestions."""
-    finish = finish_reason(spec, history, elapsed)
+    same step, and their values already inform the new suggestions. `halt`: an end the
+    runtime found, that no trial record shows (Kueue can never admit a trial)."""
+    finish = halt or finish_reason(spec, history, elapsed)
     if finish is not None:
         return _finishing(spec, history, finish)
     stops = tuple(early_stops(spec, history))
@@ -61,7 +66,7 @@ def plan_next(
     suggested = suggest_trials(experiment, spec, after_stops, launch_count(spec, after_stops))
     if suggested.exhausted and not suggested.trials:
         finish = finish_reason(spec, after_stops, elapsed, space_exhausted=True)
-    counts = count_trials(after_stops)
+    counts = count_trials(after_stops, spec)
     best, pareto = best_trial(spec, after_stops), pareto_status(spec, after_stops)
     return Plan(stops, suggested.trials, finish, counts, best, pareto)
 
@@ -73,7 +78,7 @@ def _finishing(spec: TuningExperimentSpec, history: History, finish: Finish) -> 
         for record in history.active
     )
     # Counted as they will stand: a finished experiment gets no later pass to recount.
-    counts = count_trials(_with_stopped(history, {stop.trial for stop in stops}))
+    counts = count_trials(_with_stopped(history, {stop.trial for stop in stops}), spec)
     return Plan(stops, (), finish, counts, best_trial(spec, history), pareto_status(spec, history))
 
 

@@ -23,7 +23,7 @@ from kubetune.api import (
 from kubetune.planning import front
 from kubetune.planning.history import History, curves_of, is_better
 from kubetune.planning.lifecycle import TrialReason
-from kubetune.planning.records import ACTIVE_PHASES, TrialRecord
+from kubetune.planning.records import WAITING_PHASES, TrialRecord
 from kubetune.search.stopping import make_stopping_rule
 
 GOAL_REACHED = "GoalReached"
@@ -55,8 +55,16 @@ class TrialStop:
     message: str
 
 
-def count_trials(history: History) -> TrialCounts:
+def waiting_phases(spec: TuningExperimentSpec) -> tuple[str, ...]:
+    """The phases of a trial that waits to run. Under Kueue a Pending trial waits too: just
+    created, or admitted with its pod not started yet."""
+    return ("Pending", *WAITING_PHASES) if spec.trial.queue else WAITING_PHASES
+
+
+def count_trials(history: History, spec: TuningExperimentSpec | None = None) -> TrialCounts:
+    """`spec` tells queued trials from running ones (see `waiting_phases`)."""
     recent, finished = history.recent, history.finished
+    waiting = waiting_phases(spec) if spec is not None else WAITING_PHASES
 
     def count(*phases: str) -> int:
         return sum(record.phase in phases for record in recent)
@@ -65,7 +73,8 @@ def count_trials(history: History) -> TrialCounts:
     failed, stopped = finished.failed + count("Failed"), finished.stopped + count("EarlyStopped")
     return TrialCounts(
         created=len(finished.records) + len(recent),
-        running=count(*ACTIVE_PHASES),
+        running=count(*(p for p in ("Pending", "Running") if p not in waiting)),
+        queued=count(*waiting) if spec is not None and spec.trial.queue else None,
         succeeded=succeeded,
         failed=failed,
         stopped=stopped,
@@ -99,7 +108,7 @@ def finish_reason(
 ) -> Finish | None:
     """Why the search ends now, or None. The order matters: a goal reached on the last
     trial is reported as the goal, not as the trial budget."""
-    limits, counts = spec.limits, count_trials(history)
+    limits, counts = spec.limits, count_trials(history, spec)
     best = best_trial(spec, history)
     if counts.failed > limits.max_failed_trials:
         message = (
@@ -115,7 +124,7 @@ def finish_reason(
     spent = partial(_budget_spent, best=best, constrained=bool(spec.constraints))
     if limits.max_duration and elapsed >= parse_duration(limits.max_duration):
         return spent(MAX_DURATION_REACHED, f"limits.maxDuration {limits.max_duration} passed")
-    if counts.running:
+    if counts.active:
         return None
     if counts.created >= limits.max_trials:
         return spent(MAX_TRIALS_REACHED, f"all {limits.max_trials} trials finished")
@@ -154,10 +163,19 @@ def launch_count(spec: TuningExperimentSpec, history: History) -> int:
     by the step's size."""
     if spec.suspend:
         return 0
-    counts = count_trials(history)
-    free_slots = spec.limits.parallel_trials - counts.running
+    counts = count_trials(history, spec)
+    free_slots = spec.limits.parallel_trials - counts.active
     remaining = spec.limits.max_trials - counts.created
-    return max(0, min(free_slots, remaining, step_size(counts)))
+    return max(0, min(free_slots, remaining, step_size(counts), _room_to_wait(spec, counts)))
+
+
+def _room_to_wait(spec: TuningExperimentSpec, counts: TrialCounts) -> int:
+    """Under Kueue, how many more trials may wait: new trials follow admissions, so the
+    parallelism follows the quota. Unbounded without a queue."""
+    queue = spec.trial.queue
+    return (
+        spec.limits.parallel_trials if queue is None else queue.max_waiting - (counts.queued or 0)
+    )
 
 
 def early_stops(spec: TuningExperimentSpec, history: History) -> list[TrialStop]:

@@ -17,7 +17,9 @@ from typing import NamedTuple
 from kubetune.api import Criteria, TrialPhase, TuningTrial
 from kubetune.search.space import Assignment
 
-ACTIVE_PHASES: tuple[TrialPhase, ...] = ("Pending", "Running")
+# Waiting for admission by Kueue: these trials hold no quota.
+WAITING_PHASES: tuple[TrialPhase, ...] = ("Queued", "Preempted")
+ACTIVE_PHASES: tuple[TrialPhase, ...] = ("Pending", "Running", *WAITING_PHASES)
 COMPLETED_PHASES: tuple[TrialPhase, ...] = ("Succeeded", "Failed", "EarlyStopped")
 
 

@@ -23,6 +23,7 @@ from kubetune.planning.actions import (
     ExpireJob,
     PatchTrialStatus,
 )
+from kubetune.planning.admission import waits_for_admission
 from kubetune.planning.jobs import trainer_name
 from kubetune.planning.lifecycle import (
     Outcome,
@@ -42,6 +43,7 @@ Document = dict[str, Any]
 # Long enough to read a finished trial's pod and logs by hand; the operator itself needs
 # nothing of a Job once its trial is settled.
 DEFAULT_FINISHED_JOB_TTL_SECONDS = 300
+LIVE_POD_PHASES = ("Pending", "Running")
 JOB_MISSING = Outcome(
     "Failed", TrialReason.JOB_DELETED, "the trial's Job was deleted before it finished"
 )
@@ -72,6 +74,7 @@ def settle_trial(
     now: datetime,
     *,
     printed: Sequence[MetricReport] = (),
+    workload: Document | None = None,
 ) -> tuple[list[Action], Document]:
     """The writes that bring an active trial up to date, and the trial as they leave it.
     A trial without a Job, recorded or found, gets one. The first write after that
@@ -85,7 +88,8 @@ def settle_trial(
     name = trial["metadata"]["name"]
     if job is None and not status.get("jobName"):
         return [CreateJob(name)], trial
-    outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer_name(experiment))
+    trainer = trainer_name(experiment)
+    outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer, workload)
     spec = experiment.spec
     objectives, strategies = spec.criteria.metrics, spec.objective.strategies
     printed_recorded = _with_printed(trial, printed, objectives, now, strategies)
@@ -102,6 +106,8 @@ def settle_trial(
     if concluded.phase == "Failed":
         message = f"{name}: {concluded.reason}: {concluded.message}"
         actions.append(EmitEvent("TrialFailed", message, warning=True))
+    elif concluded.phase == "Preempted" and status.get("phase") == "Running":
+        actions.append(EmitEvent("TrialPreempted", f"{name}: {concluded.message}"))
     return actions, _with(trial, status, patch)
 
 
@@ -113,7 +119,8 @@ def release_settled(
 ) -> list[Action]:
     """What becomes of a settled trial's Job. While its pod still runs (the ingest failed
     the trial for a non-finite objective) it is deleted: it only burns GPUs. (A finished
-    Job's pod seen running is only a Pod watch lagging behind the Job's.) Otherwise it
+    Job's pod seen running is only a Pod watch lagging behind the Job's.) So is a Job
+    still waiting for Kueue: it would hold a place in the queue for ever. Otherwise it
     expires `finished_job_ttl` seconds after it finished (None keeps it): only now, with
     the result recorded, since a Job that vanished before its trial settled would fail
     that trial. `jobs` are those of the experiment's trials, by trial name: a Job whose
@@ -127,7 +134,8 @@ def release_settled(
     for name, job in jobs.items():
         if name in active:
             continue
-        if not job_finished(job) and any(_live(pod) for pod in pods.get(name, ())):
+        live = any(_live(pod) for pod in pods.get(name, ()))
+        if not job_finished(job) and (live or waits_for_admission(job)):
             actions.append(DeleteJob(job["metadata"]["name"]))
         elif finished_job_ttl is not None and _lasting(job):
             actions.append(ExpireJob(job["metadata"]["name"], finished_job_ttl))
@@ -141,7 +149,7 @@ def _lasting(job: Document) -> bool:
 
 
 def _live(pod: Document) -> bool:
-    return (pod.get("status") or {}).get("phase") in ACTIVE_PHASES
+    return (pod.get("status") or {}).get("phase") in LIVE_POD_PHASES
 
 
 def _with_printed(

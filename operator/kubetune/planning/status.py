@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from kubetune.api import TuningTrialStatus, dump_resource, rfc3339
+from kubetune.api import TuningExperimentSpec, TuningTrialStatus, dump_resource, rfc3339
 from kubetune.planning.plan import Plan
 from kubetune.planning.spec_changes import EDITABLE_FIELDS
 
@@ -23,7 +23,11 @@ Document = dict[str, Any]
 # belongs to whoever started its workload.
 LIFECYCLE_FIELDS = (
     "phase", "reason", "message", "completionTime", "value", "metrics", "feasible", "curve",
+    "preemptions",
 )  # fmt: skip
+# A trial's reason and message hold while they are true: a preempted trial running again
+# drops "Preempted". (Removing an absent field is no change, so this costs no write.)
+CLEARED_FIELDS = ("reason", "message")
 
 
 def timestamp(moment: datetime) -> str:
@@ -72,24 +76,27 @@ def lifecycle_document(status: TuningTrialStatus) -> Document:
     document = dump_resource(status)
     # Empty metrics and curve are left out: "none yet" is the same as absent, and writing
     # them would cost a write per trial for nothing.
-    return {
+    kept = {
         key: document[key] for key in LIFECYCLE_FIELDS if document.get(key) not in ({}, [], None)
     }
+    return {**dict.fromkeys(CLEARED_FIELDS), **kept}
 
 
 def experiment_status(
-    stored: Mapping[str, Any], plan: Plan, now: datetime, suspended: bool
+    stored: Mapping[str, Any], plan: Plan, now: datetime, spec: TuningExperimentSpec
 ) -> Document:
     """The experiment's status after a planning step (counts, best, Pareto front, phase,
     conditions)."""
-    conditions = list(stored.get("conditions") or [])
+    suspended = spec.suspend
+    counts = _counts_after_launch(plan, queued=spec.trial.queue is not None)
+    conditions = _waiting_condition(list(stored.get("conditions") or []), spec, counts, now)
     conditions = set_condition(
         conditions, "Suspended", suspended, reason="Suspended" if suspended else "Resumed",
         message="spec.suspend is true: no new trials, Jobs suspended" if suspended else "", now=now,
     )  # fmt: skip
     desired: Document = {
         "phase": "Running",
-        "trials": _counts_after_launch(plan),
+        "trials": counts,
         "best": _best(plan),
         "pareto": dump_resource(plan.pareto) if plan.pareto else None,
         "startTime": stored.get("startTime") or timestamp(now),
@@ -105,12 +112,33 @@ def experiment_status(
     return desired
 
 
-def _counts_after_launch(plan: Plan) -> Document:
-    """Counts as they stand once the plan's new trials exist (the plan counts before)."""
-    counts = plan.counts.model_dump(mode="json", by_alias=True)
+def _counts_after_launch(plan: Plan, *, queued: bool) -> Document:
+    """Counts as they stand once the plan's new trials exist (the plan counts before);
+    under Kueue a new trial waits (see `progress.waiting_phases`)."""
+    counts = plan.counts.model_dump(mode="json", by_alias=True, exclude_none=True)
     counts["created"] += len(plan.create)
-    counts["running"] += len(plan.create)
+    counts["queued" if queued else "running"] += len(plan.create)
     return counts
+
+
+def _waiting_condition(
+    conditions: list[Document], spec: TuningExperimentSpec, counts: Document, now: datetime
+) -> list[Document]:
+    """Under Kueue, WaitingForQuota: True while some trial waits to run, so `kubectl wait`
+    and dashboards can tell an experiment short of quota from one that is slow."""
+    queue = spec.trial.queue
+    if queue is None:
+        return conditions
+    waiting, running = counts["queued"], counts["running"]
+    message = (
+        f"{waiting} trials wait for admission to LocalQueue {queue.name}; {running} running"
+        if waiting
+        else ""
+    )
+    reason = "TrialsQueued" if waiting else "NoneQueued"
+    return set_condition(
+        conditions, "WaitingForQuota", bool(waiting), reason=reason, message=message, now=now
+    )
 
 
 def _best(plan: Plan) -> Document | None:

@@ -23,6 +23,7 @@ from kubetune.k8s import spec_store
 from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube
+from kubetune.planning.admission import waits_for_admission
 from kubetune.planning.history import SettledTrials
 from kubetune.planning.jobs import controller_uid, owned_by
 from kubetune.planning.pass_decision import Snapshot
@@ -62,7 +63,13 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     trials.sort(key=lambda trial: trial["spec"]["index"])
     jobs, pods = _workloads(owned, namespace, name, trials, settled)
     printed = _printed_reports(kube, namespace, trials, jobs, pods)
-    return Snapshot(stored, tuple(trials), jobs, pods, accepted, recorded, printed, settled=settled)
+    # A Job is named after its trial; Kueue's word is read only for Jobs that wait.
+    waiting = [trial for trial, job in jobs.items() if waits_for_admission(job)]
+    kueue = owned.kueue_workloads(namespace, waiting)
+    return Snapshot(
+        stored, tuple(trials), jobs, pods, accepted, recorded, printed,
+        settled=settled, workloads=kueue,
+    )  # fmt: skip
 
 
 def _printed_reports(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import suppress
+from pathlib import Path
 
 from kubetune.reporting.protocol import (
     MetricReport,
@@ -24,6 +25,20 @@ from kubetune.reporting.protocol import (
 )
 
 METRICS_FILE_ENV = "KUBETUNE_METRICS_FILE"
+# This trial's own directory for checkpoints, set when the experiment has
+# spec.trial.checkpointDir: it survives a preemption or a retry of the trial.
+CHECKPOINT_DIR_ENV = "KUBETUNE_CHECKPOINT_DIR"
+
+
+def checkpoint_dir() -> Path | None:
+    """This trial's checkpoint directory, created if need be; None when the experiment
+    gives trials none (then a trainer starts from scratch each time)."""
+    path = os.environ.get(CHECKPOINT_DIR_ENV)
+    if not path:
+        return None
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def report(step: int | None = None, **metrics: float) -> MetricReport:

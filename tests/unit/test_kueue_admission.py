@@ -218,9 +218,10 @@ def test_kueues_words_tell_waiting_from_never(message: str, phase: str, reason: 
     assert (outcome.phase, outcome.reason, outcome.message) == (phase, reason, message)
 
 
-def test_a_job_waiting_without_a_workload_yet_is_simply_queued() -> None:
+def test_a_job_waiting_without_a_workload_says_kueue_must_make_one() -> None:
     outcome = waiting_outcome(None)
-    assert (outcome.phase, outcome.reason, outcome.message) == ("Queued", None, None)
+    assert (outcome.phase, outcome.reason) == ("Queued", TrialReason.WAITING_FOR_QUOTA)
+    assert "Kueue must be installed" in str(outcome.message)
 
 
 def test_an_experiment_without_a_queue_counts_no_queued_trials(fake: FakeKube) -> None:

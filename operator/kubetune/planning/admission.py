@@ -24,6 +24,8 @@ NEVER_FITS = "> maximum capacity"
 NO_RESOURCE = "unavailable in ClusterQueue"
 NO_FLAVOR = "doesn't match node affinity"
 MAY_FIT_LATER = "insufficient unused quota"  # a flavor that fits once others finish
+# Kueue makes a Workload for a queued Job within a moment; while there is none, say where to look.
+NO_WORKLOAD = "no Kueue Workload for the Job yet: Kueue must be installed and manage batch/Job"
 UNADMITTABLE = frozenset({TrialReason.EXCEEDS_MAX_QUOTA, TrialReason.NO_MATCHING_FLAVOR})
 
 
@@ -36,13 +38,15 @@ def waits_for_admission(job: Document) -> bool:
 def waiting_outcome(workload: Document | None) -> Outcome:
     """Queued, with Kueue's reason when its Workload gives one; Failed when that reason
     says the trial can never be admitted."""
+    if workload is None:
+        return Outcome("Queued", TrialReason.WAITING_FOR_QUOTA, NO_WORKLOAD)
     message = _pending_message(workload)
     if MAY_FIT_LATER not in message:
         if NEVER_FITS in message:
             return Outcome("Failed", TrialReason.EXCEEDS_MAX_QUOTA, message)
         if NO_RESOURCE in message or NO_FLAVOR in message:
             return Outcome("Failed", TrialReason.NO_MATCHING_FLAVOR, message)
-    return Outcome("Queued", "WaitingForQuota" if message else None, message or None)
+    return Outcome("Queued", TrialReason.WAITING_FOR_QUOTA, message or None)
 
 
 def _pending_message(workload: Document | None) -> str:

@@ -118,13 +118,20 @@ def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:
     assert reconcile_once(fake, "wide")  # a first step of one trial: no status write of its own
     (first,) = [t for t in trials(fake) if t["metadata"]["name"].startswith("wide-")]
     assert not (first.get("status") or {}).get("jobName")
-    reconcile(fake, "wide")  # the next steps fill the slots and record each Job
+    reconcile(fake, "wide")  # the next steps fill the slots
     launched = [t for t in trials(fake) if t["metadata"]["name"].startswith("wide-")]
     jobs = {job["metadata"]["name"] for job in fake.of_kind("jobs")}
     assert len(launched) == 6 and {t["metadata"]["name"] for t in launched} <= jobs
-    recorded = {t["metadata"]["name"]: t["status"] for t in launched}
+    before = len(fake.write_requests())
+    reconcile(fake, "wide")  # pods still pending: nothing new to record, no write
+    assert fake.write_requests()[before:] == []
+    for job in fake.of_kind("jobs"):
+        add_pod(fake, job, "Running")
+    reconcile(fake, "wide")  # each trial's first phase past Pending, with its Job's name
+    recorded = {t["metadata"]["name"]: t["status"] for t in trials(fake)
+                if t["metadata"]["name"].startswith("wide-")}  # fmt: skip
     assert all(status["jobName"] == name for name, status in recorded.items())
-    assert all(status["phase"] == "Pending" for status in recorded.values())
+    assert all(status["phase"] == "Running" for status in recorded.values())
 
 
 def test_a_finished_jobs_pod_seen_running_is_a_lagging_watch_not_a_job_to_delete() -> None:

@@ -11,6 +11,7 @@ from tests.unit.pass_helpers import (
     JOBS,
     SECRETS,
     TRIALS,
+    add_pod,
     create,
     experiment_body,
     finish_pods,
@@ -71,6 +72,7 @@ def test_a_job_of_another_trial_under_the_name_is_not_adopted(fake: FakeKube) ->
     assert not trials(fake)[0]["status"].get("jobName")
     del fake.objects[f"{JOBS}/exp-0000"]
     reconcile(fake)
+    add_pod(fake, fake.of_kind("jobs")[0], "Running")
     reconcile(fake)  # records the new Job on its trial
     assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
     owner = fake.objects[f"{JOBS}/exp-0000"]["metadata"]["ownerReferences"][0]["uid"]

@@ -146,7 +146,8 @@ def test_a_failing_trainer_fails_its_trial_with_the_exit_code(fake: FakeKube) ->
 def test_a_recorded_job_that_vanished_fails_its_trial(fake: FakeKube) -> None:
     create(fake, experiment_body(max_trials=2, parallel=1))
     reconcile(fake)
-    reconcile(fake)  # records the Job on its trial
+    add_pod(fake, fake.of_kind("jobs")[0], "Running")
+    reconcile(fake)  # records the Job on its trial, with its first phase past Pending
     assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
     del fake.objects[f"{JOBS}/exp-0000"]
     reconcile(fake)
@@ -160,6 +161,7 @@ def test_a_trial_left_without_its_job_by_a_crash_gets_it(fake: FakeKube) -> None
     fake.objects[f"{TRIALS}/exp-0000"]["status"] = {}
     reconcile(fake)
     assert len(fake.of_kind("jobs")) == 1
+    add_pod(fake, fake.of_kind("jobs")[0], "Running")
     reconcile(fake)
     assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
 
@@ -168,6 +170,7 @@ def test_a_job_made_before_a_crash_is_recorded_on_its_trial(fake: FakeKube) -> N
     create(fake, experiment_body(max_trials=2, parallel=1))
     reconcile(fake)
     fake.objects[f"{TRIALS}/exp-0000"]["status"] = {}
+    add_pod(fake, fake.of_kind("jobs")[0], "Running")
     reconcile(fake)
     assert trials(fake)[0]["status"]["jobName"] == "exp-0000"
 

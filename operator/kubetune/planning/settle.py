@@ -78,10 +78,10 @@ def settle_trial(
 ) -> tuple[list[Action], Document]:
     """The writes that bring an active trial up to date, and the trial as they leave it.
     A trial without a Job, recorded or found, gets one. The first write after that
-    records the Job's name with the trial's first phase: a status write of its own at
-    launch would cost every trial one more API write, at the price of a window (until the
-    next pass) in which a Job deleted by hand is created again instead of failing the
-    trial. Once recorded, a Job that vanished fails the trial (JobDeleted) rather than
+    records the Job's name with the trial's first phase past Pending (running, queued,
+    or ended): a write of its own at launch, or for a pod still pending, would cost every
+    trial one more API write, at the price of a window (until then) in which a Job
+    deleted by hand is created again instead of failing the trial. Once recorded, a Job that vanished fails the trial (JobDeleted) rather than
     silently running it again. What its trainer printed is recorded before it is judged,
     in the same write."""
     status = dict(trial.get("status") or {})
@@ -97,7 +97,7 @@ def settle_trial(
         printed_recorded, outcome, objectives, now, strategies, constraints=spec.constraints
     )
     desired = lifecycle_document(concluded)
-    if job is not None and not status.get("jobName"):  # the first write since its launch
+    if job is not None and not status.get("jobName") and concluded.phase != "Pending":
         desired |= {"jobName": name, "startTime": job["metadata"]["creationTimestamp"]}
     patch = status_patch(status, desired)
     if not patch:

@@ -20,7 +20,7 @@ from kubetune.local.process import TrialProcess
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.placeholders import param_env, substitute_container
 from kubetune.planning.printed_metrics import line_reader
-from kubetune.reporting.sdk import CHECKPOINT_DIR_ENV
+from kubetune.reporting import env as trial_env
 
 
 def trainer_container(spec: TuningExperimentSpec, trial: TuningTrial) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def trainer_container(spec: TuningExperimentSpec, trial: TuningTrial) -> dict[st
     return substitute_container(containers[position], trial.spec.parameters, position)
 
 
-def trial_env(
+def trainer_environment(
     container: dict[str, Any], trial: TuningTrial, metrics_file: Path, devices: list[int] | None
 ) -> dict[str, str]:
     """`devices` None: this machine has no GPUs, so CUDA_VISIBLE_DEVICES is left alone."""
@@ -39,10 +39,12 @@ def trial_env(
             env[str(variable["name"])] = str(variable["value"])
     env.update(param_env(trial.spec.parameters))
     env.update(
-        KUBETUNE_TRIAL=str(trial.metadata["name"]),
-        KUBETUNE_EXPERIMENT=trial.spec.experiment,
-        KUBETUNE_METRICS_FILE=str(metrics_file.resolve()),
-        PYTHONUNBUFFERED="1",  # reports arrive as printed, not when a buffer fills
+        {
+            trial_env.TRIAL: str(trial.metadata["name"]),
+            trial_env.EXPERIMENT: trial.spec.experiment,
+            trial_env.METRICS_FILE: str(metrics_file.resolve()),
+            "PYTHONUNBUFFERED": "1",  # reports arrive as printed, not when a buffer fills
+        }
     )
     if devices is not None:  # a trial sees only its own GPUs, none if it asked for none
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(device) for device in devices)
@@ -70,9 +72,9 @@ def start_trial(
     metrics_file.parent.mkdir(parents=True, exist_ok=True)
     metrics_file.touch()  # claimed now, before a retry looks for a fresh name
     container = trainer_container(spec, trial)
-    env = trial_env(container, trial, metrics_file, devices)
+    env = trainer_environment(container, trial, metrics_file, devices)
     if spec.trial.checkpoint_dir is not None:  # a cluster path means nothing here
-        env[CHECKPOINT_DIR_ENV] = str((directory / "checkpoints" / name).resolve())
+        env[trial_env.CHECKPOINT_DIR] = str((directory / "checkpoints" / name).resolve())
     log_file = directory / "logs" / f"{name}.log"
     record = directory / "processes" / f"{name}.json"
     command, reader = trainer_command(container), line_reader(spec)

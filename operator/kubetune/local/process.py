@@ -48,12 +48,13 @@ from pathlib import Path
 from typing import IO
 
 from kubetune.local.orphans import TrainerRecord, save_record, start_marker
+from kubetune.reporting import env as trial_env
 from kubetune.reporting.line_formats import LineReader
 from kubetune.reporting.protocol import MetricReport, ParseError
 from kubetune.reporting.tail import MetricsFileTail
 
 STDERR_TAIL_LINES = 20
-METRICS_FILE_MARKER = "KUBETUNE_METRICS_FILE"  # unique to one attempt of one trial
+METRICS_FILE_MARKER = trial_env.METRICS_FILE  # unique to one attempt of one trial
 STOP_GRACE_SECONDS = 3.0
 EXIT_POLL_SECONDS = 0.02
 WAIT_EXIT_KEEP_ZOMBIE = os.WEXITED | os.WNOHANG | os.WNOWAIT

@@ -13,7 +13,7 @@ from typing import Any
 
 from kubetune.api import API_GROUP, GROUP_VERSION, TuningExperiment, TuningTrial, parse_duration
 from kubetune.planning.placeholders import param_env, substitute_containers
-from kubetune.reporting.sdk import CHECKPOINT_DIR_ENV
+from kubetune.reporting import env as trial_env
 
 Document = dict[str, Any]
 EXPERIMENT_LABEL = f"{API_GROUP}/experiment"
@@ -140,12 +140,12 @@ def _mapping(value: object) -> Document:
 
 def _trial_env(experiment: TuningExperiment, trial: TuningTrial) -> list[Document]:
     identity = {
-        "KUBETUNE_TRIAL": trial.metadata["name"],
-        "KUBETUNE_EXPERIMENT": trial.spec.experiment,
+        trial_env.TRIAL: trial.metadata["name"],
+        trial_env.EXPERIMENT: trial.spec.experiment,
     }
     root = experiment.spec.trial.checkpoint_dir
     if root is not None:
-        identity[CHECKPOINT_DIR_ENV] = checkpoint_path(root, trial)
+        identity[trial_env.CHECKPOINT_DIR] = checkpoint_path(root, trial)
     variables = {**identity, **param_env(trial.spec.parameters)}
     return [{"name": name, "value": value} for name, value in variables.items()]
 

@@ -81,9 +81,9 @@ def settle_trial(
     records the Job's name with the trial's first phase past Pending (running, queued,
     or ended): a write of its own at launch, or for a pod still pending, would cost every
     trial one more API write, at the price of a window (until then) in which a Job
-    deleted by hand is created again instead of failing the trial. Once recorded, a Job that vanished fails the trial (JobDeleted) rather than
-    silently running it again. What its trainer printed is recorded before it is judged,
-    in the same write."""
+    deleted by hand is created again instead of failing the trial. Once recorded, a Job
+    that vanished fails the trial (JobDeleted) rather than silently running it again.
+    What its trainer printed is recorded before it is judged, in the same write."""
     status = dict(trial.get("status") or {})
     name = trial["metadata"]["name"]
     if job is None and not status.get("jobName"):

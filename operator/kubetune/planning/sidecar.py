@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from kubetune.reporting import env as trial_env
+
 Manifest = dict[str, Any]
 
 REPORTER_CONTAINER = "kubetune-reporter"
@@ -49,7 +51,7 @@ def add_reporter(
     pod.setdefault("automountServiceAccountToken", False)
     _add_metrics_volume(pod)
     for container in pod.get("containers", []):
-        _set_env(container, {"name": "KUBETUNE_METRICS_FILE", "value": METRICS_FILE})
+        _set_env(container, {"name": trial_env.METRICS_FILE, "value": METRICS_FILE})
         _mount_metrics_volume(container)
     token_env = _token_env(token, token_secret_name, token_secret_key)
     reporter = reporter_container(image, ingest_url, experiment, trial, token_env)
@@ -63,11 +65,11 @@ def reporter_container(
 ) -> Manifest:
     """The init container that `restartPolicy: Always` turns into a native sidecar."""
     env = [
-        {"name": "KUBETUNE_METRICS_FILE", "value": METRICS_FILE},
-        {"name": "KUBETUNE_INGEST_URL", "value": ingest_url},
-        {"name": "KUBETUNE_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": NAMESPACE_FIELD}}},
-        {"name": "KUBETUNE_EXPERIMENT", "value": experiment},
-        {"name": "KUBETUNE_TRIAL", "value": trial},
+        {"name": trial_env.METRICS_FILE, "value": METRICS_FILE},
+        {"name": trial_env.INGEST_URL, "value": ingest_url},
+        {"name": trial_env.NAMESPACE, "valueFrom": {"fieldRef": {"fieldPath": NAMESPACE_FIELD}}},
+        {"name": trial_env.EXPERIMENT, "value": experiment},
+        {"name": trial_env.TRIAL, "value": trial},
         token_env,
     ]  # fmt: skip
     container: Manifest = {
@@ -89,9 +91,9 @@ def reporter_container(
 
 def _token_env(token: str | None, secret_name: str | None, secret_key: str) -> Manifest:
     if token is not None:
-        return {"name": "KUBETUNE_TRIAL_TOKEN", "value": token}
+        return {"name": trial_env.TRIAL_TOKEN, "value": token}
     reference = {"secretKeyRef": {"name": secret_name, "key": secret_key}}
-    return {"name": "KUBETUNE_TRIAL_TOKEN", "valueFrom": reference}
+    return {"name": trial_env.TRIAL_TOKEN, "valueFrom": reference}
 
 
 def _add_metrics_volume(pod: Manifest) -> None:

@@ -17,6 +17,7 @@ import sys
 from contextlib import suppress
 from pathlib import Path
 
+from kubetune.reporting import env as trial_env
 from kubetune.reporting.protocol import (
     MetricReport,
     format_json_line,
@@ -24,10 +25,8 @@ from kubetune.reporting.protocol import (
     parse_line,
 )
 
-METRICS_FILE_ENV = "KUBETUNE_METRICS_FILE"
-# This trial's own directory for checkpoints, set when the experiment has
-# spec.trial.checkpointDir: it survives a preemption or a retry of the trial.
-CHECKPOINT_DIR_ENV = "KUBETUNE_CHECKPOINT_DIR"
+METRICS_FILE_ENV = trial_env.METRICS_FILE
+CHECKPOINT_DIR_ENV = trial_env.CHECKPOINT_DIR
 
 
 def checkpoint_dir() -> Path | None:

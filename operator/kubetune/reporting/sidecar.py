@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from types import FrameType
 
+from kubetune.reporting import env as trial_env
 from kubetune.reporting.ingest_client import Backoff, IngestClient, TrialIdentity, log
 from kubetune.reporting.protocol import MetricReport
 from kubetune.reporting.tail import MetricsFileTail
@@ -42,12 +43,12 @@ def parse_settings(argv: list[str] | None) -> ReporterSettings:
     """Command-line flags, defaulting to the environment the pod manifest sets."""
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="kubetune-reporter", description=__doc__.split("\n")[0])
-    parser.add_argument("--metrics-file", default=env("KUBETUNE_METRICS_FILE", ""))
-    parser.add_argument("--ingest-url", default=env("KUBETUNE_INGEST_URL", ""))
-    parser.add_argument("--batch-size", type=int, default=env("KUBETUNE_REPORT_BATCH", "64"))
-    parser.add_argument("--interval", type=float, default=env("KUBETUNE_REPORT_INTERVAL", "2"))
+    parser.add_argument("--metrics-file", default=env(trial_env.METRICS_FILE, ""))
+    parser.add_argument("--ingest-url", default=env(trial_env.INGEST_URL, ""))
+    parser.add_argument("--batch-size", type=int, default=env(trial_env.REPORT_BATCH, "64"))
+    parser.add_argument("--interval", type=float, default=env(trial_env.REPORT_INTERVAL, "2"))
     parser.add_argument(
-        "--flush-timeout", type=float, default=env("KUBETUNE_FLUSH_TIMEOUT", str(FLUSH_TIMEOUT_S))
+        "--flush-timeout", type=float, default=env(trial_env.FLUSH_TIMEOUT, str(FLUSH_TIMEOUT_S))
     )
     args = parser.parse_args(argv)
     batch_size = max(1, min(int(args.batch_size), MAX_BATCH))
@@ -57,7 +58,7 @@ def parse_settings(argv: list[str] | None) -> ReporterSettings:
 
 
 def identity_from_env() -> TrialIdentity | None:
-    names = ("KUBETUNE_NAMESPACE", "KUBETUNE_EXPERIMENT", "KUBETUNE_TRIAL", "KUBETUNE_TRIAL_TOKEN")
+    names = (trial_env.NAMESPACE, trial_env.EXPERIMENT, trial_env.TRIAL, trial_env.TRIAL_TOKEN)
     values = [os.environ.get(name, "") for name in names]
     if not all(values):
         missing = [name for name, value in zip(names, values, strict=True) if not value]

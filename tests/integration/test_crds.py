@@ -216,7 +216,8 @@ def test_columns_show_finished_over_max_the_best_and_a_trials_value(
         "spec": {"experiment": created["metadata"]["name"], "index": 0},
     }
     resources.create(namespace, trial)
-    counts = {"created": 4, "running": 1, "succeeded": 1, "failed": 1, "stopped": 1, "finished": 3}
+    counts = {"created": 5, "running": 1, "queued": 1, "succeeded": 1, "failed": 1, "stopped": 1,
+              "finished": 3}  # fmt: skip
     best = {"trial": "t-0000", "value": 0.75}
     pareto = {"size": 2, "hypervolume": 1.5}  # as with several objectives (empty otherwise)
     resources.patch_status(namespace, created, {"trials": counts, "best": best, "pareto": pareto})
@@ -227,6 +228,7 @@ def test_columns_show_finished_over_max_the_best_and_a_trials_value(
     )
     shown = columns(cluster, namespace, "tex")
     assert (shown["FINISHED"], shown["BEST"], shown["RUNNING"]) == ("3", "0.75", "1"), shown
+    assert shown["QUEUED"] == "1", shown  # under Kueue (absent, and empty, otherwise)
     assert (shown["FRONT"], shown["HYPERVOLUME"]) == ("2", "1.5"), shown
     assert shown["MAX"] == str(experiment["spec"].get("limits", {}).get("maxTrials", 10))
     shown = columns(cluster, namespace, "ttr")

@@ -10,7 +10,7 @@ from tests.cluster.client import ClusterClient, KubectlError
 from tests.cluster.controlplane import ControlPlane
 from tests.cluster.kwok import CUSTOM_STATUS_ANNOTATION, FAKE_NODE_NAME, GPU_RESOURCE, NODE_GPUS
 from tests.cluster.readiness import ControlPlaneError
-from tests.cluster.waiting import eventually
+from tests.cluster.waiting import Ticker, eventually
 
 __all__ = [
     "CUSTOM_STATUS_ANNOTATION",
@@ -22,6 +22,7 @@ __all__ = [
     "ControlPlaneError",
     "KubectlError",
     "MissingBinariesError",
+    "Ticker",
     "eventually",
     "find_bin_dir",
     "pinned_versions",

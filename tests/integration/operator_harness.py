@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,9 +18,8 @@ from typing import Any
 
 from kopf.testing import KopfRunner
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
-from tests.cluster import CUSTOM_STATUS_ANNOTATION, ClusterClient, eventually
+from tests.cluster import CUSTOM_STATUS_ANNOTATION, ClusterClient, Ticker, eventually
 from tests.cluster.binaries import REPO_ROOT
 
 GROUP, VERSION = "kubetune.dev", "v1alpha1"
@@ -148,40 +146,21 @@ def is_true(experiment: Document, kind: str) -> bool:
     return found is not None and found["status"] == "True"
 
 
-class TrialPodDriver(threading.Thread):
+class TrialPodDriver(Ticker):
     """Plays kubelet and trainer for every trial pod of one namespace."""
 
     def __init__(
         self, cluster: ClusterClient, namespace: str, trainer: Trainer, hold: float = 0.3
     ) -> None:
-        super().__init__(daemon=True)
+        super().__init__()
         self.core = cluster.core_v1()
         self.namespace, self.trainer, self.hold = namespace, trainer, hold
         self.started: dict[str, float] = {}
         self.finished: dict[str, float] = {}  # pod name -> when its trainer's result was written
         self.most_running = 0
-        self.errors: list[BaseException] = []
-        self._halt = threading.Event()
 
-    def __enter__(self) -> TrialPodDriver:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._halt.set()
-        self.join(10)
-        assert not self.errors, self.errors
-
-    def run(self) -> None:
-        while not self._halt.wait(0.2):
-            try:
-                self._drive()
-            except ApiException as error:
-                if error.status not in (404, 409):  # a pod deleted or changed under us
-                    self.errors.append(error)
-            except Exception as error:  # a broken trainer function: report it, stop driving
-                self.errors.append(error)
-                return
+    def tick(self) -> None:
+        self._drive()
 
     def _drive(self) -> None:
         pods = self.core.list_namespaced_pod(self.namespace, label_selector=EXPERIMENT_LABEL).items

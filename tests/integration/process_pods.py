@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.cluster import ClusterClient, kwok
+from tests.cluster import ClusterClient, Ticker, kwok
 from tests.cluster.binaries import REPO_ROOT
 from tests.integration.container_log import ContainerLogWriter
 
@@ -52,9 +51,14 @@ class RunningPod:
         self.trainer_log.close()
 
 
-class ProcessPodDriver(threading.Thread):
+class ProcessPodDriver(Ticker):
+    """Runs each trial pod's trainer and reporter as processes; keeps going past a
+    trainer that breaks (its error is reported when the test's block ends)."""
+
+    period, join_seconds, stop_on_error = 0.1, 30.0, False
+
     def __init__(self, cluster: ClusterClient, namespace: str, workdir: Path) -> None:
-        super().__init__(daemon=True)
+        super().__init__()
         self.core = cluster.core_v1()
         self.custom = client.CustomObjectsApi(cluster.api_client())
         self.namespace, self.workdir = namespace, workdir
@@ -62,29 +66,13 @@ class ProcessPodDriver(threading.Thread):
         self.completed: dict[str, int] = {}  # pod -> trainer exit code
         self.trial_of: dict[str, str] = {}  # pod -> trial
         self.killed: list[str] = []  # pods deleted while their trainer ran
-        self.errors: list[BaseException] = []
-        self._halt = threading.Event()
 
-    def __enter__(self) -> ProcessPodDriver:
-        self.start()
-        return self
+    def tick(self) -> None:
+        self._drive()
 
-    def __exit__(self, *_: object) -> None:
-        self._halt.set()
-        self.join(30)
+    def stopped(self) -> None:
         for pod in self.running.values():
             pod.kill()
-        assert not self.errors, self.errors
-
-    def run(self) -> None:
-        while not self._halt.wait(0.1):
-            try:
-                self._drive()
-            except ApiException as error:
-                if error.status not in (404, 409):  # a pod deleted or changed under us
-                    self.errors.append(error)
-            except Exception as error:  # reported by __exit__, never lost in a thread
-                self.errors.append(error)
 
     def _drive(self) -> None:
         pods = self.core.list_namespaced_pod(self.namespace, label_selector=EXPERIMENT_LABEL)

@@ -25,6 +25,7 @@ from tests.cluster import (
     GPU_RESOURCE,
     ClusterClient,
     ControlPlane,
+    Ticker,
     eventually,
 )
 from tests.cluster.binaries import REPO_ROOT
@@ -243,36 +244,22 @@ def test_an_older_api_version_is_served_through_the_conversion_webhook(
     assert (quota["name"], quota["nominalQuota"]) == (GPU_RESOURCE, str(GPU_QUOTA))
 
 
-class Sampler(threading.Thread):
+class Sampler(Ticker):
     """Reads the namespaces' Workloads, Jobs and experiments every few tenths of a second
     while a test runs, keeping the extremes the test asserts on."""
 
+    period = 0.3
+
     def __init__(self, cluster: ClusterClient, api: client.CustomObjectsApi,
                  namespaces: list[str]) -> None:  # fmt: skip
-        super().__init__(daemon=True)
+        super().__init__()
         self.batch, self.api, self.namespaces = cluster.batch_v1(), api, namespaces
         self.most_admitted = self.most_suspended = 0
         self.both_admitted = False  # some sample saw every namespace with a trial admitted
         self.statuses: list[dict[str, Any]] = []  # experiments' trial counts, as sampled
-        self.errors: list[BaseException] = []
-        self._halt = threading.Event()
 
-    def __enter__(self) -> Sampler:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._halt.set()
-        self.join(10)
-        assert not self.errors, self.errors
-
-    def run(self) -> None:
-        while not self._halt.wait(0.3):
-            try:
-                self._sample()
-            except Exception as error:  # an assertion or API failure: the test reports it
-                self.errors.append(error)
-                return
+    def tick(self) -> None:
+        self._sample()
 
     def _sample(self) -> None:
         admitted = [admitted_jobs(self.api, namespace) for namespace in self.namespaces]

@@ -79,9 +79,9 @@ class ListedObjects:
         return workloads.list_pods(self.kube, namespace, experiment)
 
     def kueue_workloads(self, namespace: str, jobs: list[str]) -> dict[str, Document]:
-        wanted = set(jobs)
-        listed = workloads.list_kueue_workloads(self.kube, namespace) if wanted else []
-        return {controller_name(w): w for w in listed if controller_name(w) in wanted}
+        listed = workloads.list_kueue_workloads(self.kube, namespace) if jobs else []
+        by_job = {controller_name(workload): workload for workload in listed}
+        return {job: by_job[job] for job in jobs if job in by_job}
 
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
         """The next list reads it anyway."""

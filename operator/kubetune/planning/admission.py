@@ -49,8 +49,8 @@ def waiting_outcome(workload: Document | None) -> Outcome:
     return Outcome("Queued", TrialReason.WAITING_FOR_QUOTA, message or None)
 
 
-def _pending_message(workload: Document | None) -> str:
-    for condition in (workload or {}).get("status", {}).get("conditions") or []:
+def _pending_message(workload: Document) -> str:
+    for condition in workload.get("status", {}).get("conditions") or []:
         if condition.get("type") == "QuotaReserved" and condition.get("status") == "False":
             return str(condition.get("message") or "")
     return ""

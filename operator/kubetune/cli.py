@@ -1,8 +1,8 @@
 """``kubetune``: run an experiment locally, and inspect experiments.
 
-``run`` is the embedded local mode. ``status``, ``trials``, ``best``, ``logs``, ``list``
-and ``plot`` read experiments from the local runner's directory, or with ``--cluster``
-from the TuningExperiments of a namespace through kubeconfig.
+``run`` is the embedded local mode. ``status``, ``trials``, ``best``, ``logs``, ``list``,
+``plot`` and ``dashboard`` read experiments from the local runner's directory, or with
+``--cluster`` from the TuningExperiments of a namespace through kubeconfig.
 User mistakes (bad YAML, an invalid spec, an unknown experiment) exit with status 2 and
 one message naming the field, never a traceback. So does a directory that another
 ``kubetune run`` holds. A suspended experiment exits 3; an interrupted run (Ctrl-C,
@@ -68,6 +68,14 @@ def conversion(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", help="write the TuningExperiment here, not stdout")
 
 
+def dashboard_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port (0: any free one)")
+    parser.add_argument(
+        "--refresh", type=float, default=3.0, help="seconds between reads of the experiments"
+    )
+
+
 def trial_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trial", help="trial name, e.g. digits-svc-0003")
 
@@ -121,6 +129,12 @@ SUBCOMMANDS = (
         "write PNG plots of the search",
         "reading:plot",
         (experiment_name, plot_directory),
+    ),
+    Subcommand(
+        "dashboard",
+        "serve a live web page of the experiments (needs kubetune[dashboard])",
+        "dashboard:dashboard",
+        (dashboard_address,),
     ),
 )
 

@@ -31,6 +31,7 @@ WAIT_S = 90.0
 SCREENSHOTS = os.environ.get("KUBETUNE_SCREENSHOTS")
 URL_LINE = re.compile(r"(http://\S+)/dashboard")
 PARCOORDS_AXES = "return document.querySelectorAll('#plot-parallel-coordinate g.y-axis').length"
+PARCOORDS_TITLES = "#plot-parallel-coordinate .axis-title"
 HISTORY_POINTS = "return document.querySelectorAll('#plot-history path.point').length"
 
 
@@ -125,7 +126,7 @@ class DashboardPage:
         self.browser.get(f"{self.study}/smartSelection")
         self.until(lambda: self.browser.execute_script(PARCOORDS_AXES), "parallel coordinates")
         self.shoot("parallel-coordinates.png")
-        titles = self.browser.find_elements(By.CSS_SELECTOR, "#plot-parallel-coordinate .axis-title")
+        titles = self.browser.find_elements(By.CSS_SELECTOR, PARCOORDS_TITLES)
         return [title.text for title in titles]
 
     def shoot(self, name: str) -> None:

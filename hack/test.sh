@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs the Python package with its dev tools
 # and the dashboard extra (Selenium drives its browser tests) into .venv, builds or
-# reuses the cached control-plane binaries, then runs the static checks (ruff, mypy --strict, import-linter) and the whole pytest suite.
+# reuses the cached control-plane binaries, then runs the static checks (ruff, mypy
+# --strict, import-linter) and the whole pytest suite.
 # Extra arguments go to pytest, e.g. `hack/test.sh tests/unit -k asha`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

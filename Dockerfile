@@ -5,7 +5,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 COPY pyproject.toml README.md /src/
 COPY operator /src/operator
-RUN pip install /src && rm -rf /src
+# With the dashboard extra: the chart's dashboard (dashboard.enabled) runs from this image.
+RUN pip install "/src[dashboard]" && rm -rf /src
 
 # Runs as an unprivileged user with a read-only root filesystem (see the Helm chart).
 RUN useradd --uid 1000 --no-create-home kubetune

@@ -207,3 +207,36 @@ def test_the_e2e_workflow_builds_both_images_and_runs_the_quickstart() -> None:
     quickstart = yaml.safe_load((REPO_ROOT / "examples/quickstart.yaml").read_text())
     assert quickstart["metadata"]["name"] == "digits-svc"
     assert "EXPERIMENT: digits-svc" in (REPO_ROOT / ".github/workflows/e2e.yaml").read_text()
+
+
+def test_the_dashboard_is_off_by_default() -> None:
+    documents = objects(render([]))
+    assert all("dashboard" not in document["metadata"]["name"] for document in documents)
+
+
+def test_the_dashboard_runs_read_only_beside_the_operator() -> None:
+    values = ["dashboard.enabled=true", "dashboard.namespace=team-a"]
+    assert "0 chart(s) failed" in helm("lint", "--strict", str(CHART), *set_flags(values))
+    documents = objects(render(values))
+    deployments = {d["metadata"]["name"]: d for d in find(documents, "Deployment")}
+    operator, dashboard = (
+        deployments["kubetune-operator"],
+        deployments["kubetune-operator-dashboard"],
+    )
+    selector = operator["spec"]["selector"]["matchLabels"].items()
+    pod = dashboard["spec"]["template"]
+    assert not selector <= pod["metadata"]["labels"].items()  # the operator's pods only
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["kubetune"]
+    assert container["args"][:3] == ["dashboard", "--cluster", "--namespace=team-a"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["spec"]["serviceAccountName"] == "kubetune-operator-dashboard"
+    (role,) = find(documents, "Role")
+    assert role["metadata"]["namespace"] == "team-a"
+    assert {verb for rule in role["rules"] for verb in rule["verbs"]} <= {"get", "list"}
+    (binding,) = find(documents, "RoleBinding")
+    assert binding["subjects"][0]["name"] == pod["spec"]["serviceAccountName"]
+    service = next(s for s in find(documents, "Service") if "dashboard" in s["metadata"]["name"])
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert '"/src[dashboard]"' in dockerfile  # the image has what the container runs

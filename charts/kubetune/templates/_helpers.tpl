@@ -27,3 +27,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* The dashboard's pods: a name of their own, outside the operator's selectors. */ -}}
+{{- define "kubetune.dashboardSelectorLabels" -}}
+app.kubernetes.io/name: kubetune-dashboard
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}

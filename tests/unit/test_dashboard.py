@@ -4,7 +4,10 @@ an in-memory Optuna storage current as an experiment runs."""
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -12,7 +15,9 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from kubetune.api import TuningExperiment, TuningTrial, parse_experiment, parse_trial
+from kubetune.cli import main
 from kubetune.dashboard.mirror import Mirror
+from kubetune.dashboard.server import application
 from kubetune.dashboard.trials import (
     NO_OBJECTIVE_VALUE,
     directions,
@@ -216,3 +221,42 @@ def test_a_deleted_experiment_leaves_the_dashboard() -> None:
     del source.snapshots["gone"]
     mirror.sync()
     assert [study.study_name for study in mirror.storage.get_all_studies()] == ["kept"]
+
+
+def call(app: Any, method: str, path: str) -> tuple[str, str]:
+    """One request straight through the WSGI application: (status, body)."""
+    answered: list[str] = []
+    environ: dict[str, Any] = {"REQUEST_METHOD": method, "PATH_INFO": path}
+    setup_testing_defaults(environ)
+    body = app(environ, lambda status, *_: answered.append(status))
+    return answered[0], b"".join(body).decode()
+
+
+def test_the_server_only_reads_and_answers_trial_logs() -> None:
+    source = Source()
+    source.put(finished(0, "Succeeded", metrics={"loss": 0.5}))
+    mirror = Mirror(source)
+    mirror.sync()
+    logs = {"search-0000": "epoch 1\n"}
+
+    def read_log(trial: str) -> str:
+        if trial not in logs:
+            raise ExperimentNotFoundError(f"no log of a trial {trial!r}")
+        return logs[trial]
+
+    app = application(mirror.storage, read_log)
+    status, studies = call(app, "GET", "/api/studies")
+    assert status.startswith("200") and '"study_name": "search"' in studies
+    assert call(app, "DELETE", "/api/studies/0")[0].startswith("405")
+    assert call(app, "POST", "/api/studies")[0].startswith("405")
+    assert [s.study_name for s in mirror.storage.get_all_studies()] == ["search"]
+    assert call(app, "GET", "/logs/search-0000") == ("200 OK", "epoch 1\n")
+    assert call(app, "GET", "/logs/other")[0].startswith("404")
+
+
+def test_without_the_extra_the_command_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "kubetune.dashboard.server", None)  # import fails
+    assert main(["dashboard", "--dir", str(tmp_path)]) == 2
+    assert "pip install 'kubetune[dashboard]'" in capsys.readouterr().err

@@ -201,6 +201,27 @@ def test_the_mirror_follows_a_running_experiment() -> None:
     assert (done[0].user_attrs["reason"], done[1].user_attrs["reason"]) == ("Completed", "Error")
 
 
+def test_the_study_shows_the_experiments_phase_progress_and_best() -> None:
+    source = Source()
+    mirror = Mirror(source)
+    source.put(trial(0, "Running"))
+    mirror.sync()
+    study_id = mirror.storage.get_study_id_from_name("search")
+    assert mirror.storage.get_study_user_attrs(study_id)["phase"] == "Pending"
+    snapshot = source.snapshots["search"]
+    best = {"trial": "search-0000", "value": 0.25, "parameters": PARAMETERS}
+    counts = {"created": 1, "succeeded": 1, "finished": 1}
+    status = {"phase": "Succeeded", "trials": counts, "best": best}
+    ended = parse_experiment({**snapshot.experiment.model_dump(by_alias=True), "status": status})
+    source.snapshots["search"] = ExperimentSnapshot(ended, snapshot.trials)
+    mirror.sync()
+    assert mirror.storage.get_study_user_attrs(study_id) == {
+        "phase": "Succeeded",
+        "trials": "1 of 10 finished: 1 succeeded, 0 failed, 0 stopped; 0 running",
+        "best": "search-0000: loss=0.25",
+    }
+
+
 def test_a_preempted_trial_waits_and_runs_again() -> None:
     source, phases = Source(), ["Running", "Preempted", "Queued", "Running"]
     mirror = Mirror(source)

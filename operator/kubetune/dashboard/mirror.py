@@ -17,7 +17,13 @@ import optuna
 from optuna.storages import BaseStorage, InMemoryStorage
 from optuna.trial import FrozenTrial
 
-from kubetune.dashboard.trials import directions, distributions, frozen_trial, objective_names
+from kubetune.dashboard.trials import (
+    directions,
+    distributions,
+    frozen_trial,
+    objective_names,
+    study_attributes,
+)
 from kubetune.planning.source import ExperimentNotFoundError, ExperimentSnapshot, ExperimentSource
 
 log = logging.getLogger(__name__)
@@ -45,11 +51,18 @@ class Mirror:
 
     def sync_experiment(self, snapshot: ExperimentSnapshot) -> None:
         study_id = self.study_id(snapshot)
+        self.show_progress(study_id, snapshot)
         space = distributions(snapshot.experiment)
         criteria = snapshot.experiment.spec.criteria
         for trial in snapshot.trials:
             key = (snapshot.name, str(trial.metadata.get("name")))
             self.sync_trial(study_id, key, frozen_trial(trial, space, criteria))
+
+    def show_progress(self, study_id: int, snapshot: ExperimentSnapshot) -> None:
+        shown = self.storage.get_study_user_attrs(study_id)
+        for name, value in study_attributes(snapshot.experiment).items():
+            if shown.get(name) != value:
+                self.storage.set_study_user_attr(study_id, name, value)
 
     def study_id(self, snapshot: ExperimentSnapshot) -> int:
         try:

@@ -63,6 +63,22 @@ def objective_names(experiment: TuningExperiment) -> list[str]:
     return list(experiment.spec.criteria.metrics)
 
 
+def study_attributes(experiment: TuningExperiment) -> dict[str, Any]:
+    """What the experiment's page lists above its trials: phase, progress and best."""
+    status = experiment.status
+    counts, best = status.trials, status.best
+    found = {
+        "phase": status.phase,
+        "trials": f"{counts.finished} of {experiment.spec.limits.max_trials} finished: "
+        f"{counts.succeeded} succeeded, {counts.failed} failed, {counts.stopped} stopped; "
+        f"{counts.running} running",
+        "best": f"{best.trial}: {experiment.spec.criteria.primary.metric}={best.value}"
+        if best
+        else None,
+    }
+    return {key: value for key, value in found.items() if value is not None}
+
+
 def distributions(experiment: TuningExperiment) -> dict[str, BaseDistribution]:
     return {parameter.name: distribution(parameter) for parameter in experiment.spec.parameters}
 

@@ -32,8 +32,9 @@ KOPF_ARGS = '["run", "--module=kubetune.reconcile.handlers", "--standalone", "--
 
 
 def operator_requirements() -> list[str]:
+    """The Dockerfile installs kubetune with the dashboard extra (the chart's dashboard)."""
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    return list(project["dependencies"])
+    return [*project["dependencies"], *project["optional-dependencies"]["dashboard"]]
 
 
 def _dependencies_layer() -> str:

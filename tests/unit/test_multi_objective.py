@@ -29,6 +29,7 @@ from kubetune.planning.jobs import trial_judging
 from kubetune.planning.lifecycle import Outcome, TrialReason, conclude, record_reports
 from kubetune.planning.progress import best_trial, pareto_status
 from kubetune.planning.records import CurveStep, TrialRecord, record_of, trial_name
+from kubetune.planning.suggest import minimized_reference
 from kubetune.reporting.protocol import MetricReport
 from tests.unit.test_planning_progress import make_spec
 
@@ -278,6 +279,11 @@ def test_a_derived_reference_lies_a_tenth_of_the_spread_beyond_the_worst() -> No
     lone = pareto_status(make_mo_spec(), History((succeeded(0, 0.9, 8.0),)))
     assert lone is not None and lone.reference_point == pytest.approx([-0.1, 9.0])
     assert lone.hypervolume == pytest.approx(1.0)
+
+
+def test_the_search_gets_the_spec_reference_point_minimized() -> None:
+    assert minimized_reference(make_mo_spec(referencePoint=[0.5, 20.0])) == (-0.5, 20.0)
+    assert minimized_reference(make_mo_spec()) is None
 
 
 def test_no_front_for_a_single_objective_and_an_empty_one_before_any_success() -> None:

@@ -60,7 +60,8 @@ class BayesianSuggester:
     max_history: int = 300
     reference_point: tuple[float, ...] | None = None
     """Several objectives: the worst value of each (minimized) that still counts toward
-    the hypervolume, as the experiment measures it; None: derived from the front."""
+    the hypervolume (spec.referencePoint); None: derived from the trials as the status
+    derives it (`pareto.derived_reference`)."""
 
     def __post_init__(self) -> None:
         if self.max_history < 2:
@@ -75,7 +76,7 @@ class BayesianSuggester:
         seed: int,
     ) -> Suggestion:
         transform = SpaceTransform(space)
-        if in_initial_design(self.initial_trials, transform.dims, finished, objectives=True):
+        if in_initial_design(self.initial_trials, transform.dims, finished, per_objective=True):
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)

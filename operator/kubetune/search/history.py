@@ -126,10 +126,11 @@ def initial_trial_count(setting: int | None, dims: int, objectives: int = 1) -> 
 
 
 def in_initial_design(
-    setting: int | None, dims: int, finished: Sequence[Observation], objectives: bool = False
+    setting: int | None, dims: int, finished: Sequence[Observation], per_objective: bool = False
 ) -> bool:
     """Whether a model-based suggester should still sample space-filling: before its
     initial trials are done, and always before two (a model needs a contrast). With
-    `objectives`, the count grows with the number of objectives the trials report."""
-    width = max((len(o.values) for o in finished), default=1) if objectives else 1
+    `per_objective`, the count grows with the number of objectives the trials report
+    (`bayesian`; `tpe` keeps its count, not measured with more)."""
+    width = max((len(o.values) for o in finished), default=1) if per_objective else 1
     return len(finished) < max(initial_trial_count(setting, dims, width), 2)

@@ -11,7 +11,9 @@
   mean (kriging believer, as with one objective): `believe` conditions all processes on
   them and returns their believed outcomes, which join the front when believed feasible.
 - The acquisition is log EI (one objective) or log EHVI (several, see
-  `hypervolume_improvement`) over the feasible front, plus log P(feasible).
+  `hypervolume_improvement`) over the feasible front, plus log P(feasible). EHVI is
+  measured from the experiment's reference point (the user's, or the one the status
+  derives over every feasible trial), warped with the objectives it bounds.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from kubetune.api import (
     parse_experiment,
     parse_trial,
     rules,
+    to_search_space,
 )
 from kubetune.api.crd import generated_files
 from kubetune.planning.history import Finished, History, minimized_curve, observation_of
@@ -29,7 +30,9 @@ from kubetune.planning.jobs import trial_judging
 from kubetune.planning.lifecycle import Outcome, TrialReason, conclude, record_reports
 from kubetune.planning.progress import best_trial, pareto_status
 from kubetune.planning.records import CurveStep, TrialRecord, record_of, trial_name
+from kubetune.planning.suggest import minimized_reference, suggest_trials
 from kubetune.reporting.protocol import MetricReport
+from kubetune.search.registry import make_suggester
 from tests.unit.test_planning_progress import make_spec
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -278,6 +281,26 @@ def test_a_derived_reference_lies_a_tenth_of_the_spread_beyond_the_worst() -> No
     lone = pareto_status(make_mo_spec(), History((succeeded(0, 0.9, 8.0),)))
     assert lone is not None and lone.reference_point == pytest.approx([-0.1, 9.0])
     assert lone.hypervolume == pytest.approx(1.0)
+
+
+def test_the_search_gets_the_spec_reference_point_minimized() -> None:
+    assert minimized_reference(make_mo_spec(referencePoint=[0.5, 20.0])) == (-0.5, 20.0)
+    assert minimized_reference(make_mo_spec()) is None
+
+
+def test_the_planner_hands_the_reference_point_to_the_search() -> None:
+    spec = make_mo_spec(referencePoint=[0.3, 0.6], algorithm={"name": "bayesian", "seed": 3})
+    records = [TrialRecord(trial_name("exp", i), i, {"x": i / 11}, "Succeeded", i / 11,
+                           others=(1 - (1 - i / 11) ** 2,)) for i in range(11)]  # fmt: skip
+    history = History(tuple(records))
+    planned = suggest_trials("exp", spec, history, 1).trials[0].params
+    observed = history.observations(spec.criteria)
+
+    def suggested(reference: tuple[float, ...] | None) -> object:
+        suggester = make_suggester("bayesian", reference)
+        return suggester.suggest(to_search_space(spec), observed, [], 1, 3).assignments[0]
+
+    assert planned == suggested((-0.3, 0.6)) != suggested(None)
 
 
 def test_no_front_for_a_single_objective_and_an_empty_one_before_any_success() -> None:

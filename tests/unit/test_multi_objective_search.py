@@ -12,17 +12,24 @@ import numpy as np
 import pytest
 
 from kubetune.search.base import Observation
-from kubetune.search.history import preference_order, standing
+from kubetune.search.gaussian_process import Warp
+from kubetune.search.history import EncodedHistory, preference_order, standing
 from kubetune.search.pareto import hypervolume
-from kubetune.search.registry import make_suggester
+from kubetune.search.registry import make_suggester, settings_of
 from kubetune.search.space import Assignment, FloatParam, SearchSpace
+from kubetune.search.surrogates import Targets, search_targets
 
 SQUARE = SearchSpace((FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0)))
 Outcome = tuple[tuple[float, ...], tuple[float, ...]]
 
 
-def run(name: str, evaluate: Callable[[Assignment], Outcome], trials: int) -> list[Observation]:
-    suggester, history = make_suggester(name), []
+def run(
+    name: str,
+    evaluate: Callable[[Assignment], Outcome],
+    trials: int,
+    reference: tuple[float, ...] | None = None,
+) -> list[Observation]:
+    suggester, history = make_suggester(name, reference), []
     for _ in range(trials):
         params = suggester.suggest(SQUARE, history, [], 1, seed=3).assignments[0]
         values, violations = evaluate(params)
@@ -81,3 +88,41 @@ def test_one_objective_without_constraints_is_ordered_by_value_ties_kept() -> No
     values = np.array([[3.0], [1.0], [2.0], [1.0]])
     order = preference_order(values, np.zeros((4, 0)))
     assert order.tolist() == [1, 3, 2, 0]
+
+
+def test_a_given_reference_point_keeps_the_search_where_it_counts() -> None:
+    """Only x < 0.3 on the front of `trade_off` is inside (0.3, 1.2): with that reference
+    the search refines that end; without one it spreads over the whole front."""
+    given = [float(o.params["x"]) for o in run("bayesian", trade_off, 18, (0.3, 1.2))[-8:]]
+    derived = [float(o.params["x"]) for o in run("bayesian", trade_off, 18)[-8:]]
+    assert np.mean(np.array(given) < 0.3) >= 0.75
+    assert np.mean(np.array(derived) < 0.3) <= 0.5
+
+
+def test_the_reference_point_reaches_only_the_algorithms_that_use_one() -> None:
+    bayesian = make_suggester("bayesian", [1, 2.5])
+    assert bayesian.reference_point == (1.0, 2.5)  # type: ignore[attr-defined]
+    assert make_suggester("tpe", [1.0, 2.5]) == make_suggester("tpe")
+    assert "reference_point" not in settings_of("bayesian")  # from the spec, not a setting
+
+
+def test_a_reference_point_is_warped_with_the_values_it_is_compared_to() -> None:
+    values = np.array([0.0, 1.0, 2.0, 3.0, 50.0])
+    warp = Warp.of(values)
+    mapped = warp(np.append(values, 60.0))
+    assert np.all(np.diff(mapped) > 0)  # monotone, so dominance and the box are kept
+    targets = Targets(values[:, None], np.zeros((5, 0)), np.array([60.0])).window(np.arange(5))
+    assert targets.reference is not None and targets.reference[0] == pytest.approx(mapped[-1])
+
+
+def test_without_a_given_reference_the_search_measures_from_the_status_reference() -> None:
+    history = EncodedHistory(
+        finished=np.zeros((3, 1)),
+        objectives=np.array([[0.0, 4.0], [1.0, 1.0], [9.0, 0.0]]),
+        violations=np.array([[0.0], [0.0], [5.0]]),  # the last is infeasible: not counted
+        pending=np.zeros((0, 1)),
+    )
+    derived = search_targets(history, None).reference
+    assert derived is not None and derived.tolist() == pytest.approx([1.1, 4.3])
+    given = search_targets(history, np.array([2.0, 5.0])).reference
+    assert given is not None and given.tolist() == [2.0, 5.0]

@@ -9,9 +9,10 @@ trials are folded into a pool that keeps ranks below MAX_PARETO_TRIALS, and a pa
 that pool with its recent trials, never the whole history.
 
 The hypervolume is measured from spec.referencePoint when set. Otherwise the reference
-is derived from the trials, deterministically: per objective, the worst value any
-contender reported, moved a tenth of the spread between best and worst further out (a
-whole unit when every contender agrees), so the extreme trials of the front add volume.
+is derived from the trials, deterministically (`pareto.derived_reference`, which the
+search uses too): per objective, the worst value any contender reported, moved a tenth
+of the spread between best and worst further out (a whole unit when every contender
+agrees), so the extreme trials of the front add volume.
 A derived reference moves as worse trials arrive; set referencePoint to compare
 hypervolumes across experiments or over time.
 """
@@ -26,9 +27,7 @@ from numpy.typing import NDArray
 
 from kubetune.api import MAX_PARETO_TRIALS, Criteria, ParetoFront, ParetoTrial
 from kubetune.planning.records import TrialRecord
-from kubetune.search.pareto import hypervolume, nondominated_ranks
-
-REFERENCE_MARGIN = 0.1
+from kubetune.search.pareto import derived_reference, hypervolume, nondominated_ranks
 
 
 def objective_values(record: TrialRecord) -> tuple[float, ...]:
@@ -90,10 +89,7 @@ def reference_point(
         return criteria.to_minimized(given)
     worst = worst_seen(criteria, worst, contenders)
     best = _points(criteria, contenders).min(axis=0) if contenders else worst
-    return tuple(
-        float(high + (REFERENCE_MARGIN * (high - low) if high > low else 1.0))
-        for low, high in zip(best, worst, strict=True)
-    )
+    return tuple(float(value) for value in derived_reference(np.array(best), np.array(worst)))
 
 
 def pareto_front(

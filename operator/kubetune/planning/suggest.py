@@ -39,6 +39,13 @@ def pending_assignments(history: History) -> list[Assignment]:
     return [record.params for record in sorted(history.active, key=lambda r: r.index)]
 
 
+def minimized_reference(spec: TuningExperimentSpec) -> tuple[float, ...] | None:
+    """spec.referencePoint as the search sees it (every objective minimized), so the
+    search improves the hypervolume the status reports."""
+    given = spec.reference_point
+    return None if given is None else spec.criteria.to_minimized(given)
+
+
 def suggest_trials(
     experiment: str, spec: TuningExperimentSpec, history: History, count: int
 ) -> Suggested:
@@ -46,7 +53,8 @@ def suggest_trials(
     if count <= 0:
         return Suggested((), exhausted=False)
     name, settings = suggester_settings(spec.algorithm)
-    suggestion = make_suggester(name, **settings).suggest(
+    suggester = make_suggester(name, minimized_reference(spec), **settings)
+    suggestion = suggester.suggest(
         to_search_space(spec),
         history.observations(spec.criteria),
         pending_assignments(history),

@@ -1,6 +1,7 @@
 """Bayesian optimization with Gaussian processes: the default algorithm.
 
-The first trials come from a scrambled Sobol design. After that each suggestion:
+The first trials come from a scrambled Sobol design (two more per further objective, see
+`history.initial_trial_count`). After that each suggestion:
 1. fits one process per objective and per constraint (see `surrogates`) on at most
    `max_history` finished trials - the most preferred half of that window plus a seeded
    random sample of the rest, so fitting stays fast at thousands of trials while the
@@ -10,12 +11,14 @@ The first trials come from a scrambled Sobol design. After that each suggestion:
    so parallel workers get distinct, spread-out suggestions;
 3. maximizes the acquisition over candidates (see `candidates`): log expected improvement
    for one objective, log expected hypervolume improvement over the Pareto front for
-   several, plus the log probability of feasibility when there are constraints. The
-   candidates are usually random points plus local perturbations of the anchors (the best
-   trials, or points spread along the front) and of the best candidates; one suggestion in
-   five (drawn from the derived random stream, so replayable) instead ranks only moves of
-   the first anchor along one axis, which finds the other basins of nearly additive
-   objectives that expected improvement alone under-explores.
+   several (measured from the experiment's reference point: the user's, or the one its
+   status derives), plus the log probability of feasibility when there are constraints.
+   The candidates are usually random points plus local perturbations of the anchors (the
+   best trials, or points spread along the front) and of the best candidates; one
+   suggestion in five (drawn from the derived random stream, so replayable) instead ranks
+   only moves along one axis of the incumbent (with several objectives, of a front point
+   drawn at random), which finds the other basins of nearly additive objectives that
+   expected improvement alone under-explores.
 Categoricals enter the models one-hot, so no order is invented between choices.
 """
 
@@ -25,9 +28,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from kubetune.search.base import Observation, Suggestion
-from kubetune.search.candidates import rank_axis_moves, rank_candidates
+from kubetune.search.candidates import (
+    FRONT_SCALES,
+    LOCAL_SCALES,
+    rank_axis_moves,
+    rank_candidates,
+)
 from kubetune.search.history import derive_rng, encode_history, in_initial_design
 from kubetune.search.picking import Picker
 from kubetune.search.sobol import SobolSuggester
@@ -37,7 +46,6 @@ from kubetune.search.surrogates import (
     fit_surrogates,
     front_rows,
     history_window,
-    reference_point,
     search_targets,
 )
 from kubetune.search.transform import Points, SpaceTransform
@@ -50,6 +58,10 @@ AXIS_EXPLORATION_SHARE = 0.2  # suggestions that only move the incumbent along o
 class BayesianSuggester:
     initial_trials: int | None = None
     max_history: int = 300
+    reference_point: tuple[float, ...] | None = None
+    """Several objectives: the worst value of each (minimized) that still counts toward
+    the hypervolume (spec.referencePoint); None: derived from the trials as the status
+    derives it (`pareto.derived_reference`)."""
 
     def __post_init__(self) -> None:
         if self.max_history < 2:
@@ -64,27 +76,33 @@ class BayesianSuggester:
         seed: int,
     ) -> Suggestion:
         transform = SpaceTransform(space)
-        if in_initial_design(self.initial_trials, transform.dims, len(finished)):
+        if in_initial_design(self.initial_trials, transform.dims, finished, per_objective=True):
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)
-        every = search_targets(history)
+        every = search_targets(history, self._reference())
         window = history_window(every.standing, self.max_history, rng)
         points, targets = history.finished[window], every.window(window)
         picker = Picker(transform, history.taken, n)
         models = fit_surrogates(transform, points, targets, rng)
-        anchors, reference = anchor_points(points, targets), reference_point(targets)
+        anchors = anchor_points(points, targets)
+        scales = LOCAL_SCALES if targets.objectives.shape[1] == 1 else FRONT_SCALES
         believed = history.pending
         while picker.missing > 0:
-            score = models.believe(points, targets, believed).acquisition(reference)
+            score = models.believe(points, targets, believed).acquisition()
             if rng.random() < AXIS_EXPLORATION_SHARE:
-                ranked = rank_axis_moves(transform, score, anchors[:1], rng)
+                origin = axis_origin(points, targets, anchors, rng)
+                ranked = rank_axis_moves(transform, score, origin, rng)
             else:
-                ranked = rank_candidates(transform, score, anchors, rng)
+                ranked = rank_candidates(transform, score, anchors, rng, scales)
             if picker.offer(ranked, limit=1) == 0:
                 break
             believed = np.vstack([believed, picker.picked[-1:]])
         return picker.finish(rng)
+
+    def _reference(self) -> NDArray[np.float64] | None:
+        given = self.reference_point
+        return None if given is None else np.array(given, dtype=np.float64)
 
 
 def anchor_points(points: Points, targets: Targets) -> Points:
@@ -97,3 +115,15 @@ def anchor_points(points: Points, targets: Targets) -> Points:
         rows = rows[np.argsort(targets.objectives[rows, 0], kind="stable")]
         chosen = rows[np.unique(np.linspace(0, len(rows) - 1, ANCHORS).round().astype(int))]
     return np.asarray(points[chosen], dtype=np.float64)
+
+
+def axis_origin(
+    points: Points, targets: Targets, anchors: Points, rng: np.random.Generator
+) -> Points:
+    """Where a suggestion of axis moves starts: the incumbent for one objective; for
+    several, a front point drawn from the derived stream, so that successive suggestions
+    move every part of the front along the axes, not only the first objective's end."""
+    if targets.objectives.shape[1] == 1:
+        return anchors[:1]
+    rows = front_rows(targets)
+    return np.asarray(points[rows[[rng.integers(len(rows))]]], dtype=np.float64)

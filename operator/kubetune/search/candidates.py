@@ -21,11 +21,19 @@ Score = Callable[[Points], NDArray[np.float64]]
 RANDOM_CANDIDATES = 384
 LEADERS, NEIGHBORS_PER_ANCHOR = 4, 32
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # successively finer steps around the leaders
+# With several objectives the acquisition's maxima lie all along the front, often on a
+# constraint's boundary or a face of the box, where small distances decide the gain: one
+# more, finer step puts the pick on them (one objective keeps its measured three steps).
+FRONT_SCALES = (*LOCAL_SCALES, 0.0008)
 AXIS_CANDIDATES = 256
 
 
 def rank_candidates(
-    transform: SpaceTransform, score: Score, anchors: Points, rng: np.random.Generator
+    transform: SpaceTransform,
+    score: Score,
+    anchors: Points,
+    rng: np.random.Generator,
+    scales: tuple[float, ...] = LOCAL_SCALES,
 ) -> Points:
     """Candidates in decreasing order of acquisition: random points, perturbations and
     axis moves of the anchors (best trials), then finer perturbations of the leaders."""
@@ -33,7 +41,7 @@ def rank_candidates(
     pool += [transform.neighbors(np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng, 0.05)]
     pool += [axis_moves(transform, np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng)]
     scores = [score(candidates) for candidates in pool]
-    for scale in LOCAL_SCALES:
+    for scale in scales:
         leaders = np.vstack(pool)[np.argsort(-np.concatenate(scores))[:LEADERS]]
         pool.append(transform.neighbors(np.repeat(leaders, NEIGHBORS_PER_ANCHOR, 0), rng, scale))
         scores.append(score(pool[-1]))

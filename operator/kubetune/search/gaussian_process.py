@@ -39,11 +39,23 @@ NOISE_FLOOR_ON_FAILURE = 1e-2  # a failed factorization is retried with this muc
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
-def warp_values(values: Array) -> Array:
-    median = float(np.median(values))
-    spread = float(np.subtract(*np.percentile(values, [75, 25]))) or float(np.std(values)) or 1.0
-    scaled = (values - median) / spread
-    return np.where(scaled > 0, np.log1p(np.maximum(scaled, 0.0)), scaled)
+@dataclass(frozen=True)
+class Warp:
+    """The monotone map of one column of values to the units the model learns: centred
+    on the median, in units of the spread, log1p above the median. Kept as an object so
+    that other values in the same units (a reference point) map the same way."""
+
+    median: float
+    spread: float
+
+    @classmethod
+    def of(cls, values: Array) -> Warp:
+        spread = float(np.subtract(*np.percentile(values, [75, 25]))) or float(np.std(values))
+        return cls(float(np.median(values)), spread or 1.0)
+
+    def __call__(self, values: Array) -> Array:
+        scaled = (np.asarray(values, dtype=np.float64) - self.median) / self.spread
+        return np.where(scaled > 0, np.log1p(np.maximum(scaled, 0.0)), scaled)
 
 
 @dataclass(frozen=True)

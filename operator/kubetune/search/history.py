@@ -115,13 +115,22 @@ def standing(
     return positions
 
 
-def initial_trial_count(setting: int | None, dims: int) -> int:
+def initial_trial_count(setting: int | None, dims: int, objectives: int = 1) -> int:
     """Trials sampled space-filling before a model is fitted: one more than the number
-    of dimensions, kept between 5 and 10 so small budgets still leave room to model."""
-    return setting if setting is not None else min(max(dims + 1, 5), 10)
+    of dimensions, kept between 5 and 10 so small budgets still leave room to model;
+    two more per further objective, since each adds a model to fit and a dimension to
+    the front that the first expected-improvement steps are judged against."""
+    if setting is not None:
+        return setting
+    return min(max(dims + 1, 5), 10) + 2 * (objectives - 1)
 
 
-def in_initial_design(setting: int | None, dims: int, finished: int) -> bool:
+def in_initial_design(
+    setting: int | None, dims: int, finished: Sequence[Observation], per_objective: bool = False
+) -> bool:
     """Whether a model-based suggester should still sample space-filling: before its
-    initial trials are done, and always before two (a model needs a contrast)."""
-    return finished < max(initial_trial_count(setting, dims), 2)
+    initial trials are done, and always before two (a model needs a contrast). With
+    `per_objective`, the count grows with the number of objectives the trials report
+    (`bayesian`; `tpe` keeps its count, not measured with more)."""
+    width = max((len(o.values) for o in finished), default=1) if per_objective else 1
+    return len(finished) < max(initial_trial_count(setting, dims, width), 2)

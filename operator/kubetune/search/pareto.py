@@ -11,6 +11,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 Points = NDArray[np.float64]
+REFERENCE_MARGIN = 0.1  # a derived reference lies this share of the spread beyond the worst
+
+
+def derived_reference(best: NDArray[np.float64], worst: NDArray[np.float64]) -> Points:
+    """The reference point when the user gives none: per objective, the worst value seen,
+    moved a tenth of the spread between best and worst further out (a whole unit when
+    every value agrees), so the extremes of the front still add volume. The experiment's
+    status and the search both measure from it, so the search improves what is shown."""
+    spread = np.asarray(worst, dtype=np.float64) - np.asarray(best, dtype=np.float64)
+    return np.asarray(worst + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
 
 
 def dominates(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:

@@ -1,6 +1,6 @@
 """The bayesian suggester's models: one Gaussian process per objective and per constraint.
 
-- Objectives are warped (see `gaussian_process.warp_values`) column by column; each gets
+- Objectives are warped (see `gaussian_process.Warp`) column by column; each gets
   its own process, since objectives differ in scale, smoothness and relevant parameters.
 - Constraints are modelled on their signed violation, unwarped, so that 0 stays the
   boundary; the probability that a point is feasible is the product over constraints of
@@ -11,7 +11,9 @@
   mean (kriging believer, as with one objective): `believe` conditions all processes on
   them and returns their believed outcomes, which join the front when believed feasible.
 - The acquisition is log EI (one objective) or log EHVI (several, see
-  `hypervolume_improvement`) over the feasible front, plus log P(feasible).
+  `hypervolume_improvement`) over the feasible front, plus log P(feasible). EHVI is
+  measured from the experiment's reference point (the user's, or the one the status
+  derives over every feasible trial), warped with the objectives it bounds.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from scipy.special import log_ndtr
 from kubetune.search.candidates import Score
 from kubetune.search.gaussian_process import (
     GaussianProcess,
+    Warp,
     fit_process,
     log_expected_improvement,
-    warp_values,
 )
 from kubetune.search.history import (
     EncodedHistory,
@@ -37,12 +39,11 @@ from kubetune.search.history import (
     total_violation,
 )
 from kubetune.search.hypervolume_improvement import ImprovementRegion, log_of
-from kubetune.search.pareto import front_mask
+from kubetune.search.pareto import derived_reference, front_mask
 from kubetune.search.transform import Points, SpaceTransform
 
 Array = NDArray[np.float64]
 FIT_SUBSET = 60  # hyperparameters are fitted on this many trials, then all are used
-REFERENCE_MARGIN = 0.1  # the reference lies this share of the front's range beyond its nadir
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,21 @@ class Targets:
 
     objectives: Array
     violations: Array
+    reference: Array | None = None
+    """Where the hypervolume is measured from, in the objectives' units (minimized)."""
 
     def window(self, rows: NDArray[np.int64]) -> Targets:
-        """These rows, objectives warped (after selection: the warp depends on the rows)."""
-        warped = np.column_stack([warp_values(c) for c in self.objectives[rows].T])
-        return Targets(warped, self.violations[rows])
+        """These rows, objectives and reference point warped alike (after selection: the
+        warp depends on the rows)."""
+        columns = self.objectives[rows].T
+        warps = [Warp.of(column) for column in columns]
+        warped = np.column_stack([w(c) for w, c in zip(warps, columns, strict=True)])
+        return Targets(warped, self.violations[rows], self._warped_reference(warps))
+
+    def _warped_reference(self, warps: list[Warp]) -> Array | None:
+        if self.reference is None:
+            return None
+        return np.array([w(v) for w, v in zip(warps, self.reference, strict=True)])
 
     @property
     def preference(self) -> NDArray[np.int64]:
@@ -67,12 +78,16 @@ class Targets:
         return standing(self.objectives, self.violations)
 
 
-def search_targets(history: EncodedHistory) -> Targets:
-    """The history's targets; the total violation alone while no trial is feasible."""
+def search_targets(history: EncodedHistory, given: Array | None) -> Targets:
+    """The history's targets, measured from the user's reference point or, without one,
+    from the one the experiment's status derives (`pareto.derived_reference`) over the
+    feasible trials; the total violation alone while no trial is feasible."""
     excess = total_violation(history.violations)
     if len(excess) and np.all(excess > 0.0):
         return Targets(excess[:, None], np.zeros((len(excess), 0)))
-    return Targets(history.objectives, history.violations)
+    feasible = history.objectives[excess <= 0.0]
+    derived = derived_reference(feasible.min(axis=0), feasible.max(axis=0))
+    return Targets(history.objectives, history.violations, derived if given is None else given)
 
 
 def history_window(values: Array, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
@@ -127,6 +142,7 @@ class Surrogates:
         extended = Targets(
             np.vstack([targets.objectives, outcomes[:, :width]]),
             np.vstack([targets.violations, outcomes[:, width:]]),
+            targets.reference,
         )
         features = self.transform.one_hot(np.vstack([points, believed]))
         columns = np.hstack([extended.objectives, extended.violations])
@@ -154,8 +170,8 @@ class Believed:
     surrogates: Surrogates
     targets: Targets
 
-    def acquisition(self, reference: Array) -> Score:
-        improvement = log_improvement(feasible_front(self.targets), reference)
+    def acquisition(self) -> Score:
+        improvement = log_improvement(feasible_front(self.targets), self.targets.reference)
         width = len(self.surrogates.objectives)
 
         def score(candidates: Points) -> Array:
@@ -176,22 +192,13 @@ def feasible_front(targets: Targets) -> Array:
     return targets.objectives[front_rows(targets)]
 
 
-def reference_point(targets: Targets) -> Array:
-    """Beyond the front's worst value of each objective (its nadir) by a share of the
-    front's range, so the extremes of the front still add volume. Bounding by the front
-    rather than by every trial keeps the search on the trade-offs that matter instead of
-    stretching the front towards extremes that are poor in every other objective."""
-    front = feasible_front(targets)
-    worst, best = front.max(axis=0), front.min(axis=0)
-    return np.asarray(worst + REFERENCE_MARGIN * np.maximum(worst - best, 1e-9))
-
-
-def log_improvement(front: Array, reference: Array) -> Callable[[Array, Array], Array]:
+def log_improvement(front: Array, reference: Array | None) -> Callable[[Array, Array], Array]:
     """log EI over the best value (one objective) or log EHVI over the front (several),
     as a function of predicted means and deviations; the front's region is cut once."""
     if front.shape[1] == 1:
         best = float(front.min())
         return lambda means, stds: log_expected_improvement(means[:, 0], stds[:, 0], best)
+    assert reference is not None, "several objectives are always measured from a reference"
     region = ImprovementRegion.of(front, reference)
     return lambda means, stds: log_of(region.expected_improvement(means, stds))
 

@@ -54,7 +54,7 @@ class TpeSuggester:
         seed: int,
     ) -> Suggestion:
         transform = SpaceTransform(space)
-        if in_initial_design(self.initial_trials, transform.dims, len(finished)):
+        if in_initial_design(self.initial_trials, transform.dims, finished):
             return SobolSuggester().suggest(space, finished, pending, n, seed)
         rng = derive_rng(seed, finished, pending)
         history = encode_history(transform, finished, pending)

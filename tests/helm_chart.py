@@ -29,6 +29,7 @@ VALUE_SETS: dict[str, list[str]] = {
     "ha": ["ha.enabled=true"],
     "ha-namespaced": ["ha.enabled=true", "watchNamespaces={team-a,team-b}"],
     "service-monitor": ["metrics.serviceMonitor.enabled=true"],
+    "dashboard": ["dashboard.enabled=true"],
     "own-service-account": [
         "serviceAccount.create=false",
         "serviceAccount.name=ops",

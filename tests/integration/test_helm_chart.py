@@ -158,6 +158,36 @@ def test_namespaced_install_grants_only_in_the_watched_namespaces(
             assert not _can(cluster, account, "get", "nodes")
 
 
+# The dashboard's own ServiceAccount reads experiments, trials and trial logs, nothing more.
+DASHBOARD_READS = [
+    *[(verb, resource, "") for verb in ("get", "list") for resource in (EXPERIMENTS, TRIALS)],
+    ("list", "pods", ""),
+    ("get", "pods", "log"),
+]
+DASHBOARD_MAY_NOT = [
+    ("watch", EXPERIMENTS, ""),
+    ("patch", EXPERIMENTS, ""),
+    ("patch", EXPERIMENTS, "status"),
+    ("create", TRIALS, ""),
+    ("delete", "jobs.batch", ""),
+    ("get", "secrets", ""),
+    ("delete", "pods", ""),
+    ("create", "pods", "exec"),
+]
+
+
+def test_the_dashboard_may_only_read_the_experiments_of_its_namespace(
+    cluster: ClusterClient, namespace: str
+) -> None:
+    with _installed(cluster, namespace, ["dashboard.enabled=true"]) as operator:
+        account = f"{operator}-dashboard"
+        for verb, resource, subresource in DASHBOARD_READS:
+            assert _can(cluster, account, verb, resource, subresource, f"-n={namespace}")
+            assert not _can(cluster, account, verb, resource, subresource, "-A")
+        for verb, resource, subresource in DASHBOARD_MAY_NOT:
+            assert not _can(cluster, account, verb, resource, subresource, f"-n={namespace}")
+
+
 def test_the_installed_release_creates_the_operator_objects(
     cluster: ClusterClient, namespace: str
 ) -> None:

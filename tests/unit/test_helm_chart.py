@@ -17,7 +17,8 @@ from tests.helm_chart import CHART, VALUE_SETS, Document, find, helm, objects, r
 
 
 def _operator(documents: list[Document]) -> tuple[Document, Document]:
-    (deployment,) = find(documents, "Deployment")
+    deployments = find(documents, "Deployment")
+    (deployment,) = [d for d in deployments if not d["metadata"]["name"].endswith("-dashboard")]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return deployment, container
 

@@ -118,3 +118,14 @@ def _patch_job(kube: Kube, namespace: str, name: str, body: Document) -> None:
     except ApiException as error:
         if not is_status(error, 404):
             raise
+
+
+def serves_resource(kube: Kube, api_version: str, plural: str) -> bool:
+    """Whether the API server serves `plural` in `api_version` (a CRD's kind is installed)."""
+    try:
+        found = kube.request("GET", f"/apis/{api_version}")
+    except ApiException as error:
+        if is_status(error, 404):
+            return False
+        raise
+    return any(resource.get("name") == plural for resource in found.get("resources") or [])

@@ -19,10 +19,12 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from kubetune.api.workload import BUILT_IN_KINDS, JOB
 from kubetune.k8s import spec_store
 from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube
+from kubetune.k8s.workloads import serves_resource
 from kubetune.planning.admission import waits_for_admission
 from kubetune.planning.history import SettledTrials
 from kubetune.planning.jobs import controller_uid, owned_by
@@ -43,6 +45,8 @@ from kubetune.planning.spec_changes import (
     is_digest,
     spec_digest,
 )
+from kubetune.planning.workload_support import WorkloadSupport
+from kubetune.reconcile import settings
 
 Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
@@ -68,8 +72,19 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     kueue = owned.kueue_workloads(namespace, waiting)
     return Snapshot(
         stored, tuple(trials), jobs, pods, accepted, recorded, printed,
-        settled=settled, workloads=kueue,
+        settled=settled, workloads=kueue, workload_support=workload_support(kube, stored),
     )  # fmt: skip
+
+
+def workload_support(kube: Kube, experiment: Document) -> WorkloadSupport:
+    """The kinds the operator allows, and whether the cluster serves the experiment's
+    (asked only for a kind other than Job, so Job experiments cost no request)."""
+    allowed = settings.TRIAL_WORKLOADS.read()
+    trial = (experiment.get("spec") or {}).get("trial") or {}
+    kind = (trial.get("workload") or {}).get("kind", JOB)
+    rules = BUILT_IN_KINDS.get(kind) if kind in allowed and kind != JOB else None
+    served = rules is not None and serves_resource(kube, rules.api_version, rules.plural)
+    return WorkloadSupport(allowed, frozenset({kind} if served else ()))
 
 
 def _printed_reports(

@@ -1,0 +1,179 @@
+"""`spec.trial.workload`: the model's checks, the CEL rules it compiles, and the one
+judgement (`planning.workload_support`) by which the operator and local mode fail an
+experiment whose kind they cannot run, naming the field and the cause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kubetune.api import SpecError, parse_experiment
+from kubetune.api.workload import BUILT_IN_KINDS, JOBSET, TrialWorkload, kind_rules
+from kubetune.local.prepare import prepare_experiment
+from kubetune.planning.workload_support import (
+    DEFAULT_ALLOWED,
+    WorkloadSupport,
+    crd_name,
+    workload_problem,
+)
+from kubetune.reconcile import settings
+from tests.unit.fake_kube import FakeKube
+from tests.unit.pass_helpers import condition, create, events, experiment_body, reconcile, status
+
+JOBSET_API = "/apis/jobset.x-k8s.io/v1alpha2"
+Document = dict[str, Any]
+
+
+def _replicated(name: str, replicas: int = 2, **job_spec: Any) -> Document:
+    spec = {"parallelism": 2, "completions": 2, **job_spec}
+    return {"name": name, "replicas": replicas, "template": {"spec": spec}}
+
+
+def jobset_workload(**extra: Any) -> Document:
+    jobs = [_replicated("leader", 1), _replicated("workers")]
+    return {"kind": "JobSet", "spec": {"replicatedJobs": jobs}, **extra}
+
+
+def _experiment(workload: Document) -> Document:
+    return experiment_body(trial={"workload": workload})
+
+
+def _error(workload: Document) -> str:
+    with pytest.raises(SpecError) as raised:
+        parse_experiment(_experiment(workload))
+    return str(raised.value)
+
+
+def test_a_jobset_workload_parses_with_the_reporter_in_the_first_pod_by_default() -> None:
+    trial = parse_experiment(_experiment(jobset_workload())).spec.trial
+    assert trial.workload is not None and trial.workload.kind == JOBSET
+    assert trial.workload.reporter is None
+    placed = TrialWorkload.model_validate(jobset_workload(reporter={"replicatedJob": "workers"}))
+    assert placed.reporter is not None
+    assert (placed.reporter.job_index, placed.reporter.completion_index) == (0, 0)
+
+
+def test_an_experiment_without_workload_is_a_job_experiment_as_before() -> None:
+    assert parse_experiment(experiment_body()).spec.trial.workload is None
+    assert kind_rules(None) == BUILT_IN_KINDS["Job"]
+
+
+@pytest.mark.parametrize(
+    ("workload", "field", "words"),
+    [
+        ({"kind": "Job", "spec": {"x": 1}}, "spec", "must be unset for kind Job"),
+        ({"kind": "Job", "successWhen": "true"}, "successWhen", "read from its pod"),
+        ({"kind": "Job", "reporter": {}}, "reporter", "must be unset for kind Job"),
+        ({"kind": "JobSet"}, "spec.replicatedJobs", "at least one replicated job"),
+        ({"kind": "JobSet", "spec": {"replicatedJobs": []}}, "spec.replicatedJobs", "at least one"),
+        ({"kind": "jobset"}, "kind", "should match '^[A-Z]"),
+        (
+            {"kind": "JobSet", "spec": {"replicatedJobs": [_replicated("w", template={})]}},
+            "spec.replicatedJobs[0].template.spec.template",
+            "every pod of the trial runs spec.trial.template",
+        ),
+        (
+            jobset_workload(reporter={"replicatedJob": "chief"}),
+            "reporter.replicatedJob",
+            "must name one of spec.replicatedJobs ['leader', 'workers']",
+        ),
+        (jobset_workload(successWhen="status.("), "successWhen", "evaluates to a bool"),
+        (jobset_workload(failureWhen="1 +"), "failureWhen", "Syntax error"),
+    ],
+)
+def test_a_workload_the_operator_could_not_complete_names_its_field(
+    workload: Document, field: str, words: str
+) -> None:
+    assert _error(workload).startswith(f"spec.trial.workload.{field}: ")
+    assert words in _error(workload)
+
+
+def test_the_experiment_s_own_rules_override_the_built_in_ones() -> None:
+    rules = kind_rules(TrialWorkload.model_validate(jobset_workload(successWhen="true")))
+    assert rules is not None
+    assert rules.success_when == "true"
+    assert rules.failure_when == BUILT_IN_KINDS[JOBSET].failure_when
+    assert rules.api_version == "jobset.x-k8s.io/v1alpha2"
+
+
+def _workload(kind: str) -> TrialWorkload:
+    body = jobset_workload() if kind == JOBSET else {"kind": kind}
+    return TrialWorkload.model_validate(body)
+
+
+def test_a_kind_outside_the_allow_list_is_named_with_the_allowed_ones() -> None:
+    support = WorkloadSupport(frozenset({"Job"}), frozenset({JOBSET}))
+    problem = workload_problem(_workload(JOBSET), support)
+    assert problem == (
+        'spec.trial.workload.kind: Unsupported value: "JobSet": this operator allows Job'
+    )
+    unknown = workload_problem(_workload("TrainJob"), WorkloadSupport(DEFAULT_ALLOWED, frozenset()))
+    assert unknown is not None and '"TrainJob"' in unknown and "allows Job, JobSet" in unknown
+
+
+def test_a_missing_crd_is_named() -> None:
+    problem = workload_problem(_workload(JOBSET), WorkloadSupport(DEFAULT_ALLOWED, frozenset()))
+    assert crd_name(JOBSET) == "jobsets.jobset.x-k8s.io"
+    assert problem == (
+        "spec.trial.workload.kind: JobSet needs the CRD jobsets.jobset.x-k8s.io, "
+        "which is not installed"
+    )
+
+
+def test_jobset_trials_are_refused_as_not_run_yet_rather_than_started() -> None:
+    installed = WorkloadSupport(DEFAULT_ALLOWED, frozenset({JOBSET}))
+    problem = workload_problem(_workload(JOBSET), installed)
+    assert problem is not None and "JobSet trials are not run by this operator yet" in problem
+    assert workload_problem(None, installed) is None
+    assert workload_problem(_workload("Job"), installed) is None
+
+
+def test_local_mode_names_the_same_field() -> None:
+    with pytest.raises(SpecError, match="JobSet trials are not run by local mode yet"):
+        prepare_experiment(_experiment(jobset_workload()))
+
+
+def test_the_allow_list_setting_takes_known_kinds_only() -> None:
+    assert settings.TRIAL_WORKLOADS.read({}) == DEFAULT_ALLOWED
+    read = settings.TRIAL_WORKLOADS.read({"KUBETUNE_TRIAL_WORKLOADS": " Job "})
+    assert read == frozenset({"Job"})
+    with pytest.raises(settings.SettingError, match="KUBETUNE_TRIAL_WORKLOADS='TrainJob'"):
+        settings.TRIAL_WORKLOADS.read({"KUBETUNE_TRIAL_WORKLOADS": "TrainJob"})
+
+
+@pytest.fixture
+def fake() -> FakeKube:
+    return FakeKube()
+
+
+def _fails_once_naming(fake: FakeKube, words: str) -> None:
+    reconcile(fake)
+    assert status(fake)["phase"] == "Failed"
+    failed = condition(fake, "Failed")
+    assert failed is not None and failed["reason"] == "InvalidSpec"
+    assert words in failed["message"]
+    assert [(reason, message) for reason, message, _ in events(fake)] == [
+        ("InvalidSpec", failed["message"])
+    ]
+    assert not [path for path in fake.objects if "/jobs/" in path or "/tuningtrials/" in path]
+
+
+def test_the_operator_fails_a_jobset_experiment_where_the_crd_is_missing(fake: FakeKube) -> None:
+    create(fake, _experiment(jobset_workload()))
+    _fails_once_naming(fake, "JobSet needs the CRD jobsets.jobset.x-k8s.io")
+
+
+def test_the_operator_fails_a_jobset_experiment_it_does_not_run_yet(fake: FakeKube) -> None:
+    fake.objects[JOBSET_API] = {"resources": [{"name": "jobsets"}]}
+    create(fake, _experiment(jobset_workload()))
+    _fails_once_naming(fake, "JobSet trials are not run by this operator yet")
+
+
+def test_the_operator_fails_a_kind_its_setting_leaves_out(
+    fake: FakeKube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBETUNE_TRIAL_WORKLOADS", "Job")
+    create(fake, _experiment(jobset_workload()))
+    _fails_once_naming(fake, 'Unsupported value: "JobSet": this operator allows Job')
+    assert ("GET", JOBSET_API) not in fake.requests  # a refused kind costs no discovery

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from kubetune.api import SpecError, parse_experiment
-from kubetune.api.workload import BUILT_IN_KINDS, JOBSET, TrialWorkload, kind_rules
+from kubetune.api.workload import BUILT_IN_KINDS, JOBSET, KindRules, TrialWorkload, kind_rules
 from kubetune.local.prepare import prepare_experiment
+from kubetune.planning.workload_rules import Verdict, WorkloadRuleError, verdict
 from kubetune.planning.workload_support import (
     DEFAULT_ALLOWED,
     WorkloadSupport,
@@ -177,3 +178,45 @@ def test_the_operator_fails_a_kind_its_setting_leaves_out(
     create(fake, _experiment(jobset_workload()))
     _fails_once_naming(fake, 'Unsupported value: "JobSet": this operator allows Job')
     assert ("GET", JOBSET_API) not in fake.requests  # a refused kind costs no discovery
+
+
+def _jobset_rules(**overrides: str) -> KindRules:
+    rules = kind_rules(TrialWorkload.model_validate(jobset_workload(**overrides)))
+    assert rules is not None
+    return rules
+
+
+def _conditions(*types: str) -> Document:
+    return {"conditions": [{"type": kind, "status": "True"} for kind in types]}
+
+
+def test_the_built_in_jobset_rules_read_its_terminal_conditions() -> None:
+    rules = _jobset_rules()
+    assert verdict(rules, {}) is None  # just created: no conditions yet
+    assert verdict(rules, {"conditions": [{"type": "Completed", "status": "False"}]}) is None
+    assert verdict(rules, _conditions("Completed")) == Verdict.SUCCEEDED
+    assert verdict(rules, _conditions("Failed")) == Verdict.FAILED
+    assert verdict(rules, _conditions("Completed", "Failed")) == Verdict.FAILED
+
+
+def test_an_experiment_s_rule_reads_any_status_field_and_waits_for_missing_ones() -> None:
+    rules = _jobset_rules(successWhen="status.replicatedJobsStatus.all(r, r.succeeded == 2)")
+    assert verdict(rules, {}) is None
+    done = {"replicatedJobsStatus": [{"name": "workers", "succeeded": 2}]}
+    assert verdict(rules, done) == Verdict.SUCCEEDED
+    assert verdict(_jobset_rules(successWhen="status.items[3].done"), {"items": []}) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("status.restarts > 'a'", "No such overload"),
+        ("status.restarts", "gave 2, not a bool"),
+        ("restarts > 1", "Undefined variable"),
+    ],
+)
+def test_a_rule_that_cannot_judge_names_its_field(rule: str, words: str) -> None:
+    with pytest.raises(WorkloadRuleError) as raised:
+        verdict(_jobset_rules(failureWhen=rule), {"restarts": 2})
+    assert str(raised.value).startswith("spec.trial.workload.failureWhen: ")
+    assert words in str(raised.value)

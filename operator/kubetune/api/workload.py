@@ -56,8 +56,11 @@ class KindRules:
 
 
 def _condition(kind: str) -> str:
-    return f"has(status.conditions) && status.conditions.exists(c, c.type == '{kind}'"
-    " && c.status == 'True')"
+    """True once the status has condition `kind` with status True."""
+    return (
+        f"has(status.conditions) && status.conditions.exists(c, c.type == '{kind}'"
+        " && c.status == 'True')"
+    )
 
 
 # The kinds with built-in rules. A Job's outcome is read from its pods as before (the

@@ -66,6 +66,7 @@ def test_an_experiment_without_workload_is_a_job_experiment_as_before() -> None:
         ({"kind": "Job", "spec": {"x": 1}}, "spec", "must be unset for kind Job"),
         ({"kind": "Job", "successWhen": "true"}, "successWhen", "read from its pod"),
         ({"kind": "Job", "reporter": {}}, "reporter", "must be unset for kind Job"),
+        ({"kind": "Job", "apiVersion": "batch/v2"}, "apiVersion", "trial Jobs are batch/v1"),
         ({"kind": "JobSet"}, "spec.replicatedJobs", "at least one replicated job"),
         ({"kind": "JobSet", "spec": {"replicatedJobs": []}}, "spec.replicatedJobs", "at least one"),
         ({"kind": "jobset"}, "kind", "should match '^[A-Z]"),
@@ -117,8 +118,8 @@ def test_a_missing_crd_is_named() -> None:
     problem = workload_problem(_workload(JOBSET), WorkloadSupport(DEFAULT_ALLOWED, frozenset()))
     assert crd_name(JOBSET) == "jobsets.jobset.x-k8s.io"
     assert problem == (
-        "spec.trial.workload.kind: JobSet needs the CRD jobsets.jobset.x-k8s.io, "
-        "which is not installed"
+        "spec.trial.workload.kind: JobSet needs the CRD jobsets.jobset.x-k8s.io "
+        "(jobset.x-k8s.io/v1alpha2), which this cluster does not serve"
     )
 
 
@@ -169,6 +170,13 @@ def test_the_operator_fails_a_jobset_experiment_it_does_not_run_yet(fake: FakeKu
     fake.objects[JOBSET_API] = {"resources": [{"name": "jobsets"}]}
     create(fake, _experiment(jobset_workload()))
     _fails_once_naming(fake, "JobSet trials are not run by this operator yet")
+
+
+def test_the_crd_is_looked_up_at_the_experiment_s_api_version(fake: FakeKube) -> None:
+    fake.objects[JOBSET_API] = {"resources": [{"name": "jobsets"}]}
+    create(fake, _experiment(jobset_workload(apiVersion="jobset.x-k8s.io/v1alpha3")))
+    _fails_once_naming(fake, "jobsets.jobset.x-k8s.io (jobset.x-k8s.io/v1alpha3), which this")
+    assert ("GET", "/apis/jobset.x-k8s.io/v1alpha3") in fake.requests
 
 
 def test_the_operator_fails_a_kind_its_setting_leaves_out(

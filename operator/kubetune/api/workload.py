@@ -35,7 +35,8 @@ MAX_INDEX = 10_000
 JOB_TAKES_NO_SPEC = "must be unset for kind Job: spec.trial.template is the Job's pod"
 JOB_RULES_FIXED = "must be unset for kind Job: a Job trial's outcome is read from its pod"
 # The fields a Job workload leaves unset, and why.
-_JOB_UNSET = {"spec": JOB_TAKES_NO_SPEC, "reporter": JOB_RULES_FIXED,
+_JOB_UNSET = {"apiVersion": "must be unset for kind Job: trial Jobs are batch/v1",
+              "spec": JOB_TAKES_NO_SPEC, "reporter": JOB_RULES_FIXED,
               "successWhen": JOB_RULES_FIXED, "failureWhen": JOB_RULES_FIXED}  # fmt: skip
 NO_POD_TEMPLATE = (
     "must not be set: every pod of the trial runs spec.trial.template (placeholders and "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubetune.api.workload import BUILT_IN_KINDS, JOB, TrialWorkload
+from kubetune.api.workload import BUILT_IN_KINDS, JOB, TrialWorkload, kind_rules
 
 FIELD = "spec.trial.workload.kind"
 # The kinds a runtime can run trials as, today.
@@ -41,8 +41,10 @@ def workload_problem(workload: TrialWorkload | None, support: WorkloadSupport) -
     if kind not in support.allowed or kind not in BUILT_IN_KINDS:
         allowed = ", ".join(sorted(support.allowed))
         return f'{FIELD}: Unsupported value: "{kind}": {support.runtime} allows {allowed}'
-    if kind != JOB and kind not in support.installed:
-        return f"{FIELD}: {kind} needs the CRD {crd_name(kind)}, which is not installed"
+    rules = kind_rules(workload)
+    if kind != JOB and kind not in support.installed and rules is not None:
+        served = f"{crd_name(kind)} ({rules.api_version})"
+        return f"{FIELD}: {kind} needs the CRD {served}, which this cluster does not serve"
     if kind not in RUNNABLE_KINDS:
         return f"{FIELD}: {kind} trials are not run by {support.runtime} yet; use Job"
     return None

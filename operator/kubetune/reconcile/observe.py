@@ -81,9 +81,11 @@ def workload_support(kube: Kube, experiment: Document) -> WorkloadSupport:
     (asked only for a kind other than Job, so Job experiments cost no request)."""
     allowed = settings.TRIAL_WORKLOADS.read()
     trial = (experiment.get("spec") or {}).get("trial") or {}
-    kind = (trial.get("workload") or {}).get("kind", JOB)
+    workload = trial.get("workload") or {}
+    kind = workload.get("kind", JOB)
     rules = BUILT_IN_KINDS.get(kind) if kind in allowed and kind != JOB else None
-    served = rules is not None and serves_resource(kube, rules.api_version, rules.plural)
+    api_version = workload.get("apiVersion") or (rules and rules.api_version)
+    served = rules is not None and serves_resource(kube, str(api_version), rules.plural)
     return WorkloadSupport(allowed, frozenset({kind} if served else ()))
 
 

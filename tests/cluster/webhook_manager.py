@@ -21,6 +21,7 @@ import atexit
 import base64
 import contextlib
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -87,7 +88,7 @@ def configurations_by_url(
     ]  # fmt: skip
 
 
-class WebhookManager:
+class WebhookManager(ABC):
     """One controller manager for `cluster`, its files under `work_dir`. A subclass says
     which CRDs it needs, how the manager is started, which webhooks it serves and how to
     tell that the API server calls them."""
@@ -105,17 +106,21 @@ class WebhookManager:
     def base_url(self) -> str:
         return f"https://{LOOPBACK}:{self.ports.webhook}"
 
+    @abstractmethod
     def crds(self, ca_bundle: str) -> list[Manifest]:
-        raise NotImplementedError
+        """The CRDs to install, any conversion webhook calling `base_url`."""
 
+    @abstractmethod
     def argv(self, cert_dir: Path) -> list[str | Path]:
-        raise NotImplementedError
+        """The manager's command line, serving with the cert in `cert_dir`."""
 
+    @abstractmethod
     def webhook_configurations(self, ca_bundle: str) -> list[Manifest]:
-        raise NotImplementedError
+        """The webhook configurations to register, calling `base_url`."""
 
+    @abstractmethod
     def webhooks_called(self) -> bool:
-        raise NotImplementedError
+        """Whether the API server calls the registered webhooks yet."""
 
     def start(self) -> None:
         """Installs the CRDs, starts the manager and registers its webhooks."""

@@ -1,6 +1,7 @@
 """`spec.trial.workload`: the model's checks, the CEL rules it compiles, and the one
 judgement (`planning.workload_support`) by which the operator and local mode fail an
-experiment whose kind they cannot run, naming the field and the cause."""
+experiment whose kind they cannot run, naming the field and the cause (the operator runs
+JobSet trials; local mode does not yet)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kubetune.local.prepare import prepare_experiment
 from kubetune.planning.workload_rules import Verdict, WorkloadRuleError, verdict
 from kubetune.planning.workload_support import (
     DEFAULT_ALLOWED,
+    LOCAL_SUPPORT,
     WorkloadSupport,
     crd_name,
     workload_problem,
@@ -123,12 +125,13 @@ def test_a_missing_crd_is_named() -> None:
     )
 
 
-def test_jobset_trials_are_refused_as_not_run_yet_rather_than_started() -> None:
+def test_the_operator_runs_jobset_trials_and_local_mode_refuses_them() -> None:
     installed = WorkloadSupport(DEFAULT_ALLOWED, frozenset({JOBSET}))
-    problem = workload_problem(_workload(JOBSET), installed)
-    assert problem is not None and "JobSet trials are not run by this operator yet" in problem
+    assert workload_problem(_workload(JOBSET), installed) is None
     assert workload_problem(None, installed) is None
     assert workload_problem(_workload("Job"), installed) is None
+    local = workload_problem(_workload(JOBSET), LOCAL_SUPPORT)
+    assert local == "spec.trial.workload.kind: JobSet trials are not run by local mode yet; use Job"
 
 
 def test_local_mode_names_the_same_field() -> None:
@@ -166,10 +169,13 @@ def test_the_operator_fails_a_jobset_experiment_where_the_crd_is_missing(fake: F
     _fails_once_naming(fake, "JobSet needs the CRD jobsets.jobset.x-k8s.io")
 
 
-def test_the_operator_fails_a_jobset_experiment_it_does_not_run_yet(fake: FakeKube) -> None:
+def test_the_operator_creates_a_jobset_per_trial_where_the_crd_is_served(fake: FakeKube) -> None:
     fake.objects[JOBSET_API] = {"resources": [{"name": "jobsets"}]}
     create(fake, _experiment(jobset_workload()))
-    _fails_once_naming(fake, "JobSet trials are not run by this operator yet")
+    reconcile(fake)
+    assert status(fake).get("phase") != "Failed", status(fake)
+    jobsets = [path for path in fake.objects if path.startswith(f"{JOBSET_API}/namespaces/")]
+    assert len(jobsets) == 2 and not [path for path in fake.objects if "/jobs/" in path]
 
 
 def test_the_crd_is_looked_up_at_the_experiment_s_api_version(fake: FakeKube) -> None:

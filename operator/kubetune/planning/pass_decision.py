@@ -36,6 +36,7 @@ from kubetune.api import (
     parse_experiment,
     parse_trial,
 )
+from kubetune.api.workload import JOB
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -115,6 +116,12 @@ class Snapshot:
     @property
     def finished(self) -> bool:
         return self.status.get("phase") in TERMINAL_PHASES
+
+    @property
+    def workload_kind(self) -> str:
+        """The kind of the trials' workloads (`jobs` holds them): Job, or JobSet."""
+        trial = (self.experiment.get("spec") or {}).get("trial") or {}
+        return str((trial.get("workload") or {}).get("kind", JOB))
 
 
 @dataclass(frozen=True)

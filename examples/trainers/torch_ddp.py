@@ -6,7 +6,8 @@ Job per replica, so the Job's index (label jobset.sigs.k8s.io/job-index, passed 
 JOB_INDEX) is the rank, WORLD_SIZE is the number of replicas, and rank 0's pod answers at
 <jobset>-workers-0-0.<jobset> (JobSet's headless service; the JobSet is named after the
 trial, KUBETUNE_TRIAL). NCCL on GPUs, gloo on CPUs. Every rank reports; the operator takes
-the reports of the designated pod only (the workload's `reporter`, rank 0 by default).
+the reports of the designated pod only (the workload's `reporter`, rank 0 by default). In
+local mode it trains alone, a world of one.
 """
 
 from __future__ import annotations
@@ -40,10 +41,15 @@ def parse_args() -> argparse.Namespace:
 
 
 def join_group(torch: Any) -> tuple[int, int]:
-    """Rank and world size, once every pod of the trial has joined."""
-    rank, world = int(os.environ["JOB_INDEX"]), int(os.environ["WORLD_SIZE"])
-    trial = os.environ["KUBETUNE_TRIAL"]
-    os.environ.setdefault("MASTER_ADDR", f"{trial}-workers-0-0.{trial}")
+    """Rank and world size, once every pod of the trial has joined. Without JOB_INDEX
+    (local mode sets no downward-API variable: it runs a JobSet trial as one process), a
+    world of one."""
+    if "JOB_INDEX" not in os.environ:
+        rank, world, leader = 0, 1, "127.0.0.1"
+    else:
+        rank, world = int(os.environ["JOB_INDEX"]), int(os.environ["WORLD_SIZE"])
+        leader = "{0}-workers-0-0.{0}".format(os.environ["KUBETUNE_TRIAL"])
+    os.environ.setdefault("MASTER_ADDR", leader)
     os.environ.setdefault("MASTER_PORT", PORT)
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     torch.distributed.init_process_group(backend, rank=rank, world_size=world)

@@ -1,13 +1,15 @@
 """`spec.trial.workload`: the model's checks, the CEL rules it compiles, and the one
 judgement (`planning.workload_support`) by which the operator and local mode fail an
-experiment whose kind they cannot run, naming the field and the cause (the operator runs
-JobSet trials; local mode does not yet)."""
+experiment whose kind they cannot run, naming the field and the cause; local mode runs a
+JobSet trial as a world of one."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kubetune.api import SpecError, parse_experiment
 from kubetune.api.workload import BUILT_IN_KINDS, JOBSET, KindRules, TrialWorkload, kind_rules
@@ -22,6 +24,7 @@ from kubetune.planning.workload_support import (
 )
 from kubetune.reconcile import settings
 from tests.unit.fake_kube import FakeKube
+from tests.unit.local_helpers import experiment_file, run, stored_trials
 from tests.unit.pass_helpers import condition, create, events, experiment_body, reconcile, status
 
 JOBSET_API = "/apis/jobset.x-k8s.io/v1alpha2"
@@ -125,18 +128,28 @@ def test_a_missing_crd_is_named() -> None:
     )
 
 
-def test_the_operator_runs_jobset_trials_and_local_mode_refuses_them() -> None:
+def test_both_runtimes_run_jobset_trials_where_allowed_and_served() -> None:
     installed = WorkloadSupport(DEFAULT_ALLOWED, frozenset({JOBSET}))
     assert workload_problem(_workload(JOBSET), installed) is None
     assert workload_problem(None, installed) is None
     assert workload_problem(_workload("Job"), installed) is None
-    local = workload_problem(_workload(JOBSET), LOCAL_SUPPORT)
-    assert local == "spec.trial.workload.kind: JobSet trials are not run by local mode yet; use Job"
+    assert workload_problem(_workload(JOBSET), LOCAL_SUPPORT) is None
+    assert prepare_experiment(_experiment(jobset_workload())).spec.trial.workload is not None
 
 
-def test_local_mode_names_the_same_field() -> None:
-    with pytest.raises(SpecError, match="JobSet trials are not run by local mode yet"):
-        prepare_experiment(_experiment(jobset_workload()))
+def test_local_mode_runs_a_jobset_trial_as_a_world_of_one(tmp_path: Path) -> None:
+    """One process per trial, with the trial's parameters; valueFrom variables unset."""
+    path = experiment_file(tmp_path, env=[{"name": "JOB_INDEX", "valueFrom": {"fieldRef": {
+        "fieldPath": "metadata.labels['jobset.sigs.k8s.io/job-index']"}}}])  # fmt: skip
+    document = yaml.safe_load(path.read_text())
+    document["spec"]["trial"]["workload"] = jobset_workload()
+    path.write_text(yaml.safe_dump(document))
+    results = tmp_path / "results"
+    assert run(path, results) == 0
+    trials = stored_trials(results)
+    assert [t["status"]["phase"] for t in trials] == ["Succeeded"] * 4
+    starts = (results / "tiny" / "logs").glob("*.log")
+    assert len(list(starts)) == 4  # one process per trial, not one per pod
 
 
 def test_the_allow_list_setting_takes_known_kinds_only() -> None:

@@ -3,22 +3,18 @@
 One judgement for both runtimes, so the message a user reads names the same field and
 the same cause: the kind must be one the runtime allows (the operator's setting
 KUBETUNE_TRIAL_WORKLOADS, chart value trialWorkloads), its CRD must be installed (the
-operator observes that; a batch/v1 Job needs none), and the runtime must run it. The
-operator runs Job and JobSet trials; local mode runs Job trials only, so there a JobSet
-experiment fails before it starts, with a message saying so, rather than starting trials
-that could never report.
+operator observes that; a batch/v1 Job needs none). Both runtimes run every kind with
+built-in rules: local mode runs a JobSet trial as a world of one (the designated pod's
+trainer alone, see docs/workloads.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubetune.api.workload import BUILT_IN_KINDS, JOB, JOBSET, TrialWorkload, kind_rules
+from kubetune.api.workload import BUILT_IN_KINDS, JOB, TrialWorkload, kind_rules
 
 FIELD = "spec.trial.workload.kind"
-# The kinds each runtime runs trials as, today.
-OPERATOR_RUNS = frozenset({JOB, JOBSET})
-LOCAL_RUNS = frozenset({JOB})
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,6 @@ class WorkloadSupport:
     allowed: frozenset[str]
     installed: frozenset[str]
     runtime: str = "this operator"
-    runs: frozenset[str] = OPERATOR_RUNS
 
 
 def crd_name(kind: str) -> str:
@@ -47,8 +42,6 @@ def workload_problem(workload: TrialWorkload | None, support: WorkloadSupport) -
     if kind != JOB and kind not in support.installed and rules is not None:
         served = f"{crd_name(kind)} ({rules.api_version})"
         return f"{FIELD}: {kind} needs the CRD {served}, which this cluster does not serve"
-    if kind not in support.runs:
-        return f"{FIELD}: {kind} trials are not run by {support.runtime} yet; use Job"
     return None
 
 
@@ -57,4 +50,4 @@ def workload_problem(workload: TrialWorkload | None, support: WorkloadSupport) -
 DEFAULT_ALLOWED = frozenset(BUILT_IN_KINDS)
 DEFAULT_SUPPORT = WorkloadSupport(DEFAULT_ALLOWED, frozenset())
 # Local mode has no cluster: no CRD is missing there, and it runs what it runs.
-LOCAL_SUPPORT = WorkloadSupport(DEFAULT_ALLOWED, DEFAULT_ALLOWED, "local mode", LOCAL_RUNS)
+LOCAL_SUPPORT = WorkloadSupport(DEFAULT_ALLOWED, DEFAULT_ALLOWED, "local mode")

@@ -67,7 +67,10 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     unsettled, settled = owned.trials(namespace, name)
     trials = owned_by(unsettled, stored["metadata"]["uid"])
     trials.sort(key=lambda trial: trial["spec"]["index"])
+    support = workload_support(kube, stored)
     kind = Snapshot(stored).workload_kind
+    # JobSets are watched only where served (else the pass fails the experiment anyway).
+    kind = kind if kind in support.installed else JOB
     jobs, pods = _workloads(owned, namespace, name, trials, settled, kind=kind)
     printed = _printed_reports(kube, namespace, trials, jobs, _reporting(stored, pods))
     # A Job is named after its trial; Kueue's word is read only for Jobs that wait.
@@ -75,7 +78,7 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     kueue = owned.kueue_workloads(namespace, waiting)
     return Snapshot(
         stored, tuple(trials), jobs, pods, accepted, recorded, printed,
-        settled=settled, workloads=kueue, workload_support=workload_support(kube, stored),
+        settled=settled, workloads=kueue, workload_support=support,
     )  # fmt: skip
 
 

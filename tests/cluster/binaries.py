@@ -27,6 +27,7 @@ BUILD_HINT = (
 
 
 KUEUE_BUILD_HINT = "run hack/build-kueue.sh (builds it once into ~/.cache/kubetune)"
+JOBSET_BUILD_HINT = "run hack/build-jobset.sh (builds it once into ~/.cache/kubetune)"
 
 
 class MissingBinariesError(RuntimeError):
@@ -43,17 +44,22 @@ class PinnedVersions:
     bin_dir: Path
     kueue: str
     kueue_dir: Path  # hack/build-kueue.sh: bin/kueue, crd/, webhook/
+    jobset: str
+    jobset_dir: Path  # hack/build-jobset.sh: bin/jobset, crd/, webhook/
 
 
 def pinned_versions() -> PinnedVersions:
     """Sources hack/versions.sh (honouring the same environment overrides it does)."""
     script = f'source "{VERSIONS_SCRIPT}"; echo "$K8S_VERSION $ETCD_VERSION $KWOK_VERSION"'
     script += '; echo "$KUBETUNE_BIN"; echo "$KUEUE_VERSION"; echo "$KUEUE_DIR"'
+    script += '; echo "$JOBSET_VERSION"; echo "$JOBSET_DIR"'
     out = subprocess.run(
         ["bash", "-c", script], check=True, capture_output=True, text=True, env=os.environ.copy()
     ).stdout.splitlines()
     kubernetes, etcd, kwok = out[0].split()
-    return PinnedVersions(kubernetes, etcd, kwok, Path(out[1]), out[2], Path(out[3]))
+    return PinnedVersions(
+        kubernetes, etcd, kwok, Path(out[1]), out[2], Path(out[3]), out[4], Path(out[5])
+    )
 
 
 def find_bin_dir() -> Path:
@@ -71,3 +77,11 @@ def find_kueue_dir() -> Path:
     if not os.access(kueue_dir / "bin" / "kueue", os.X_OK):
         raise MissingBinariesError(f"no Kueue manager in {kueue_dir}: {KUEUE_BUILD_HINT}")
     return kueue_dir
+
+
+def find_jobset_dir() -> Path:
+    """Returns the directory hack/build-jobset.sh fills, or explains that it has not run."""
+    jobset_dir = pinned_versions().jobset_dir
+    if not os.access(jobset_dir / "bin" / "jobset", os.X_OK):
+        raise MissingBinariesError(f"no JobSet manager in {jobset_dir}: {JOBSET_BUILD_HINT}")
+    return jobset_dir

@@ -27,7 +27,8 @@ from tests.cluster import (
     eventually,
     find_bin_dir,
 )
-from tests.cluster.binaries import find_kueue_dir
+from tests.cluster.binaries import find_jobset_dir, find_kueue_dir
+from tests.cluster.jobset import JobSetManager
 from tests.cluster.kueue import KueueManager
 from tests.integration.operator_harness import Cluster, install_crds, kubeconfig_env
 from tests.unit.reporter_endpoint import free_port
@@ -84,6 +85,24 @@ def kueue(
     """Kueue's manager beside the control plane, its webhooks registered by URL; for the
     tests of one module (its webhooks see every Job, so it runs no longer than needed)."""
     manager = KueueManager(cluster, kueue_dir, tmp_path_factory.mktemp("kueue"))
+    manager.start()
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture(scope="session")
+def jobset_dir() -> Path:
+    """hack/build-jobset.sh's directory (skips or fails if it has not run)."""
+    return _built_or_skip(find_jobset_dir)
+
+
+@pytest.fixture(scope="module")
+def jobset(
+    jobset_dir: Path, cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JobSetManager]:
+    """JobSet's manager beside the control plane, its webhooks registered by URL; for the
+    tests of one module."""
+    manager = JobSetManager(cluster, jobset_dir, tmp_path_factory.mktemp("jobset"))
     manager.start()
     yield manager
     manager.stop()

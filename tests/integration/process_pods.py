@@ -5,7 +5,9 @@ kwok binds pods to the fake GPU node but runs nothing. For pods annotated
 trainer command and its reporter sidecar with the pod's environment (the emptyDir becomes
 a temporary directory), writes the pod status a kubelet would write, sends the reporter
 SIGTERM once the trainer exits (as Kubernetes does for native sidecars), and kills both
-when the pod is deleted (an early-stopped trial's Job is deleted).
+when the pod is deleted (an early-stopped trial's Job is deleted). A pod without the
+sidecar (a JobSet trial's pods outside the reporting replicated job) runs its trainer
+alone; the downward API's labels and annotations reach the sidecar as a kubelet gives them.
 
 The trainer's stdout and stderr go to a CRI-format log file that a kwok `Logs` object
 names, so `pods/log` of the trainer answers through the API server as a kubelet would,
@@ -15,6 +17,7 @@ and all of it is written before the pod is reported finished.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -40,11 +43,13 @@ REPORTER_TUNING = {"KUBETUNE_REPORT_INTERVAL": "0.2"}
 @dataclass
 class RunningPod:
     trainer: subprocess.Popen[bytes]
-    reporter: subprocess.Popen[bytes]
+    reporter: subprocess.Popen[bytes] | None
     trainer_log: ContainerLogWriter
 
     def kill(self) -> None:
         for process in (self.trainer, self.reporter):
+            if process is None:
+                continue
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             process.wait(10)
@@ -92,14 +97,14 @@ class ProcessPodDriver(Ticker):
         volume = self.workdir / name
         volume.mkdir(parents=True, exist_ok=True)
         trainer = pod.spec.containers[0]
-        (reporter,) = [c for c in pod.spec.init_containers or [] if c.name == REPORTER]
+        reporter = next((c for c in pod.spec.init_containers or [] if c.name == REPORTER), None)
         trainer_log = self._container_log(name, trainer.name, volume)
         trainer_process = self._spawn(pod, trainer, volume, {}, output=subprocess.PIPE)
         trainer_log.follow(trainer_process.stdout, "stdout")  # type: ignore[arg-type]
         trainer_log.follow(trainer_process.stderr, "stderr")  # type: ignore[arg-type]
         self.running[name] = RunningPod(
             trainer=trainer_process,
-            reporter=self._spawn(pod, reporter, volume, REPORTER_TUNING),
+            reporter=reporter and self._spawn(pod, reporter, volume, REPORTER_TUNING),
             trainer_log=trainer_log,
         )
         self._write_status(name, "Running", {"running": {"startedAt": _now()}})
@@ -128,8 +133,10 @@ class ProcessPodDriver(Ticker):
 
     def _finish(self, name: str, running: RunningPod) -> None:
         """The trainer exited: stop the sidecar as the kubelet would, then complete."""
-        running.reporter.terminate()
-        reporter_code = running.reporter.wait(30)
+        reporter_code = 0
+        if running.reporter is not None:
+            running.reporter.terminate()
+            reporter_code = running.reporter.wait(30)
         running.trainer_log.close()  # every line is in the log before the pod is finished
         code = int(running.trainer.returncode)
         del self.running[name]
@@ -170,11 +177,19 @@ def container_env(pod: Any, container: Any, volume: Path) -> dict[str, str]:
         if variable.value is not None:
             env[variable.name] = variable.value
         elif variable.value_from and variable.value_from.field_ref:
-            assert variable.value_from.field_ref.field_path == "metadata.namespace"
-            env[variable.name] = pod.metadata.namespace
+            env[variable.name] = _field(pod, variable.value_from.field_ref.field_path)
     if "KUBETUNE_METRICS_FILE" in env:
         env["KUBETUNE_METRICS_FILE"] = str(volume / Path(env["KUBETUNE_METRICS_FILE"]).name)
     return env
+
+
+def _field(pod: Any, path: str) -> str:
+    """A downward API fieldRef: the namespace, or one label or annotation ('' if absent)."""
+    if path == "metadata.namespace":
+        return str(pod.metadata.namespace)
+    match = re.fullmatch(r"metadata\.(labels|annotations)\['([^']+)'\]", path)
+    assert match is not None, path
+    return str((getattr(pod.metadata, match[1]) or {}).get(match[2], ""))
 
 
 def local_executable(name: str) -> str:

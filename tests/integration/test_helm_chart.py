@@ -40,6 +40,7 @@ NEEDED = [
 # `kubectl auth can-i VERB RESOURCE` needs the type to be discoverable, so these are
 # checked in the grants `kubectl auth can-i --list` reports.
 KUEUE_WORKLOADS, KUEUE_VERBS = "workloads.kueue.x-k8s.io", {"list", "watch"}
+JOBSETS, JOBSET_VERBS = "jobsets.jobset.x-k8s.io", {"list", "watch", "create", "patch", "delete"}
 NOT_NEEDED = [
     ("list", "secrets", ""),
     ("delete", "secrets", ""),
@@ -131,6 +132,7 @@ def test_cluster_wide_install_grants_what_the_operator_uses_and_no_more(
         for verb, resource, subresource in NOT_NEEDED:
             assert not _can(cluster, account, verb, resource, subresource, "-A"), (verb, resource)
         assert _listed_verbs(cluster, account, KUEUE_WORKLOADS, namespace) == KUEUE_VERBS
+        assert _listed_verbs(cluster, account, JOBSETS, namespace) == JOBSET_VERBS
         assert _can(cluster, account, "watch", "customresourcedefinitions.apiextensions.k8s.io")
         assert not _can(cluster, account, "get", "nodes")
         assert not _can(
@@ -150,7 +152,9 @@ def test_namespaced_install_grants_only_in_the_watched_namespaces(
                 for verb, resource, subresource in NOT_NEEDED:
                     assert not _can(cluster, account, verb, resource, subresource, f"-n={target}")
                 assert _listed_verbs(cluster, account, KUEUE_WORKLOADS, target) == KUEUE_VERBS
+                assert _listed_verbs(cluster, account, JOBSETS, target) == JOBSET_VERBS
             assert not _listed_verbs(cluster, account, KUEUE_WORKLOADS, namespace)
+            assert not _listed_verbs(cluster, account, JOBSETS, namespace)
             # Nothing outside the watched namespaces: not its own, not cluster-wide.
             for verb, resource, subresource in NEEDED:
                 assert not _can(cluster, account, verb, resource, subresource, "-A")

@@ -1,6 +1,7 @@
 """Bad input never wedges the operator, against the real API server: a trial template the
-server refuses as a Job fails the experiment in one pass, naming the field, and a spec
-far over kopf's annotation budget (a 600 KB env value) runs like any other."""
+server refuses as a Job fails the experiment in one pass, naming the field, so does a
+trial workload of a kind the operator does not allow or whose CRD is not installed, and a
+spec far over kopf's annotation budget (a 600 KB env value) runs like any other."""
 
 from __future__ import annotations
 
@@ -52,6 +53,37 @@ def test_refused_templates_fail_at_once_naming_the_field(
         events = kube.events(name)
         assert [r for r, _ in events] == ["InvalidTrialTemplate"], events
         assert field in events[0][1]
+    assert kube.trials() == [] and kube.jobs() == []
+
+
+JOBSET_WORKLOAD = {
+    "kind": "JobSet",
+    "spec": {"replicatedJobs": [{"name": "workers", "replicas": 2}]},
+}
+UNRUNNABLE_WORKLOADS: dict[str, tuple[dict[str, Any], str]] = {
+    "not-allowed": ({"kind": "TrainJob"}, 'Unsupported value: "TrainJob": this operator allows'),
+    "no-crd": (JOBSET_WORKLOAD, "JobSet needs the CRD jobsets.jobset.x-k8s.io"),
+}
+
+
+def test_a_workload_kind_it_cannot_run_fails_at_once_naming_kind_and_cause(
+    namespace: str, kube: Cluster
+) -> None:
+    """This cluster has no JobSet CRD (tests/integration/test_jobset.py runs its own)."""
+    with operator_running(namespace):
+        for name, (workload, _) in UNRUNNABLE_WORKLOADS.items():
+            body = experiment(name, max_trials=2, parallel=1)
+            body["spec"]["trial"]["workload"] = workload
+            kube.create(body)
+        failed = {
+            name: kube.wait_for_phase(name, "Failed", timeout=30) for name in UNRUNNABLE_WORKLOADS
+        }
+    for name, (_, words) in UNRUNNABLE_WORKLOADS.items():
+        reason = condition(failed[name], "Failed")
+        assert reason is not None and reason["reason"] == "InvalidSpec", failed[name]
+        assert reason["message"].startswith("spec.trial.workload.kind: ")
+        assert words in reason["message"], reason["message"]
+        assert kube.events(name) == [("InvalidSpec", reason["message"])]
     assert kube.trials() == [] and kube.jobs() == []
 
 

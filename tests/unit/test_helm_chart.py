@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubetune.reconcile.settings import ALL, REPORTER_IMAGE
+from kubetune.reconcile.settings import ALL, REPORTER_IMAGE, TRIAL_WORKLOADS
 from tests.cluster.binaries import REPO_ROOT
 from tests.helm_chart import CHART, VALUE_SETS, Document, find, helm, objects, render, set_flags
 
@@ -41,7 +41,16 @@ def test_the_chart_lints_clean_and_renders_a_hardened_operator(values: list[str]
     assert env["KUBETUNE_METRICS_PORT"] == "9090"
     assert env["KUBETUNE_PASS_THREADS"] == "4"
     assert env["KUBETUNE_REPORTER_IMAGE"] == REPORTER_IMAGE.default
+    assert TRIAL_WORKLOADS.read(env) == TRIAL_WORKLOADS.default
     assert {name for name in env if name.startswith("KUBETUNE_")} <= {s.env for s in ALL}
+
+
+def test_trial_workloads_reach_the_operator_and_only_known_kinds_pass_the_schema() -> None:
+    _, container = _operator(objects(render(["trialWorkloads={Job}"])))
+    env = {variable["name"]: variable.get("value") for variable in container["env"]}
+    assert env["KUBETUNE_TRIAL_WORKLOADS"] == "Job"
+    with pytest.raises(AssertionError, match="trialWorkloads"):
+        render(["trialWorkloads={TrainJob}"])
 
 
 def test_default_values_watch_every_namespace_with_cluster_rbac() -> None:

@@ -7,6 +7,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from kubetune.k8s import informer as informer_module
 from kubetune.k8s.informer import Informer, Store, pod_essentials
 from kubetune.k8s.owned import WatchedObjects
 from kubetune.planning.history import is_settled
@@ -201,3 +205,26 @@ def test_the_experiment_is_read_from_the_api_server_only_until_a_watch_brings_it
     owned.saw("team", _object("exp", 7), deleted=True)
     server.pages.append(_object("exp", 9, status={"phase": "Pending"}))  # re-created
     assert phase() == "Pending" and len(server.queries) == 2
+
+
+class _JobSetsLater(_Server):
+    """A server without the JobSet CRD at first (404), serving it on the next list."""
+
+    def request(self, method: str, path: str, *, query: dict[str, str] | None = None) -> Document:
+        if not self.queries:
+            self.queries.append({"path": path})
+            raise ApiException(status=404, reason="Not Found")
+        return super().request(method, path, query=query)
+
+
+def test_jobsets_are_watched_on_first_need_and_once_their_crd_is_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(informer_module, "ABSENT_KIND_RETRY_SECONDS", 0.5)
+    server = _JobSetsLater(pages=[_page([_object("exp-0000", 3)], "3")], streams=[])
+    owned = WatchedObjects(server, lambda kind, event, document: None)  # type: ignore[arg-type]
+    assert owned.jobsets("team", "exp") == []  # no CRD: listed as empty, not waited on
+    assert server.queries[0]["path"] == "/apis/jobset.x-k8s.io/v1alpha2/namespaces/team/jobsets"
+    assert server.done.wait(5)  # listed again once served, then watching
+    owned.stop()
+    assert [js["metadata"]["name"] for js in owned.jobsets("team", "exp")] == ["exp-0000"]

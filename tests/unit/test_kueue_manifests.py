@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from tests.cluster.binaries import MissingBinariesError, find_kueue_dir
-from tests.cluster.kueue import KueuePorts, crds, manager_config, webhook_configurations
+from tests.cluster.kueue import crds, manager_config, webhook_configurations
+from tests.cluster.webhook_manager import ManagerPorts
 
 BASE_URL, CA = "https://127.0.0.1:4443", "Q0E="
 
@@ -82,7 +83,7 @@ def test_crds_convert_by_url_where_kueue_patches_them(tmp_path: Path) -> None:
 
 
 def test_manager_config_serves_on_loopback_with_our_cert(tmp_path: Path) -> None:
-    config = manager_config(KueuePorts(webhook=1, metrics=2, health=3), tmp_path)
+    config = manager_config(ManagerPorts(webhook=1, metrics=2, health=3), tmp_path)
     assert config["webhook"] == {"host": "127.0.0.1", "port": 1, "certDir": str(tmp_path)}
     assert config["metrics"]["bindAddress"] == "127.0.0.1:2"
     assert config["health"]["healthProbeBindAddress"] == "127.0.0.1:3"

@@ -54,4 +54,6 @@ def test_every_setting_is_documented_with_its_default() -> None:
 def _shown(default: object) -> str:
     if default in ("", None):
         return "empty"
+    if isinstance(default, frozenset):  # a list setting, written comma-separated
+        return ",".join(sorted(default))
     return f"{default:g}" if isinstance(default, float) else str(default)

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from kubetune.api import rules
 from kubetune.api.base import SpecModel
+from kubetune.api.workload import TrialWorkload
 from kubetune.reporting.line_formats import MAX_FORMAT_CHARS, MAX_FORMATS, format_problem
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
@@ -173,6 +174,10 @@ class TrialSpec(SpecModel):
     template: dict[str, Any] = Field(json_schema_extra=_TEMPLATE_SCHEMA)
     """A PodTemplateSpec for the trial's pod; ${name} placeholders in command, args and env
     values are replaced by the trial's parameters."""
+    workload: TrialWorkload | None = None
+    """The kind of object that runs each trial; unset, a batch/v1 Job of one pod. A
+    JobSet runs `template` in every pod of every replicated job (a multi-node trial). See
+    docs/workloads.md."""
     metrics_format: list[Annotated[str, Field(min_length=1, max_length=MAX_FORMAT_CHARS)]] = Field(
         default_factory=list, max_length=MAX_FORMATS
     )

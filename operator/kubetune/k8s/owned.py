@@ -3,7 +3,8 @@
 Two answers to the same question. `WatchedObjects`, the operator's: per-namespace
 informers (see `informer`) keep the trials, Jobs and Pods in memory, and kopf's watch of
 experiments (`saw`) the experiments, so a pass makes no read request at all and the API
-server sends each change once, to a watch. `ListedObjects`:
+server sends each change once, to a watch (JobSets and Kueue's Workloads only where an
+experiment needs them: their CRDs may be absent). `ListedObjects`:
 a fresh labelled list per pass, for callers without a running watch (one-off tools and
 the unit tests' in-memory API). Both hear about the pass's own writes through `wrote`.
 """
@@ -27,13 +28,16 @@ from kubetune.k8s.informer import (
 from kubetune.k8s.rest import Document, Kube
 from kubetune.k8s.workloads import (
     JOBS,
+    JOBSETS,
     KUEUE_WORKLOADS,
     PODS,
     jobs_path,
+    jobsets_path,
     kueue_workloads_path,
     pods_path,
 )
 from kubetune.planning.history import SettledTrials, is_settled, split_settled
+from kubetune.planning.jobs import EXPERIMENT_LABEL
 
 SYNC_TIMEOUT_SECONDS = 120.0
 OWNED_MEMO_KEY = "owned_objects"  # where the operator keeps its WatchedObjects (kopf memo)
@@ -50,6 +54,9 @@ class OwnedObjects(Protocol):
         """The unsettled trials, and the settled ones (see `planning.history`)."""
 
     def jobs(self, namespace: str, experiment: str) -> list[Document]: ...
+
+    def jobsets(self, namespace: str, experiment: str) -> list[Document]:
+        """The experiment's JobSets (asked only of JobSet experiments)."""
 
     def pods(self, namespace: str, experiment: str) -> list[Document]: ...
 
@@ -74,6 +81,9 @@ class ListedObjects:
 
     def jobs(self, namespace: str, experiment: str) -> list[Document]:
         return workloads.list_jobs(self.kube, namespace, experiment)
+
+    def jobsets(self, namespace: str, experiment: str) -> list[Document]:
+        return workloads.list_jobsets(self.kube, namespace, experiment)
 
     def pods(self, namespace: str, experiment: str) -> list[Document]:
         return workloads.list_pods(self.kube, namespace, experiment)
@@ -110,7 +120,8 @@ class WatchedObjects:
         # Fed by kopf's watch of experiments (`saw`) and the passes' own writes; read
         # from the API server only when neither has brought it yet.
         self._experiments: dict[str, Store] = {}
-        self._kueue: dict[str, Store] = {}
+        # Started per namespace on first need (see `_optional_store`).
+        self._optional: dict[tuple[str, str], Store] = {}
 
     def experiment(self, namespace: str, name: str) -> Document | None:
         store = self._experiment_store(namespace)
@@ -144,20 +155,38 @@ class WatchedObjects:
         installed, trials simply wait without Kueue's reason."""
         if not jobs:
             return {}
-        store = self._kueue_store(namespace)
+        store = self._optional_store(namespace, KUEUE_WORKLOADS)
         found = {job: store.of_experiment(job) for job in jobs}
         return {job: owned[0] for job, owned in found.items() if owned}
 
-    def _kueue_store(self, namespace: str) -> Store:
+    def jobsets(self, namespace: str, experiment: str) -> list[Document]:
+        """From a watch of the namespace's JobSets, started with the first JobSet
+        experiment there. Waits for its first list, as the Jobs' (a trial whose JobSet
+        is not listed yet would be judged to have lost it); where the CRD is absent the
+        watch counts as listed, empty, and retries until the CRD is served."""
+        store = self._optional_store(namespace, JOBSETS)
+        if not store.synced.wait(SYNC_TIMEOUT_SECONDS):
+            raise TimeoutError(f"the JobSets of namespace {namespace} are not listed yet")
+        return store.of_experiment(experiment)
+
+    def _optional_store(self, namespace: str, kind: str) -> Store:
+        """The store of a kind watched only where an experiment needs it."""
         with self._lock:
-            store = self._kueue.get(namespace)
+            store = self._optional.get((namespace, kind))
             if store is None:
-                store = self._kueue[namespace] = Store(conditions_only, group=controller_name)
-                path, listener = kueue_workloads_path(namespace), self._listener_of(KUEUE_WORKLOADS)
-                informer = Informer(self.kube, path, store, listener, selector=None)
-                self._informers.append(informer)
-                informer.start()
+                store = self._optional[namespace, kind] = self._start_optional(namespace, kind)
             return store
+
+    def _start_optional(self, namespace: str, kind: str) -> Store:
+        if kind == KUEUE_WORKLOADS:  # grouped by their Job: they carry no label of ours
+            store, path = Store(conditions_only, group=controller_name), kueue_workloads_path
+            selector = None
+        else:
+            store, path, selector = Store(), jobsets_path, EXPERIMENT_LABEL
+        informer = Informer(self.kube, path(namespace), store, self._listener_of(kind), selector)
+        self._informers.append(informer)
+        informer.start()
+        return store
 
     def cached(self, namespace: str, kind: str, name: str) -> Document | None:
         """The object as last watched, if its namespace's watch is listed already; never
@@ -169,6 +198,8 @@ class WatchedObjects:
     def wrote(self, kind: str, namespace: str, document: Document) -> None:
         if kind == EXPERIMENTS:
             self._experiment_store(namespace).put(document)
+        elif kind == JOBSETS:
+            self._optional_store(namespace, kind).put(document)
         else:
             self._store(namespace, kind).put(document)
 

@@ -1,4 +1,9 @@
-"""The Jobs that run trials and the Pods they make.
+"""The Jobs (or JobSets) that run trials and the Pods they make.
+
+Each write takes the workload's kind (`api.workload`: Job unless the experiment says
+JobSet) and goes to that kind's path; a JobSet is created, expired, suspended and deleted
+as a Job is, and its Jobs and Pods go with it (the garbage collector follows its owner
+references, as from a Job to its Pods).
 
 Creates tolerate 409 from a Job the same trial owns (deterministic Job names make a
 retried create harmless), never another trial's Job; deletes
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 from kubernetes.client.exceptions import ApiException
 
+from kubetune.api.workload import BUILT_IN_KINDS, JOB, JOBSET
 from kubetune.k8s.rest import (
     CORE_API,
     MERGE_PATCH,
@@ -23,7 +29,8 @@ from kubetune.k8s.rest import (
 from kubetune.planning.jobs import EXPERIMENT_LABEL, TRIAL_LABEL
 from kubetune.planning.refusals import REFUSED_CODES, parse_refusal
 
-JOBS, PODS = "jobs", "pods"
+JOBS, PODS, JOBSETS = "jobs", "pods", "jobsets"
+JOBSET_API = f"/apis/{BUILT_IN_KINDS[JOBSET].api_version}"
 # Kueue's Workload of each queued Job (spec.trial.queue): why it waits, read, never written.
 KUEUE_WORKLOADS = "workloads.kueue.x-k8s.io"
 KUEUE_API = "/apis/kueue.x-k8s.io/v1beta2"
@@ -31,6 +38,15 @@ KUEUE_API = "/apis/kueue.x-k8s.io/v1beta2"
 
 def jobs_path(namespace: str, name: str = "") -> str:
     return namespaced_path("/apis/batch/v1", namespace, JOBS, name)
+
+
+def jobsets_path(namespace: str, name: str = "") -> str:
+    return namespaced_path(JOBSET_API, namespace, JOBSETS, name)
+
+
+def workload_path(namespace: str, kind: str, name: str = "") -> str:
+    """Where trial workloads of `kind` live: Jobs, or JobSets."""
+    return jobsets_path(namespace, name) if kind == JOBSET else jobs_path(namespace, name)
 
 
 def pods_path(namespace: str) -> str:
@@ -62,6 +78,18 @@ def list_jobs(kube: Kube, namespace: str, experiment: str) -> list[Document]:
     return items
 
 
+def list_jobsets(kube: Kube, namespace: str, experiment: str) -> list[Document]:
+    """The experiment's JobSets; none where JobSet is not installed."""
+    try:
+        found = kube.request("GET", jobsets_path(namespace), query=_by_experiment(experiment))
+    except ApiException as error:
+        if is_status(error, 404):
+            return []
+        raise
+    items: list[Document] = found["items"]
+    return items
+
+
 def list_pods(kube: Kube, namespace: str, experiment: str) -> list[Document]:
     query = _by_experiment(experiment)
     items: list[Document] = kube.request("GET", pods_path(namespace), query=query)["items"]
@@ -75,16 +103,24 @@ def list_trial_pods(kube: Kube, namespace: str, trial: str) -> list[Document]:
 
 
 def create_job(kube: Kube, namespace: str, job: Document) -> Document:
-    """Create the Job; a Job of the same name is accepted only when the same trial owns it.
-    The Job as stored."""
-    return create_owned(kube, jobs_path(namespace), job, listed=True)
+    """Create the Job (or JobSet); one of the same name is accepted only when the same
+    trial owns it. The object as stored."""
+    return create_owned(kube, _create_path(namespace, job), job, listed=True)
+
+
+def _create_path(namespace: str, job: Document) -> str:
+    """A JobSet is created at the version it names (spec.trial.workload.apiVersion), as
+    the API server requires; read and written at the built-in one after."""
+    if job.get("kind") != JOBSET:
+        return jobs_path(namespace)
+    return namespaced_path(f"/apis/{job['apiVersion']}", namespace, JOBSETS)
 
 
 def dry_run_job(kube: Kube, namespace: str, job: Document) -> None:
     """Ask the API server to validate the Job without storing it (admission included).
     Raises RefusedError with the server's causes when it is invalid."""
     try:
-        kube.request("POST", jobs_path(namespace), body=job, query={"dryRun": "All"})
+        kube.request("POST", _create_path(namespace, job), body=job, query={"dryRun": "All"})
     except ApiException as error:
         if is_status(error, *REFUSED_CODES):
             raise RefusedError(parse_refusal(int(error.status), error.body)) from None
@@ -92,29 +128,44 @@ def dry_run_job(kube: Kube, namespace: str, job: Document) -> None:
             raise
 
 
-def delete_job(kube: Kube, namespace: str, name: str) -> None:
+def delete_job(kube: Kube, namespace: str, name: str, kind: str = JOB) -> None:
     body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
     try:
-        kube.request("DELETE", jobs_path(namespace, name), body=body)
+        kube.request("DELETE", workload_path(namespace, kind, name), body=body)
     except ApiException as error:
         if not is_status(error, 404):
             raise
 
 
-def expire_job(kube: Kube, namespace: str, name: str, ttl_seconds: int) -> None:
-    """Kubernetes deletes the Job, and its Pods with it, `ttl_seconds` after it finished."""
-    _patch_job(kube, namespace, name, {"spec": {"ttlSecondsAfterFinished": ttl_seconds}})
+def expire_job(kube: Kube, namespace: str, name: str, ttl_seconds: int, kind: str = JOB) -> None:
+    """Kubernetes deletes the Job (or JobSet), and its Pods with it, `ttl_seconds` after
+    it finished."""
+    body = {"spec": {"ttlSecondsAfterFinished": ttl_seconds}}
+    _patch_job(kube, workload_path(namespace, kind, name), body)
 
 
-def set_job_suspended(kube: Kube, namespace: str, name: str, suspended: bool) -> None:
-    """Suspending a Job deletes its running Pods; resuming starts them again."""
-    _patch_job(kube, namespace, name, {"spec": {"suspend": suspended}})
+def set_job_suspended(
+    kube: Kube, namespace: str, name: str, suspended: bool, kind: str = JOB
+) -> None:
+    """Suspending a Job (or JobSet) deletes its running Pods; resuming starts them again."""
+    _patch_job(kube, workload_path(namespace, kind, name), {"spec": {"suspend": suspended}})
 
 
-def _patch_job(kube: Kube, namespace: str, name: str, body: Document) -> None:
-    """A Job already gone needs no change."""
+def _patch_job(kube: Kube, path: str, body: Document) -> None:
+    """A workload already gone needs no change."""
     try:
-        kube.request("PATCH", jobs_path(namespace, name), body=body, content_type=MERGE_PATCH)
+        kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
     except ApiException as error:
         if not is_status(error, 404):
             raise
+
+
+def serves_resource(kube: Kube, api_version: str, plural: str) -> bool:
+    """Whether the API server serves `plural` in `api_version` (a CRD's kind is installed)."""
+    try:
+        found = kube.request("GET", f"/apis/{api_version}")
+    except ApiException as error:
+        if is_status(error, 404):
+            return False
+        raise
+    return any(resource.get("name") == plural for resource in found.get("resources") or [])

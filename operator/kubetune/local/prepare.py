@@ -19,6 +19,7 @@ from kubetune.api import SpecError, TuningExperiment, parse_experiment
 from kubetune.local.kubectl_yaml import load_yaml
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.placeholders import CONTAINERS_PATH, PlaceholderError, check_template
+from kubetune.planning.workload_support import LOCAL_SUPPORT, workload_problem
 
 NAME_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS label, as in a cluster
 PYTHON_NAMES = ("python", "python3")
@@ -45,6 +46,8 @@ def prepare_experiment(document: dict[str, Any]) -> TuningExperiment:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         detail = "Required value" if name is None else f"invalid name {name!r}"
         raise SpecError([f"metadata.name: {detail} (lowercase letters, digits and '-')"])
+    if problem := workload_problem(experiment.spec.trial.workload, LOCAL_SUPPORT):
+        raise SpecError([problem])
     template = experiment.spec.trial.template
     position = trainer_index(template["spec"]["containers"])
     if not trainer_command(template["spec"]["containers"][position]):

@@ -20,6 +20,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_POINTS_PER_REQUEST = 256  # the reporter never batches more than this
 # A DNS-1123 subdomain, what Kubernetes allows for namespace and object names.
 _OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+_REPLICA = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[0-9]{1,9}/[0-9]{0,9}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class TrialRef:
     namespace: str
     experiment: str
     trial: str
+    # The reporting pod's place in a multi-pod trial (`reporting.env.replica_name`).
+    replica: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,10 @@ def _trial_ref(document: dict[str, object]) -> TrialRef | Rejection:
         if not isinstance(name, str) or not _OBJECT_NAME.fullmatch(name):
             return Rejection(400, "malformed", f"{field} is not a Kubernetes object name")
     namespace, experiment, trial = (str(name) for name in names)
-    return TrialRef(namespace, experiment, trial)
+    replica = document.get("replica")
+    if replica is not None and not (isinstance(replica, str) and _REPLICA.fullmatch(replica)):
+        return Rejection(400, "malformed", "replica is not replicatedJob/jobIndex/completionIndex")
+    return TrialRef(namespace, experiment, trial, replica)
 
 
 def _reports(raw: object) -> tuple[MetricReport, ...] | Rejection:
@@ -97,6 +103,8 @@ def check_token(key: bytes | None, trial: TrialRef, token: str | None) -> Reject
         return Rejection(401, "missing_token", "Authorization: Bearer <trial token> required")
     if key is None:
         return Rejection(401, "unknown_experiment", "invalid token")
-    if not verify_trial_token(key, trial.namespace, trial.experiment, trial.trial, token):
+    if not verify_trial_token(
+        key, trial.namespace, trial.experiment, trial.trial, token, replica=trial.replica
+    ):
         return Rejection(401, "bad_token", "invalid token")
     return None

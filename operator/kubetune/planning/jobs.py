@@ -1,4 +1,5 @@
-"""The batch/v1 Job that runs one trial, built from the experiment's trial template.
+"""The batch/v1 Job (or JobSet, see `spec.trial.workload`) that runs one trial, built
+from the experiment's trial template.
 
 Pure and deterministic: the same experiment and trial always give the same manifest, so
 a restarted operator that re-creates a Job (tolerating 409) asks for exactly what the
@@ -12,6 +13,7 @@ import copy
 from typing import Any
 
 from kubetune.api import API_GROUP, GROUP_VERSION, TuningExperiment, TuningTrial, parse_duration
+from kubetune.api.workload import JOB, JOBSET, kind_rules
 from kubetune.planning.placeholders import param_env, substitute_containers
 from kubetune.reporting import env as trial_env
 
@@ -96,20 +98,78 @@ def build_trial_job(experiment: TuningExperiment, trial: TuningTrial) -> Documen
         job_spec["activeDeadlineSeconds"] = int(
             parse_duration(limits.trial_timeout).total_seconds()
         )
-    trial_doc = {"kind": trial.kind, "apiVersion": trial.api_version, "metadata": trial.metadata}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {
-            "name": trial.metadata["name"],
-            "namespace": trial.metadata["namespace"],
-            "labels": {
-                **trial_labels(trial.spec.experiment, trial.metadata["name"]),
-                **queue_labels(experiment),
-            },
-            "ownerReferences": [owner_reference(trial_doc)],
-        },
+        "metadata": _workload_metadata(experiment, trial),
         "spec": job_spec,
+    }
+
+
+def build_trial_workload(experiment: TuningExperiment, trial: TuningTrial) -> Document:
+    """The object that runs `trial`: its Job, or its JobSet (`spec.trial.workload`)."""
+    if workload_kind(experiment) == JOBSET:
+        return build_trial_jobset(experiment, trial)
+    return build_trial_job(experiment, trial)
+
+
+def workload_kind(experiment: TuningExperiment) -> str:
+    workload = experiment.spec.trial.workload
+    return JOB if workload is None else workload.kind
+
+
+def build_trial_jobset(experiment: TuningExperiment, trial: TuningTrial) -> Document:
+    """The JobSet of `trial`: the workload's spec, each replicated job given the trial's
+    pod (placeholders, env, GPUs per pod) and the trial's labels, so its Jobs and pods are
+    found by trial as a Job's are. Named and owned as a trial Job is; created suspended
+    when the experiment is (or Kueue admits it), like a Job."""
+    workload = experiment.spec.trial.workload
+    rules = kind_rules(workload)
+    assert workload is not None and rules is not None  # JobSet has built-in rules
+    spec = copy.deepcopy(workload.spec or {})
+    pod = _pod_template(experiment, trial)
+    labels = trial_labels(trial.spec.experiment, trial.metadata["name"])
+    spec["replicatedJobs"] = [
+        _replicated_job(replicated, pod, labels, experiment)
+        for replicated in spec["replicatedJobs"]
+    ]
+    spec["suspend"] = experiment.spec.suspend or queued(experiment)
+    return {
+        "apiVersion": rules.api_version,
+        "kind": JOBSET,
+        "metadata": _workload_metadata(experiment, trial),
+        "spec": spec,
+    }
+
+
+def _replicated_job(
+    replicated: Document, pod: Document, labels: dict[str, str], experiment: TuningExperiment
+) -> Document:
+    """One replicated job with the trial's pod; its retries and deadline default to the
+    experiment's limits, as a trial Job's are."""
+    template = replicated.setdefault("template", {})
+    metadata = template.setdefault("metadata", {})
+    metadata["labels"] = {**_mapping(metadata.get("labels")), **labels}
+    job_spec = template.setdefault("spec", {})
+    job_spec.setdefault("backoffLimit", experiment.spec.limits.trial_retries)
+    timeout = experiment.spec.limits.trial_timeout
+    if timeout:
+        job_spec.setdefault("activeDeadlineSeconds", int(parse_duration(timeout).total_seconds()))
+    job_spec["template"] = copy.deepcopy(pod)
+    return replicated
+
+
+def _workload_metadata(experiment: TuningExperiment, trial: TuningTrial) -> Document:
+    """Named after the trial, labelled with it, and owned by it."""
+    trial_doc = {"kind": trial.kind, "apiVersion": trial.api_version, "metadata": trial.metadata}
+    return {
+        "name": trial.metadata["name"],
+        "namespace": trial.metadata["namespace"],
+        "labels": {
+            **trial_labels(trial.spec.experiment, trial.metadata["name"]),
+            **queue_labels(experiment),
+        },
+        "ownerReferences": [owner_reference(trial_doc)],
     }
 
 

@@ -1,10 +1,15 @@
-"""What became of a trial, read from its Job and Pods.
+"""What became of a trial, read from its Job (or JobSet) and Pods.
 
 Pure: the handlers list the Job and Pods and hand them here. Kubernetes reports failures in
 several places (Job conditions, container states, pod phases); this module folds them into
 one phase with a reason a user can act on: OOMKilled, ImagePullBackOff, ExitCode (with the
 code), DeadlineExceeded, BackoffLimitExceeded. A Job that never starts because its image
 cannot be pulled would wait forever, so that is a failure too.
+
+A JobSet trial ends by its kind's CEL rules over the JobSet's status (`workload_rules`),
+not by its first finished pod (one pod of many); a failure's reason is still read from
+the containers (OOMKilled, exit code) of whichever pod failed. Its final metrics come
+from the reporting pod (`sidecar.designated_replica`).
 
 Final metrics come from the trainer container's termination message (what it wrote to
 /dev/termination-log): a JSON document ``{"metrics": {...}}`` or lines of the stdout
@@ -18,8 +23,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kubetune.api.workload import BUILT_IN_KINDS, JOBSET, KindRules
 from kubetune.planning.admission import waiting_outcome, waits_for_admission
 from kubetune.planning.lifecycle import Outcome, TrialReason
+from kubetune.planning.sidecar import replica_of
+from kubetune.planning.workload_rules import Verdict, WorkloadRuleError, verdict
 from kubetune.reporting.protocol import MetricReport, parse_json_line, parse_line
 
 Document = Mapping[str, Any]
@@ -29,6 +37,33 @@ STUCK_WAITING_REASONS = frozenset(
 )
 DONE_CONDITIONS = ("Complete", "SuccessCriteriaMet")
 FAILED_CONDITIONS = ("Failed", "FailureTarget")
+JOBSET_ENDED_CONDITIONS = ("Completed", "Failed")
+INVALID_RULE = "WorkloadRuleError"
+
+
+def jobset_outcome(
+    jobset: Document,
+    pods: Sequence[Document],
+    trainer: str,
+    rules: KindRules | None = None,
+    replica: str | None = None,
+) -> Outcome:
+    """The outcome of a JobSet trial by `rules` (default: JobSet's built-in ones); its
+    metrics from the pods of `replica` (the reporting pod's place)."""
+    if waits_for_admission(jobset):
+        return waiting_outcome(None)
+    try:
+        decided = verdict(rules or BUILT_IN_KINDS[JOBSET], jobset.get("status") or {})
+    except WorkloadRuleError as error:
+        return Outcome("Failed", INVALID_RULE, str(error))
+    if decided == Verdict.SUCCEEDED:
+        return _succeeded([pod for pod in pods if replica_of(pod) == replica], trainer)
+    if decided == Verdict.FAILED:
+        return _failed(_condition(jobset, "Failed") or {}, pods, trainer)
+    stuck = _stuck_container(pods)
+    if stuck is not None:
+        return Outcome("Failed", stuck[0], stuck[1])
+    return Outcome("Running" if any(_phase(pod) == "Running" for pod in pods) else "Pending")
 
 
 def trial_outcome(
@@ -36,11 +71,15 @@ def trial_outcome(
     pods: Sequence[Document],
     trainer: str,
     workload: Document | None = None,
+    jobset: tuple[KindRules | None, str | None] = (None, None),
 ) -> Outcome:
     """The outcome of one trial's Job and Pods (`trainer`: the trainer container's name;
-    `workload`: the Kueue Workload of a queued Job, if any, see `admission`)."""
+    `workload`: the Kueue Workload of a queued Job, if any, see `admission`); of a
+    JobSet, by `jobset`'s rules and reporting replica (see `jobset_outcome`)."""
     if job is None:
         return Outcome("Pending")
+    if job.get("kind") == JOBSET:
+        return jobset_outcome(job, pods, trainer, *jobset)
     if waits_for_admission(job) and not _finished_pod(pods):
         return waiting_outcome(workload)
     # A trial Job runs one pod to completion: its pod's success is the Job's, known a
@@ -63,8 +102,9 @@ def _finished_pod(pods: Sequence[Document]) -> bool:
 
 
 def job_finished(job: Document) -> bool:
-    """The Job controller has marked the Job done or failed."""
-    return _condition(job, *DONE_CONDITIONS, *FAILED_CONDITIONS) is not None
+    """The Job controller has marked the Job done or failed (JobSet's: the JobSet)."""
+    ended = JOBSET_ENDED_CONDITIONS if job.get("kind") == JOBSET else ()
+    return _condition(job, *DONE_CONDITIONS, *FAILED_CONDITIONS, *ended) is not None
 
 
 def _phase(pod: Document) -> str | None:

@@ -36,6 +36,7 @@ from kubetune.api import (
     parse_experiment,
     parse_trial,
 )
+from kubetune.api.workload import JOB
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -73,6 +74,7 @@ from kubetune.planning.status import (
     timestamp,
 )
 from kubetune.planning.suggest import NewTrial
+from kubetune.planning.workload_support import DEFAULT_SUPPORT, WorkloadSupport, workload_problem
 
 Document = dict[str, Any]
 PROVISIONAL_UID = "kubetune-dry-run"  # the owner uid of a Job that is only validated
@@ -100,6 +102,8 @@ class Snapshot:
     settled: SettledTrials = field(default_factory=SettledTrials)
     # Kueue's Workloads of queued trials' Jobs, by trial name (see `admission`).
     workloads: Mapping[str, Document] = field(default_factory=dict)
+    # The trial workload kinds the operator allows and the cluster serves.
+    workload_support: WorkloadSupport = DEFAULT_SUPPORT
 
     @property
     def status(self) -> Document:
@@ -112,6 +116,12 @@ class Snapshot:
     @property
     def finished(self) -> bool:
         return self.status.get("phase") in TERMINAL_PHASES
+
+    @property
+    def workload_kind(self) -> str:
+        """The kind of the trials' workloads (`jobs` holds them): Job, or JobSet."""
+        trial = (self.experiment.get("spec") or {}).get("trial") or {}
+        return str((trial.get("workload") or {}).get("kind", JOB))
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ def decide_pass(
         return PassDecision(())
     spec = decide_spec(snapshot.experiment.get("spec") or {}, snapshot.accepted_spec)
     try:
-        experiment = _runnable(snapshot.experiment, spec.effective)
+        experiment = _runnable(snapshot.experiment, spec.effective, snapshot.workload_support)
     except (SpecError, PlaceholderError) as error:
         return PassDecision(invalid_spec_actions(snapshot, str(error), now))
     settled, trials = _settle_all(snapshot, experiment, now)
@@ -150,8 +160,12 @@ def decide_pass(
     return PassDecision(tuple(actions), experiment, plan)
 
 
-def _runnable(document: Document, spec: Mapping[str, Any]) -> TuningExperiment:
+def _runnable(
+    document: Document, spec: Mapping[str, Any], support: WorkloadSupport
+) -> TuningExperiment:
     experiment = parse_experiment({**document, "spec": dict(spec), "status": {}})
+    if problem := workload_problem(experiment.spec.trial.workload, support):
+        raise SpecError([problem])
     names = [parameter.name for parameter in experiment.spec.parameters]
     check_template(experiment.spec.trial.template, names)
     return experiment

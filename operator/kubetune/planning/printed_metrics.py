@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubetune.api import TuningExperimentSpec
+from kubetune.api.workload import JOBSET
 from kubetune.planning.jobs import trainer_index
 from kubetune.planning.outcome import trial_outcome
 from kubetune.reporting.line_formats import LineReader
@@ -59,8 +60,12 @@ class PrintedLog:
 
 
 def trainer_of(job: Document) -> str:
-    """The trainer container's name, as the Job was built (reporter excluded)."""
-    containers = job["spec"]["template"]["spec"]["containers"]
+    """The trainer container's name, as the Job (or JobSet: every pod is the same) was
+    built (reporter excluded)."""
+    spec = job["spec"]
+    if job.get("kind") == JOBSET:
+        spec = spec["replicatedJobs"][0]["template"]["spec"]
+    containers = spec["template"]["spec"]["containers"]
     return str(containers[trainer_index(containers)].get("name", ""))
 
 

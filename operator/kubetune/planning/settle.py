@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kubetune.api import TuningExperiment, TuningTrialStatus, parse_trial
+from kubetune.api.workload import KindRules, kind_rules
 from kubetune.planning.actions import (
     Action,
     CreateJob,
@@ -36,6 +37,7 @@ from kubetune.planning.lifecycle import (
 from kubetune.planning.outcome import job_finished, trial_outcome
 from kubetune.planning.progress import TrialStop
 from kubetune.planning.records import ACTIVE_PHASES
+from kubetune.planning.sidecar import designated_replica
 from kubetune.planning.status import lifecycle_document, status_patch
 from kubetune.reporting.protocol import MetricReport
 
@@ -89,7 +91,8 @@ def settle_trial(
     if job is None and not status.get("jobName"):
         return [CreateJob(name)], trial
     trainer = trainer_name(experiment)
-    outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer, workload)
+    judging = jobset_judging(experiment)
+    outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer, workload, judging)
     spec = experiment.spec
     objectives, strategies = spec.criteria.metrics, spec.objective.strategies
     printed_recorded = _with_printed(trial, printed, objectives, now, strategies)
@@ -109,6 +112,13 @@ def settle_trial(
     elif concluded.phase == "Preempted" and status.get("phase") == "Running":
         actions.append(EmitEvent("TrialPreempted", f"{name}: {concluded.message}"))
     return actions, _with(trial, status, patch)
+
+
+def jobset_judging(experiment: TuningExperiment) -> tuple[KindRules | None, str | None]:
+    """How a JobSet trial's outcome is read: its kind's rules, and the reporting pod."""
+    workload = experiment.spec.trial.workload
+    replica = designated_replica(workload)
+    return kind_rules(workload), None if replica is None else replica[1]
 
 
 def release_settled(

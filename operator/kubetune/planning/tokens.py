@@ -4,6 +4,8 @@ Each experiment has one random key (kept in a Secret owned by the experiment). A
 token is HMAC-SHA256(key, "namespace/experiment/trial"), so the operator can verify any
 report after a restart from the key alone, without storing one token per trial, and a
 token proves exactly one trial: it cannot report for a sibling or another experiment.
+A multi-pod trial's token also binds the one pod that reports ("…/trial/replica", the
+replica named by `reporting.env.replica_name`): its other pods' reports are refused.
 """
 
 from __future__ import annotations
@@ -21,21 +23,32 @@ def new_experiment_key() -> bytes:
     return secrets.token_bytes(KEY_BYTES)
 
 
-def trial_subject(namespace: str, experiment: str, trial: str) -> str:
+def trial_subject(namespace: str, experiment: str, trial: str, replica: str | None = None) -> str:
     """What a token vouches for. Kubernetes names never contain "/", so the join is
-    unambiguous: no two (namespace, experiment, trial) triples give the same subject."""
-    return f"{namespace}/{experiment}/{trial}"
+    unambiguous: no two (namespace, experiment, trial) triples give the same subject, and
+    the replica, when there is one, comes after all three."""
+    subject = f"{namespace}/{experiment}/{trial}"
+    return subject if replica is None else f"{subject}/{replica}"
 
 
-def trial_token(key: bytes, namespace: str, experiment: str, trial: str) -> str:
-    """The hex token that lets one trial's reporter send metrics for that trial only."""
-    subject = trial_subject(namespace, experiment, trial).encode()
+def trial_token(
+    key: bytes, namespace: str, experiment: str, trial: str, replica: str | None = None
+) -> str:
+    """The hex token that lets one trial's reporter (in the pod `replica`, for a
+    multi-pod trial) send metrics for that trial only."""
+    subject = trial_subject(namespace, experiment, trial, replica).encode()
     return hmac.new(key, subject, hashlib.sha256).hexdigest()
 
 
 def verify_trial_token(
-    key: bytes, namespace: str, experiment: str, trial: str, presented: str
+    key: bytes,
+    namespace: str,
+    experiment: str,
+    trial: str,
+    presented: str,
+    *,
+    replica: str | None = None,
 ) -> bool:
     """Constant-time comparison, so response timing leaks nothing about the right token."""
-    expected = trial_token(key, namespace, experiment, trial)
+    expected = trial_token(key, namespace, experiment, trial, replica)
     return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "replace"))

@@ -27,6 +27,7 @@ from kubetune.k8s.custom import EXPERIMENTS
 from kubetune.k8s.owned import ListedObjects, OwnedObjects
 from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
+from kubetune.planning.jobs import workload_kind
 from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
 from kubetune.reconcile import metrics, settings
@@ -106,6 +107,9 @@ class Applier:
         self.metadata = snapshot.experiment["metadata"]
         experiment = decision.experiment
         self.trials = None if experiment is None else TrialWriter(kube, snapshot, experiment, owned)
+        # The accepted spec's kind where the pass parsed one (a submitted edit of an
+        # immutable field is refused), else the stored spec's.
+        self.kind = snapshot.workload_kind if experiment is None else workload_kind(experiment)
         self.handlers = self._handlers()
 
     def apply(self) -> bool:
@@ -185,14 +189,16 @@ class Applier:
         self.owned.wrote(EXPERIMENTS, namespace, patched)
 
     def _delete_job(self, action: actions.DeleteJob) -> None:
-        workloads.delete_job(self.kube, self.metadata["namespace"], action.name)
+        kind = self.kind
+        workloads.delete_job(self.kube, self.metadata["namespace"], action.name, kind)
 
     def _expire_job(self, action: actions.ExpireJob) -> None:
-        workloads.expire_job(self.kube, self.metadata["namespace"], action.name, action.ttl_seconds)
+        namespace, kind = self.metadata["namespace"], self.kind
+        workloads.expire_job(self.kube, namespace, action.name, action.ttl_seconds, kind)
 
     def _suspend_job(self, action: actions.SuspendJob) -> None:
-        namespace = self.metadata["namespace"]
-        workloads.set_job_suspended(self.kube, namespace, action.name, action.suspended)
+        namespace, kind = self.metadata["namespace"], self.kind
+        workloads.set_job_suspended(self.kube, namespace, action.name, action.suspended, kind)
 
     def _patch_status(self, action: actions.PatchExperimentStatus) -> None:
         namespace, name = self.metadata["namespace"], self.metadata["name"]

@@ -27,7 +27,7 @@ import kopf
 from kubetune.api import API_GROUP, API_VERSION, TERMINAL_PHASES
 from kubetune.k8s.owned import OWNED_MEMO_KEY, WatchedObjects
 from kubetune.k8s.rest import Kube, connect
-from kubetune.k8s.workloads import JOBS, KUEUE_WORKLOADS, PODS
+from kubetune.k8s.workloads import JOBS, JOBSETS, KUEUE_WORKLOADS, PODS
 from kubetune.planning.jobs import EXPERIMENT_LABEL
 from kubetune.planning.outcome import STUCK_WAITING_REASONS
 from kubetune.reconcile import (
@@ -176,7 +176,7 @@ def _wakes_pass(kind: str, event: str, document: Document) -> bool:
     container stuck waiting (which would otherwise hang until its deadline)."""
     if kind == KUEUE_WORKLOADS:
         return False  # no label says whose: the Job's suspend flip and the resync do
-    if kind == JOBS and event == "DELETED":
+    if kind in (JOBS, JOBSETS) and event == "DELETED":
         return (document.get("spec") or {}).get("ttlSecondsAfterFinished") is None
     if kind != PODS:
         return True

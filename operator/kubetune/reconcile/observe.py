@@ -8,8 +8,9 @@ experiment's history.
 
 Objects belong by uid, not by name. The experiment label only narrows the watches; a
 trial counts only if this experiment's uid controls it, a Job only if one of those
-trials controls it, a Pod only if one of those Jobs does. So objects left by an earlier
-experiment of the same name (deleted, then re-created at once, while the garbage
+trials controls it, a Pod only if one of those Jobs does (of a JobSet experiment: a
+JobSet a trial controls, the Jobs that JobSet controls, their Pods). So objects left by an
+earlier experiment of the same name (deleted, then re-created at once, while the garbage
 collector still works) are never adopted.
 """
 
@@ -19,10 +20,12 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from kubetune.api.workload import BUILT_IN_KINDS, JOB, JOBSET, TrialWorkload
 from kubetune.k8s import spec_store
 from kubetune.k8s.logs import LogBounds, read_container_log
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube
+from kubetune.k8s.workloads import serves_resource
 from kubetune.planning.admission import waits_for_admission
 from kubetune.planning.history import SettledTrials
 from kubetune.planning.jobs import controller_uid, owned_by
@@ -36,6 +39,7 @@ from kubetune.planning.printed_metrics import (
     trainer_of,
 )
 from kubetune.planning.records import ACTIVE_PHASES
+from kubetune.planning.sidecar import designated_replica, replica_of
 from kubetune.planning.spec_changes import (
     ACCEPTED_SPEC_ANNOTATION,
     accepted_part,
@@ -43,6 +47,8 @@ from kubetune.planning.spec_changes import (
     is_digest,
     spec_digest,
 )
+from kubetune.planning.workload_support import WorkloadSupport
+from kubetune.reconcile import settings
 
 Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
@@ -61,15 +67,32 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     unsettled, settled = owned.trials(namespace, name)
     trials = owned_by(unsettled, stored["metadata"]["uid"])
     trials.sort(key=lambda trial: trial["spec"]["index"])
-    jobs, pods = _workloads(owned, namespace, name, trials, settled)
-    printed = _printed_reports(kube, namespace, trials, jobs, pods)
+    support = workload_support(kube, stored)
+    kind = Snapshot(stored).workload_kind
+    # JobSets are watched only where served (else the pass fails the experiment anyway).
+    kind = kind if kind in support.installed else JOB
+    jobs, pods = _workloads(owned, namespace, name, trials, settled, kind=kind)
+    printed = _printed_reports(kube, namespace, trials, jobs, _reporting(stored, pods))
     # A Job is named after its trial; Kueue's word is read only for Jobs that wait.
     waiting = [trial for trial, job in jobs.items() if waits_for_admission(job)]
     kueue = owned.kueue_workloads(namespace, waiting)
     return Snapshot(
         stored, tuple(trials), jobs, pods, accepted, recorded, printed,
-        settled=settled, workloads=kueue,
+        settled=settled, workloads=kueue, workload_support=support,
     )  # fmt: skip
+
+
+def workload_support(kube: Kube, experiment: Document) -> WorkloadSupport:
+    """The kinds the operator allows, and whether the cluster serves the experiment's
+    (asked only for a kind other than Job, so Job experiments cost no request)."""
+    allowed = settings.TRIAL_WORKLOADS.read()
+    trial = (experiment.get("spec") or {}).get("trial") or {}
+    workload = trial.get("workload") or {}
+    kind = workload.get("kind", JOB)
+    rules = BUILT_IN_KINDS.get(kind) if kind in allowed and kind != JOB else None
+    api_version = workload.get("apiVersion") or (rules and rules.api_version)
+    served = rules is not None and serves_resource(kube, str(api_version), rules.plural)
+    return WorkloadSupport(allowed, frozenset({kind} if served else ()))
 
 
 def _printed_reports(
@@ -93,6 +116,19 @@ def _printed_reports(
         if log is not None:
             printed[name] = PrintedLog(log.text, log.truncated)
     return printed
+
+
+def _reporting(experiment: Document, pods: dict[str, list[Document]]) -> dict[str, list[Document]]:
+    """Of a JobSet trial, the pods whose trainer reports (whose log is read); of a Job
+    trial, all of them."""
+    trial = (experiment.get("spec") or {}).get("trial") or {}
+    try:
+        replica = designated_replica(TrialWorkload.model_validate(trial.get("workload") or {}))
+    except ValueError:  # the pass fails such an experiment, naming the field
+        return {}
+    if replica is None:
+        return pods
+    return {name: [p for p in found if replica_of(p) == replica[1]] for name, found in pods.items()}
 
 
 def _settled_owner(job: Document, settled: SettledTrials) -> str | None:
@@ -133,16 +169,26 @@ def _workloads(
     experiment: str,
     trials: list[Document],
     settled: SettledTrials,
+    *,
+    kind: str,
 ) -> tuple[dict[str, Document], dict[str, list[Document]]]:
-    """Jobs by the name of the trial that owns them (settled trials' Jobs too, until
-    they expire), Pods by the trial of their Job."""
+    """Jobs (or JobSets) by the name of the trial that owns them (settled trials' too,
+    until they expire), Pods by the trial of their Job (or of their Job's JobSet)."""
     trial_of = {trial["metadata"]["uid"]: trial["metadata"]["name"] for trial in trials}
     jobs: dict[str, Document] = {}
-    for job in owned.jobs(namespace, experiment):
+    owned_jobs = owned.jobs(namespace, experiment)
+    tops = owned.jobsets(namespace, experiment) if kind == JOBSET else owned_jobs
+    for job in tops:
         owner = trial_of.get(str(controller_uid(job))) or _settled_owner(job, settled)
         if owner is not None:
             jobs[owner] = job
     job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}
+    if kind == JOBSET:  # a JobSet's pods belong to its Jobs
+        job_trial = {
+            job["metadata"]["uid"]: job_trial[str(controller_uid(job))]
+            for job in owned_jobs
+            if controller_uid(job) in job_trial
+        }
     pods: defaultdict[str, list[Document]] = defaultdict(list)
     for pod in owned.pods(namespace, experiment):
         if controller_uid(pod) in job_trial:

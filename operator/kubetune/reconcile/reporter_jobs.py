@@ -1,4 +1,4 @@
-"""Give each trial Job its reporter sidecar and the token that lets it report.
+"""Give each trial Job (or JobSet) its reporter sidecar and the token that lets it report.
 
 The token is derived from the experiment's key (its Secret is created on first use), so
 it is the same on every attempt to create the Job, before or after an operator restart.
@@ -15,10 +15,11 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from kubetune.api import TuningExperiment
 from kubetune.k8s.metrics_io import ensure_experiment_key
 from kubetune.k8s.rest import Document, Kube
 from kubetune.planning.jobs import TRIAL_LABEL
-from kubetune.planning.sidecar import add_reporter
+from kubetune.planning.sidecar import add_reporter, designated_replica
 from kubetune.planning.tokens import trial_token
 from kubetune.reconcile import settings
 
@@ -63,23 +64,26 @@ class ExperimentKeys:
 experiment_keys = ExperimentKeys()  # the operator's, for every pass of this process
 
 
-def attach_reporter(kube: Kube, experiment_metadata: Mapping[str, Any], job: Document) -> Document:
-    """The trial Job with the reporter sidecar; `experiment_metadata` is the stored
-    experiment's (name, namespace, uid). Blocking: it may read or create the key Secret
-    (once per experiment uid, see `ExperimentKeys`). The Job is unchanged when no ingest
-    URL is configured: trials then report final metrics only (through the termination
+def attach_reporter(kube: Kube, experiment: TuningExperiment, job: Document) -> Document:
+    """The trial Job (or JobSet) with the reporter sidecar, in the pod that reports (see
+    `sidecar.designated_replica`). Blocking: it may read or create the key Secret (once
+    per experiment uid, see `ExperimentKeys`). The Job is unchanged when no ingest URL is
+    configured: trials then report final metrics only (through the termination
     message)."""
     ingest_url = settings.INGEST_URL.read()
     if not ingest_url:
         return job
-    namespace, experiment = experiment_metadata["namespace"], experiment_metadata["name"]
+    metadata = experiment.metadata
+    namespace, name = metadata["namespace"], metadata["name"]
     trial = job["metadata"]["labels"][TRIAL_LABEL]
-    key = experiment_keys.key_of(kube, experiment_metadata)
+    key = experiment_keys.key_of(kube, metadata)
+    replicated_job, replica = designated_replica(experiment.spec.trial.workload) or (None, None)
     return add_reporter(
         job,
         image=settings.REPORTER_IMAGE.read(),
         ingest_url=ingest_url,
-        experiment=experiment,
+        experiment=name,
         trial=trial,
-        token=trial_token(key, namespace, experiment, trial),
+        token=trial_token(key, namespace, name, trial, replica),
+        replicated_job=replicated_job,
     )

@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from kubetune.api.workload import BUILT_IN_KINDS
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
+from kubetune.planning.workload_support import DEFAULT_ALLOWED
 
 T = TypeVar("T")
 
@@ -70,6 +72,14 @@ def _ttl(text: str) -> int | None:
     return seconds
 
 
+def _kinds(text: str) -> frozenset[str]:
+    """Comma-separated kinds, each one with built-in rules."""
+    kinds = frozenset(kind.strip() for kind in text.split(",") if kind.strip())
+    if not kinds or not kinds <= BUILT_IN_KINDS.keys():
+        raise ValueError(text)
+    return kinds
+
+
 INGEST_PORT = Setting("KUBETUNE_INGEST_PORT", 8443, _port, "a port number (0 picks a free one)")
 INGEST_HOST = Setting("KUBETUNE_INGEST_HOST", "0.0.0.0", str, "a listening address")
 # What trial sidecars call; without it trials report final metrics only.
@@ -86,6 +96,12 @@ FINISHED_JOB_TTL_SECONDS: Setting[int | None] = Setting(
     DEFAULT_FINISHED_JOB_TTL_SECONDS,
     _ttl,
     "whole seconds >= 0, or empty to keep finished Jobs",
+)
+TRIAL_WORKLOADS = Setting(
+    "KUBETUNE_TRIAL_WORKLOADS",
+    DEFAULT_ALLOWED,
+    _kinds,
+    f"comma-separated kinds of trial workload, of {', '.join(sorted(BUILT_IN_KINDS))}",
 )
 # Every setting above, found rather than listed, so a new one cannot miss the docs test.
 ALL: tuple[Setting[Any], ...] = tuple(v for v in list(globals().values()) if isinstance(v, Setting))

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from kubetune.api import TuningExperiment, parse_trial
+from kubetune.api.workload import JOBSET
 from kubetune.k8s import custom, workloads
 from kubetune.k8s.custom import TRIALS
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube, is_status
-from kubetune.k8s.workloads import JOBS
+from kubetune.k8s.workloads import JOBS, JOBSETS
 from kubetune.planning.actions import CreateJob, CreateTrial, PatchTrialStatus, ValidateJob
-from kubetune.planning.jobs import build_trial_job
+from kubetune.planning.jobs import build_trial_workload
 from kubetune.planning.pass_decision import Snapshot
 from kubetune.reconcile import metrics
 from kubetune.reconcile.reporter_jobs import attach_reporter
@@ -52,7 +53,8 @@ class TrialWriter:
 
     def create_job(self, action: CreateJob) -> None:
         job = self._job_of(self.trials[action.trial])
-        self.owned.wrote(JOBS, self.namespace, workloads.create_job(self.kube, self.namespace, job))
+        stored = workloads.create_job(self.kube, self.namespace, job)
+        self.owned.wrote(JOBSETS if job["kind"] == JOBSET else JOBS, self.namespace, stored)
 
     def validate_job(self, action: ValidateJob) -> None:
         """The Job exactly as it will be created (reporter included), dry-run."""
@@ -72,5 +74,5 @@ class TrialWriter:
         metrics.trial_status_written(self.namespace, self.snapshot.name, action.patch)
 
     def _job_of(self, trial: Document) -> Document:
-        job = build_trial_job(self.experiment, parse_trial(trial))
-        return attach_reporter(self.kube, self.experiment.metadata, job)
+        job = build_trial_workload(self.experiment, parse_trial(trial))
+        return attach_reporter(self.kube, self.experiment, job)

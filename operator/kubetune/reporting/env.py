@@ -15,6 +15,20 @@ TRIAL_TOKEN = "KUBETUNE_TRIAL_TOKEN"
 # Where the SDK appends reports (JSON lines) and the reporter or runner reads them.
 METRICS_FILE = "KUBETUNE_METRICS_FILE"
 INGEST_URL = "KUBETUNE_INGEST_URL"
+# Which pod of a multi-pod trial (a JobSet's) the reporter runs in, from the downward
+# API: its replicated job, job index and completion index. Its token binds them, so
+# only the designated pod's reports are taken (see docs/workloads.md).
+REPLICATED_JOB = "KUBETUNE_REPLICATED_JOB"
+JOB_INDEX = "KUBETUNE_JOB_INDEX"
+COMPLETION_INDEX = "KUBETUNE_COMPLETION_INDEX"
+REPLICA_ENV = (REPLICATED_JOB, JOB_INDEX, COMPLETION_INDEX)
+
+
+def replica_name(replicated_job: str, job_index: object, completion_index: object) -> str:
+    """One pod's place in a JobSet, as reports and tokens name it."""
+    return f"{replicated_job}/{job_index}/{completion_index}"
+
+
 # The reporter sidecar's batching, as flags' defaults.
 REPORT_BATCH = "KUBETUNE_REPORT_BATCH"
 REPORT_INTERVAL = "KUBETUNE_REPORT_INTERVAL"

@@ -34,6 +34,8 @@ class TrialIdentity:
     experiment: str
     trial: str
     token: str
+    # The pod's place in a multi-pod trial, which its token binds (`env.replica_name`).
+    replica: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def encode_batch(identity: TrialIdentity, reports: list[MetricReport]) -> bytes:
         "namespace": identity.namespace,
         "experiment": identity.experiment,
         "trial": identity.trial,
+        **({"replica": identity.replica} if identity.replica is not None else {}),
         "reports": points,
     }
     # NaN and Infinity go out as such: the lifecycle needs to see a diverged objective.

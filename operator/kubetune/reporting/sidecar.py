@@ -64,7 +64,15 @@ def identity_from_env() -> TrialIdentity | None:
         missing = [name for name, value in zip(names, values, strict=True) if not value]
         log(f"missing environment: {', '.join(missing)}")
         return None
-    return TrialIdentity(*values)
+    namespace, experiment, trial, token = values
+    return TrialIdentity(namespace, experiment, trial, token, replica_from_env())
+
+
+def replica_from_env() -> str | None:
+    """The pod's place in a multi-pod trial, where the manifest gives it (JobSet)."""
+    if trial_env.REPLICATED_JOB not in os.environ:
+        return None
+    return trial_env.replica_name(*(os.environ.get(name, "") for name in trial_env.REPLICA_ENV))
 
 
 class Reporter:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -90,7 +94,7 @@ class Cluster:
     """Readers and writers of the objects these tests look at."""
 
     def __init__(self, cluster: ClusterClient, namespace: str) -> None:
-        self.namespace = namespace
+        self.cluster, self.namespace = cluster, namespace
         api_client = cluster.api_client()
         self.custom = client.CustomObjectsApi(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -234,3 +238,39 @@ def trainer_gpus(job: Document) -> str:
     return str(
         job["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"]
     )
+
+
+def start_operator(cluster: ClusterClient, namespace: str) -> subprocess.Popen[bytes]:
+    """The operator as a real `kopf run` process, which a test may SIGKILL."""
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "KUBETUNE_RESYNC_SECONDS": "2",
+        "KUBETUNE_INGEST_PORT": "0",
+    }
+    argv = [sys.executable, "-m", "kopf", *OPERATOR_ARGS, "--namespace", namespace]
+    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_through_kills(
+    kube: Cluster, name: str, *, kills: int, seed: int, pause: float, timeout: float
+) -> tuple[Document, list[int]]:
+    """Experiment `name` run by operators SIGKILLed `kills` times while they work (once
+    one has launched a trial, at a random instant of up to `pause` s of the passes that
+    follow), then by one more until it ends. Returns the ended experiment and the number
+    of trials at each kill."""
+    chance, trials_at_kill = random.Random(seed), list[int]()
+    for _ in range(kills):
+        before = len(kube.trials())
+        operator = start_operator(kube.cluster, kube.namespace)
+        eventually(lambda n=before: len(kube.trials()) > n, "the operator at work", 60, 0.05)
+        time.sleep(chance.uniform(0.0, pause))
+        operator.send_signal(signal.SIGKILL)
+        operator.wait()
+        trials_at_kill.append(len(kube.trials()))
+    last = start_operator(kube.cluster, kube.namespace)
+    try:
+        return kube.wait_for_phase(name, "Succeeded", "Failed", timeout=timeout), trials_at_kill
+    finally:
+        last.terminate()
+        last.wait(30)

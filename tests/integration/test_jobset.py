@@ -13,9 +13,6 @@ allow it, naming it.
 from __future__ import annotations
 
 import os
-import random
-import signal
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,12 +42,12 @@ from tests.integration.operator_harness import (
     condition,
     experiment,
     operator_running,
+    run_through_kills,
     score,
     scoring_trainer,
 )
 from tests.integration.process_pods import ProcessPodDriver
 from tests.integration.test_metrics_flow import curve_experiment
-from tests.integration.test_operator_restarts import start_operator
 
 # jobset_dir first, so that without a JobSet build the tests skip before a cluster starts.
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("jobset_dir")]
@@ -303,22 +300,16 @@ def _refused_reports() -> float:
 def test_the_operator_killed_5_times_loses_and_duplicates_no_jobset_trial(
     jobset: JobSetManager, cluster: ClusterClient, namespace: str, kube: Cluster
 ) -> None:
-    chance, max_trials = random.Random(20261130), 8
+    # Each kill waits for a new trial, and one operator's life may launch two or three:
+    # room for every kill, or the last ones wait for a trial that cannot come.
+    kills = 5
+    max_trials = 3 * kills + 1
     with TrialPodDriver(cluster, namespace, scoring_trainer, hold=0.1):
         kube.create(_jobset_experiment("restarts", max_trials=max_trials, parallel=2))
-        for _ in range(5):
-            before = len(kube.trials())
-            operator = start_operator(cluster, namespace)
-            eventually(lambda n=before: len(kube.trials()) > n, "the operator at work", 60, 0.05)
-            time.sleep(chance.uniform(0.0, 0.5))
-            operator.send_signal(signal.SIGKILL)
-            operator.wait()
-        last = start_operator(cluster, namespace)
-        try:
-            done = kube.wait_for_phase("restarts", "Succeeded", "Failed", timeout=180)
-        finally:
-            last.terminate()
-            last.wait(30)
+        done, trials_at_kill = run_through_kills(
+            kube, "restarts", kills=kills, seed=20261130, pause=0.5, timeout=180
+        )
+    assert trials_at_kill[-1] < max_trials, trials_at_kill  # every kill hit a live search
     assert done["status"]["phase"] == "Succeeded", done["status"]
     assert done["status"]["trials"]["succeeded"] == max_trials
     trials = kube.trials()

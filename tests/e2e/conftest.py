@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 from tests.cluster import ClusterClient, ControlPlane, MissingBinariesError, find_bin_dir
 from tests.cluster.images import BuiltImage, build_node_images
+from tests.cluster.kubelet import NODE_IP
 from tests.cluster.node import RealNode
 from tests.cluster.operator_image import build_operator_image
-from tests.integration.conftest import _teardown_on_sigterm, namespace
+from tests.integration.conftest import _teardown_on_sigterm, jobset, jobset_dir, namespace
+from tests.integration.operator_harness import Cluster, install_crds, kubeconfig_env
 
-__all__ = ["namespace"]  # the integration tier's fixture, here on the real node's cluster
+# The integration tier's fixtures, here on the real node's cluster. `jobset` starts JobSet's
+# manager for one module only: the tests that need it pay its start.
+__all__ = ["jobset", "jobset_dir", "namespace"]
 
 E2E_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_E2E") == "1"
 E2E_WANTED = E2E_REQUIRED or os.environ.get("KUBETUNE_E2E") == "1"
@@ -86,3 +91,22 @@ def real_node_cluster(node_images: list[BuiltImage]) -> Iterator[ClusterClient]:
 def cluster(real_node_cluster: ClusterClient) -> ClusterClient:
     """What the shared `namespace` fixture builds on, here the real node's cluster."""
     return real_node_cluster
+
+
+def free_port_on(address: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def kube(cluster: ClusterClient, namespace: str, monkeypatch: pytest.MonkeyPatch) -> Cluster:
+    """The CRDs installed, and the in-process operator's ingest on the node's bridge
+    address, where the reporter sidecars of real pods reach it."""
+    install_crds(cluster)
+    kubeconfig_env(cluster)
+    port = free_port_on(NODE_IP)
+    monkeypatch.setenv("KUBETUNE_INGEST_HOST", NODE_IP)
+    monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
+    monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://{NODE_IP}:{port}")
+    return Cluster(cluster, namespace)

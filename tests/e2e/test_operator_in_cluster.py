@@ -21,7 +21,8 @@ from tests.cluster import ClusterClient
 from tests.cluster.binaries import REPO_ROOT
 from tests.cluster.kubelet import NODE_IP
 from tests.cluster.service_proxy import TcpForwarder
-from tests.e2e.test_real_pods import example, free_port_on
+from tests.e2e.conftest import free_port_on
+from tests.e2e.test_real_pods import example
 from tests.integration.operator_harness import Cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

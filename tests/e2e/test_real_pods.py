@@ -9,7 +9,6 @@ termination message, so every metric the operator records came through the sidec
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -17,12 +16,9 @@ import yaml
 
 from tests.cluster import ClusterClient, eventually
 from tests.cluster.binaries import REPO_ROOT
-from tests.cluster.kubelet import NODE_IP
 from tests.integration.operator_harness import (
     EXPERIMENT_LABEL,
     Cluster,
-    install_crds,
-    kubeconfig_env,
     operator_running,
 )
 
@@ -40,23 +36,6 @@ PACED_TRAINER = (
     "sys.argv[0] = 'examples/trainers/digits_mlp.py'; "
     "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
-
-
-def free_port_on(address: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def kube(cluster: ClusterClient, namespace: str, monkeypatch: pytest.MonkeyPatch) -> Cluster:
-    install_crds(cluster)
-    kubeconfig_env(cluster)
-    port = free_port_on(NODE_IP)
-    monkeypatch.setenv("KUBETUNE_INGEST_HOST", NODE_IP)
-    monkeypatch.setenv("KUBETUNE_INGEST_PORT", str(port))
-    monkeypatch.setenv("KUBETUNE_INGEST_URL", f"http://{NODE_IP}:{port}")
-    return Cluster(cluster, namespace)
 
 
 def example(file_name: str, **limits: Any) -> dict[str, Any]:

@@ -70,9 +70,10 @@ def test_every_pod_of_every_replicated_job_runs_the_trial_with_its_gpu() -> None
 
 
 def _with_reporter(jobset: Document, placement: tuple[str, str] | None) -> Document:
-    replicated = None if placement is None else placement[0]
+    replicated, replica = placement or (None, None)
     return add_reporter(jobset, image="r:1", ingest_url="http://in", experiment="exp",
-                        trial="exp-0003", token="t", replicated_job=replicated)  # fmt: skip
+                        trial="exp-0003", token="t", replicated_job=replicated,
+                        replica=replica)  # fmt: skip
 
 
 def test_the_reporter_runs_in_the_designated_replicated_job_only() -> None:
@@ -88,6 +89,7 @@ def test_the_reporter_runs_in_the_designated_replicated_job_only() -> None:
         trial_env.JOB_INDEX: f"metadata.labels['{JOB_INDEX_LABEL}']",
         trial_env.COMPLETION_INDEX: f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']",
     }
+    assert {"name": trial_env.REPORTING_REPLICA, "value": "leader/0/0"} in reporter["env"]
     assert "initContainers" not in workers["spec"]
     chosen = _experiment(reporter={"replicatedJob": "workers", "jobIndex": 1}).spec.trial.workload
     assert designated_replica(chosen) == ("workers", "workers/1/0")

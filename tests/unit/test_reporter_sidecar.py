@@ -182,3 +182,39 @@ def test_exits_2_with_a_clear_message_when_unconfigured() -> None:
     done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=15)
     assert done.returncode == 2
     assert "KUBETUNE_TRIAL_TOKEN" in done.stderr
+
+
+def test_a_reporter_outside_the_designated_pod_sends_nothing_and_exits_on_sigterm(
+    tmp_path: Path, endpoint: RecordingEndpoint
+) -> None:
+    metrics = tmp_path / "metrics.jsonl"
+    write_report(metrics, 1, 0.5)  # the trainer's, which this pod's token may not send
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "operator"),
+        "KUBETUNE_METRICS_FILE": str(metrics),
+        "KUBETUNE_INGEST_URL": endpoint.url,
+        "KUBETUNE_REPORT_INTERVAL": "0.1",
+        "KUBETUNE_NAMESPACE": "ns",
+        "KUBETUNE_EXPERIMENT": "exp",
+        "KUBETUNE_TRIAL": "exp-0001",
+        "KUBETUNE_TRIAL_TOKEN": "t0ken",
+        # what the downward API gives the second pod of the designated replicated job
+        "KUBETUNE_REPLICATED_JOB": "leader",
+        "KUBETUNE_JOB_INDEX": "0",
+        "KUBETUNE_COMPLETION_INDEX": "1",
+        "KUBETUNE_REPORTING_REPLICA": "leader/0/0",
+    }
+    command = [sys.executable, "-m", "kubetune.reporting.sidecar"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_sigterm_handler(process.pid)
+        time.sleep(0.5)  # a reporter at work would have sent the report by now
+        assert process.poll() is None  # a native sidecar that exits is restarted: it waits
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert endpoint.reports() == []
+    assert "this pod is leader/0/1; the trial reports from leader/0/0 alone" in stderr

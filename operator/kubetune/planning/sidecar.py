@@ -83,10 +83,11 @@ def add_reporter(
     token_secret_name: str | None = None,
     token_secret_key: str = "token",
     replicated_job: str | None = None,
+    replica: str | None = None,
 ) -> Manifest:
     """A copy of the batch/v1 Job manifest whose pod runs the reporter beside the trainer
-    (of a JobSet manifest: the pods of `replicated_job`). Give the trial's token either
-    as a value or as a Secret (name, key) holding it."""
+    (of a JobSet manifest: the pods of `replicated_job`, of which `replica` reports). Give
+    the trial's token either as a value or as a Secret (name, key) holding it."""
     if (token is None) == (token_secret_name is None):
         raise ValueError("give exactly one of token or token_secret_name")
     job = copy.deepcopy(job_manifest)
@@ -101,6 +102,8 @@ def add_reporter(
     if replicated_job is not None:
         reporter["env"] += [_from_field(name, path) for name, path in zip(
             trial_env.REPLICA_ENV, REPLICA_FIELDS, strict=True)]  # fmt: skip
+    if replica is not None:
+        reporter["env"].append({"name": trial_env.REPORTING_REPLICA, "value": replica})
     others = [c for c in pod.get("initContainers", []) if c.get("name") != REPORTER_CONTAINER]
     pod["initContainers"] = [*others, reporter]
     return job

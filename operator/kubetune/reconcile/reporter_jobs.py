@@ -86,4 +86,5 @@ def attach_reporter(kube: Kube, experiment: TuningExperiment, job: Document) -> 
         trial=trial,
         token=trial_token(key, namespace, name, trial, replica),
         replicated_job=replicated_job,
+        replica=replica,
     )

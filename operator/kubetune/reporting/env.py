@@ -22,6 +22,8 @@ REPLICATED_JOB = "KUBETUNE_REPLICATED_JOB"
 JOB_INDEX = "KUBETUNE_JOB_INDEX"
 COMPLETION_INDEX = "KUBETUNE_COMPLETION_INDEX"
 REPLICA_ENV = (REPLICATED_JOB, JOB_INDEX, COMPLETION_INDEX)
+# The designated pod's place: a reporter elsewhere has nothing the ingest would take.
+REPORTING_REPLICA = "KUBETUNE_REPORTING_REPLICA"
 
 
 def replica_name(replicated_job: str, job_index: object, completion_index: object) -> str:

@@ -6,6 +6,11 @@ batch leaves when it is full or when its oldest report has waited `interval` sec
 a chatty trainer costs a request per batch, not per line. When the trainer exits,
 Kubernetes sends SIGTERM; the reporter then reads the rest of the file, delivers it
 within the grace period and exits 0, so the Job completes with every metric recorded.
+
+In a JobSet trial the reporter runs in every pod of the designated replicated job, but
+only the designated pod's reports are taken. A reporter elsewhere sends nothing (the
+ingest would refuse it) and waits for its SIGTERM: it does not exit at once, because the
+kubelet restarts a native sidecar that exits.
 """
 
 from __future__ import annotations
@@ -75,6 +80,12 @@ def replica_from_env() -> str | None:
     return trial_env.replica_name(*(os.environ.get(name, "") for name in trial_env.REPLICA_ENV))
 
 
+def designated_elsewhere(identity: TrialIdentity) -> str | None:
+    """The pod the trial reports from, when it is not this one (of a JobSet); else None."""
+    designated = os.environ.get(trial_env.REPORTING_REPLICA)
+    return designated if designated and identity.replica != designated else None
+
+
 class Reporter:
     """The tail -> batch -> deliver loop; `stop` is set by SIGTERM (or a test)."""
 
@@ -134,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    designated = designated_elsewhere(identity)
+    if designated:
+        log(f"this pod is {identity.replica}; the trial reports from {designated} alone")
+        while not reporter.stop.wait(POLL_INTERVAL_S):
+            pass  # short waits: the signal handler runs between them
+        return 0
     reporter.run()
     log(f"delivered {reporter.delivered} report(s), skipped {reporter.tail.skipped_lines} line(s)")
     return 0

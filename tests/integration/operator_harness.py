@@ -263,10 +263,12 @@ def run_through_kills(
     for _ in range(kills):
         before = len(kube.trials())
         operator = start_operator(kube.cluster, kube.namespace)
-        eventually(lambda n=before: len(kube.trials()) > n, "the operator at work", 60, 0.05)
-        time.sleep(chance.uniform(0.0, pause))
-        operator.send_signal(signal.SIGKILL)
-        operator.wait()
+        try:
+            eventually(lambda n=before: len(kube.trials()) > n, "the operator at work", 60, 0.05)
+            time.sleep(chance.uniform(0.0, pause))
+        finally:  # killed when the wait fails too, so no operator outlives its test
+            operator.send_signal(signal.SIGKILL)
+            operator.wait()
         trials_at_kill.append(len(kube.trials()))
     last = start_operator(kube.cluster, kube.namespace)
     try:

@@ -115,10 +115,14 @@ class DashboardPage:
         self.until(lambda: self.trial_count() > more_than, f"more than {more_than} trials")
         return self.trial_count()
 
-    def history_points(self) -> int:
+    def wait_for_history_points(self, at_least: int) -> None:
+        """Until the history plot shows `at_least` points: a trial the page counts may
+        still be running in the dashboard's last sync, and the plot shows finished ones."""
         self.browser.get(self.study)
-        self.until(lambda: self.browser.execute_script(HISTORY_POINTS), "history plot points")
+        self.until(lambda: self.history_point_count() >= at_least, f"{at_least} history points")
         self.shoot("history.png")
+
+    def history_point_count(self) -> int:
         return int(self.browser.execute_script(HISTORY_POINTS))
 
     def parallel_coordinate_axes(self) -> list[str]:

@@ -72,7 +72,7 @@ def test_a_running_local_experiment_is_seen_live(browser: WebDriver, tmp_path: P
             _, errors = run.communicate(timeout=120)
             assert run.returncode == 0, errors
             page.until(lambda: page.trial_count() == TRIALS, f"all {TRIALS} trials")
-            assert page.history_points() >= TRIALS
+            page.wait_for_history_points(TRIALS)
             assert {"score", "x", "kind"} <= set(page.parallel_coordinate_axes())
     finally:
         run.kill()

@@ -46,5 +46,5 @@ def test_a_cluster_experiment_is_seen_live(
             page.wait_for_trials(more_than=first)
             kube.wait_for_phase("live", "Succeeded")
             page.until(lambda: page.trial_count() == TRIALS, f"all {TRIALS} trials")
-            assert page.history_points() >= TRIALS
+            page.wait_for_history_points(TRIALS)
             assert {"score", "x", "y"} <= set(page.parallel_coordinate_axes())

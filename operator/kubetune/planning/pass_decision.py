@@ -118,10 +118,15 @@ class Snapshot:
         return self.status.get("phase") in TERMINAL_PHASES
 
     @property
+    def workload(self) -> dict[str, Any]:
+        """The stored `spec.trial.workload`, as written (empty for a Job experiment)."""
+        trial = (self.experiment.get("spec") or {}).get("trial") or {}
+        return dict(trial.get("workload") or {})
+
+    @property
     def workload_kind(self) -> str:
         """The kind of the trials' workloads (`jobs` holds them): Job, or JobSet."""
-        trial = (self.experiment.get("spec") or {}).get("trial") or {}
-        return str((trial.get("workload") or {}).get("kind", JOB))
+        return str(self.workload.get("kind", JOB))
 
 
 @dataclass(frozen=True)

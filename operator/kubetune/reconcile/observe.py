@@ -67,12 +67,11 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     unsettled, settled = owned.trials(namespace, name)
     trials = owned_by(unsettled, stored["metadata"]["uid"])
     trials.sort(key=lambda trial: trial["spec"]["index"])
-    support = workload_support(kube, stored)
-    kind = Snapshot(stored).workload_kind
+    support = workload_support(kube, snapshot)
     # JobSets are watched only where served (else the pass fails the experiment anyway).
-    kind = kind if kind in support.installed else JOB
+    kind = snapshot.workload_kind if snapshot.workload_kind in support.installed else JOB
     jobs, pods = _workloads(owned, namespace, name, trials, settled, kind=kind)
-    printed = _printed_reports(kube, namespace, trials, jobs, _reporting(stored, pods))
+    printed = _printed_reports(kube, namespace, trials, jobs, _reporting(snapshot, pods))
     # A Job is named after its trial; Kueue's word is read only for Jobs that wait.
     waiting = [trial for trial, job in jobs.items() if waits_for_admission(job)]
     kueue = owned.kueue_workloads(namespace, waiting)
@@ -82,13 +81,11 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     )  # fmt: skip
 
 
-def workload_support(kube: Kube, experiment: Document) -> WorkloadSupport:
+def workload_support(kube: Kube, experiment: Snapshot) -> WorkloadSupport:
     """The kinds the operator allows, and whether the cluster serves the experiment's
     (asked only for a kind other than Job, so Job experiments cost no request)."""
     allowed = settings.TRIAL_WORKLOADS.read()
-    trial = (experiment.get("spec") or {}).get("trial") or {}
-    workload = trial.get("workload") or {}
-    kind = workload.get("kind", JOB)
+    workload, kind = experiment.workload, experiment.workload_kind
     rules = BUILT_IN_KINDS.get(kind) if kind in allowed and kind != JOB else None
     api_version = workload.get("apiVersion") or (rules and rules.api_version)
     served = rules is not None and serves_resource(kube, str(api_version), rules.plural)
@@ -118,12 +115,11 @@ def _printed_reports(
     return printed
 
 
-def _reporting(experiment: Document, pods: dict[str, list[Document]]) -> dict[str, list[Document]]:
+def _reporting(experiment: Snapshot, pods: dict[str, list[Document]]) -> dict[str, list[Document]]:
     """Of a JobSet trial, the pods whose trainer reports (whose log is read); of a Job
     trial, all of them."""
-    trial = (experiment.get("spec") or {}).get("trial") or {}
     try:
-        replica = designated_replica(TrialWorkload.model_validate(trial.get("workload") or {}))
+        replica = designated_replica(TrialWorkload.model_validate(experiment.workload))
     except ValueError:  # the pass fails such an experiment, naming the field
         return {}
     if replica is None:

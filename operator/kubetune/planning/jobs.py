@@ -87,17 +87,12 @@ def build_trial_job(experiment: TuningExperiment, trial: TuningTrial) -> Documen
 
     Raises `placeholders.PlaceholderError` when the template names an unknown parameter.
     """
-    limits = experiment.spec.limits
     job_spec: Document = {
-        "backoffLimit": limits.trial_retries,
+        **_run_limits(experiment),
         # Created suspended when queued, as Kueue expects: it resumes the Job on admission.
         "suspend": experiment.spec.suspend or queued(experiment),
         "template": _pod_template(experiment, trial),
     }
-    if limits.trial_timeout:
-        job_spec["activeDeadlineSeconds"] = int(
-            parse_duration(limits.trial_timeout).total_seconds()
-        )
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -151,12 +146,19 @@ def _replicated_job(
     metadata = template.setdefault("metadata", {})
     metadata["labels"] = {**_mapping(metadata.get("labels")), **labels}
     job_spec = template.setdefault("spec", {})
-    job_spec.setdefault("backoffLimit", experiment.spec.limits.trial_retries)
-    timeout = experiment.spec.limits.trial_timeout
-    if timeout:
-        job_spec.setdefault("activeDeadlineSeconds", int(parse_duration(timeout).total_seconds()))
+    for field, value in _run_limits(experiment).items():
+        job_spec.setdefault(field, value)
     job_spec["template"] = copy.deepcopy(pod)
     return replicated
+
+
+def _run_limits(experiment: TuningExperiment) -> Document:
+    """A trial Job's retries and deadline, from the experiment's limits."""
+    limits = experiment.spec.limits
+    found: Document = {"backoffLimit": limits.trial_retries}
+    if limits.trial_timeout:
+        found["activeDeadlineSeconds"] = int(parse_duration(limits.trial_timeout).total_seconds())
+    return found
 
 
 def _workload_metadata(experiment: TuningExperiment, trial: TuningTrial) -> Document:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -62,9 +63,16 @@ class FakeKube(Kube):
         self.refusers: list[Refuser] = []
         self.logs: dict[str, str] = {}
         self._clock = 0
+        # One request at a time, as the API server serializes writes of one object: a
+        # pass sends some side by side (`reconcile.side_by_side`).
+        self._lock = threading.RLock()
 
     def read_text(self, path: str, *, query: dict[str, str], timeout_s: float) -> str:
         """A container's log from `logs` (by pod name); 404 for a pod without one."""
+        with self._lock:
+            return self._read_log(path)
+
+    def _read_log(self, path: str) -> str:
         self.requests.append(("GET", path))
         pod = path.split("/pods/")[1].split("/", maxsplit=1)[0]
         if pod not in self.logs:
@@ -80,6 +88,10 @@ class FakeKube(Kube):
         body: Any = None,
         content_type: str = "application/json",
     ) -> Document:
+        with self._lock:
+            return self._answer(method, path, query, body)
+
+    def _answer(self, method: str, path: str, query: dict[str, str] | None, body: Any) -> Document:
         self.requests.append((method, path))
         self._count(method, path)
         query = query or {}

@@ -8,7 +8,6 @@ import pytest
 
 from kubetune.planning import actions
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
-from kubetune.reconcile.experiment import launch_steps
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     JOBS,
@@ -107,10 +106,26 @@ def test_launches_are_written_side_by_side_after_every_trial_exists() -> None:
         actions.CreateTrial({"metadata": {"name": "e-1"}}),
         actions.CreateJob("e-0"), actions.CreateJob("e-1"),
         actions.EmitEvent("TrialLaunched", "e-0, e-1"),
+        actions.PatchExperimentStatus({"trials": {"created": 2}}),
     ]  # fmt: skip
-    steps = launch_steps(decided)
-    assert steps[:2] == decided[:2] and steps[3] == decided[-1]
-    assert steps[2] == (decided[2], decided[3]) and len(steps) == 4
+    steps = actions.steps(decided)
+    assert steps == [(decided[0],), (decided[1],), tuple(decided[2:4]), tuple(decided[4:])]
+
+
+def test_settling_writes_go_side_by_side_but_one_objects_writes_keep_their_order() -> None:
+    decided = [
+        actions.StoreAcceptedSpec("{}", "digest"), actions.ValidateJob({}),
+        actions.PatchTrialStatus("e-0", {"phase": "Succeeded"}, "7"),
+        actions.PatchTrialStatus("e-1", {"phase": "Failed"}, "8"),
+        actions.EmitEvent("TrialFailed", "e-1"),
+        actions.ExpireJob("e-2", 600), actions.DeleteJob("e-3"),
+        actions.PatchTrialStatus("e-3", {"phase": "EarlyStopped"}),
+        actions.CreateTrial({"metadata": {"name": "e-4"}}),
+    ]  # fmt: skip
+    assert actions.steps(decided) == [
+        tuple(decided[0:2]), tuple(decided[2:4]), (decided[4],),
+        tuple(decided[5:7]), (decided[7],), (decided[8],),
+    ]  # fmt: skip
 
 
 def test_every_launched_trial_gets_its_job_and_status(fake: FakeKube) -> None:

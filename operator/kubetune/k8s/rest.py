@@ -29,6 +29,7 @@ MERGE_PATCH = "application/merge-patch+json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_TIMEOUT_SECONDS = 30.0
 STREAM_CHUNK_BYTES = 64 * 1024
+DEFAULT_CONNECTIONS = 10
 
 
 class Kube:
@@ -182,15 +183,20 @@ def namespaced_path(
     return "/".join(part for part in (path, name, subresource) if part)
 
 
-def connect() -> Kube:
-    """Use the in-cluster service account when there is one, else the local kubeconfig."""
+def connect(connections: int = DEFAULT_CONNECTIONS) -> Kube:
+    """Use the in-cluster service account when there is one, else the local kubeconfig;
+    keep up to `connections` open (one per request that may be in flight at once: the
+    client's default keeps five per core and closes the rest, so each request beyond
+    them pays a new connection and TLS handshake, on both ends)."""
     # The config loaders carry no annotations; both fill the client's default Configuration.
     try:
         config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
         # The client reads $KUBECONFIG when it is imported; read it now, as kubectl does.
         config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))  # type: ignore[no-untyped-call]
-    return Kube(client.ApiClient())
+    configuration = client.Configuration.get_default_copy()
+    configuration.connection_pool_maxsize = connections
+    return Kube(client.ApiClient(configuration))
 
 
 def get_stored(kube: Kube, path: str) -> Document | None:

@@ -2,9 +2,9 @@
 
 Runs in a worker thread (the Kubernetes client and the suggesters block), under the
 experiment's lock (see `serialize`). `observe` reads, `planning.pass_decision` decides
-the writes as a list of actions, and this module carries them out in order. Restart-safe
-because nothing is kept between passes: every action tolerates having been half done by
-a pass that was killed.
+the writes as a list of actions, and this module carries them out in order, each step's
+writes side by side (`actions.steps`). Restart-safe because nothing is kept between
+passes: every action tolerates having been half done by a pass that was killed.
 
 Two answers of the API server end the list early. A refusal (400/422) of a trial or its
 Job means the template cannot run: the experiment fails at once, naming the field, and
@@ -15,10 +15,10 @@ of the same name, being garbage-collected) is waited out: the pass stops, and a 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,14 +32,12 @@ from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass,
 from kubetune.planning.spec_changes import ACCEPTED_SPEC_ANNOTATION, digest_of
 from kubetune.reconcile import metrics, settings
 from kubetune.reconcile.observe import observe
+from kubetune.reconcile.side_by_side import side_by_side
 from kubetune.reconcile.trials import StaleReadError, TrialWriter
 
 logger = logging.getLogger(__name__)
 # Seconds a settled trial's finished Job and Pods are kept; None: for ever.
 FINISHED_JOB_TTL_SECONDS = settings.FINISHED_JOB_TTL_SECONDS.read()
-# Side by side, a pass's launches take a few connections at once, not one per trial: the
-# API server, not the round trip, is the limit once many experiments launch together.
-LAUNCH_THREADS = 4
 TRIAL_WRITES = (actions.ValidateJob, actions.CreateTrial, actions.CreateJob)
 
 
@@ -73,24 +71,6 @@ class ActionRefusedError(Exception):
         self.action, self.error = action, error
 
 
-Step = actions.Action | tuple[actions.CreateJob, ...]
-
-
-def launch_steps(decided: Sequence[actions.Action]) -> list[Step]:
-    """The actions in order, except that each run of Job launches becomes one step whose
-    Jobs are created side by side: the trials exist by then, and one trial's round trip
-    never waits on another's."""
-    steps: list[Step] = []
-    launches: list[actions.CreateJob] = []
-    for action in decided:
-        if isinstance(action, actions.CreateJob):
-            launches.append(action)
-            continue
-        steps += [tuple(launches), action] if launches else [action]
-        launches = []
-    return steps + ([tuple(launches)] if launches else [])
-
-
 class Applier:
     """Carries out one decision's actions, in order."""
 
@@ -114,7 +94,7 @@ class Applier:
 
     def apply(self) -> bool:
         """Whether every action was carried out."""
-        for step in launch_steps(self.decision.actions):
+        for step in actions.steps(self.decision.actions):
             try:
                 self.run_step(step)
             except ActionRefusedError as refused:
@@ -130,15 +110,9 @@ class Applier:
                 return False
         return True
 
-    def run_step(self, step: Step) -> None:
-        """One action, or a launch's Jobs side by side; the first error, in order, is the
-        step's."""
-        if not isinstance(step, tuple):
-            self.run(step)
-            return
-        with ThreadPoolExecutor(min(LAUNCH_THREADS, len(step))) as pool:
-            for done in [pool.submit(self.run, action) for action in step]:
-                done.result()
+    def run_step(self, step: tuple[actions.Action, ...]) -> None:
+        """The step's writes side by side; the first error, in order, is the step's."""
+        side_by_side([functools.partial(self.run, action) for action in step])
 
     def run(self, action: actions.Action) -> None:
         try:

@@ -38,8 +38,10 @@ from kubetune.reconcile import (
 from kubetune.reconcile.experiment import reconcile_experiment
 from kubetune.reconcile.ingest_service import mark_watch_listed
 from kubetune.reconcile.metrics import forget_experiment
+from kubetune.reconcile.metrics_sink import INGEST_THREADS
 from kubetune.reconcile.reporter_jobs import experiment_keys
 from kubetune.reconcile.serialize import PassSerializer
+from kubetune.reconcile.side_by_side import REQUESTS_AT_ONCE
 
 EXPERIMENTS = (API_GROUP, API_VERSION, "tuningexperiments")
 Document = dict[Any, Any]
@@ -50,6 +52,8 @@ RESYNC_SECONDS = settings.RESYNC_SECONDS.read()
 # follows the node's cores and which the ingest used to wait on behind the passes.
 PASS_THREADS = settings.PASS_THREADS.read()
 PASS_THREADS_MEMO_KEY = "pass_threads"
+# Every request the passes and the ingest may have in flight at once.
+CONNECTIONS = PASS_THREADS * REQUESTS_AT_ONCE + INGEST_THREADS
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +70,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
-    memo["kube"] = connect()
+    memo["kube"] = connect(CONNECTIONS)
     memo["passes"] = PassSerializer()  # per operator run: its locks belong to this loop
     memo[PASS_THREADS_MEMO_KEY] = ThreadPoolExecutor(PASS_THREADS, thread_name_prefix="pass")
 

@@ -16,6 +16,7 @@ collector still works) are never adopted.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from typing import Any
@@ -49,6 +50,7 @@ from kubetune.planning.spec_changes import (
 )
 from kubetune.planning.workload_support import WorkloadSupport
 from kubetune.reconcile import settings
+from kubetune.reconcile.side_by_side import side_by_side
 
 Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
@@ -100,19 +102,27 @@ def _printed_reports(
     pods: dict[str, list[Document]],
 ) -> dict[str, PrintedLog]:
     """What the trainers of active trials whose pod just finished printed (their logs
-    are read once, before the trial is settled; see planning.printed_metrics)."""
-    printed: dict[str, PrintedLog] = {}
-    for trial in trials:
-        name, job = trial["metadata"]["name"], jobs.get(trial["metadata"]["name"])
-        active = (trial.get("status") or {}).get("phase", "Pending") in ACTIVE_PHASES
-        if not active or job is None:
-            continue
-        trainer = trainer_of(job)
-        pod = pod_to_read(job, pods.get(name, []), trainer)
-        log = read_container_log(kube, namespace, pod, trainer, BOUNDS) if pod else None
-        if log is not None:
-            printed[name] = PrintedLog(log.text, log.truncated)
-    return printed
+    are read once, before the trial is settled, side by side; see
+    planning.printed_metrics)."""
+    wanted = {trial["metadata"]["name"]: _log_to_read(trial, jobs, pods) for trial in trials}
+    reads = {name: read for name, read in wanted.items() if read is not None}
+    logs = side_by_side([functools.partial(read_container_log, kube, namespace, *read, BOUNDS)
+                         for read in reads.values()])  # fmt: skip
+    return {name: PrintedLog(log.text, log.truncated)
+            for name, log in zip(reads, logs, strict=True) if log is not None}  # fmt: skip
+
+
+def _log_to_read(
+    trial: Document, jobs: dict[str, Document], pods: dict[str, list[Document]]
+) -> tuple[str, str] | None:
+    """(pod, container) of an active trial's finished trainer, or None."""
+    name = trial["metadata"]["name"]
+    job = jobs.get(name)
+    if (trial.get("status") or {}).get("phase", "Pending") not in ACTIVE_PHASES or job is None:
+        return None
+    trainer = trainer_of(job)
+    pod = pod_to_read(job, pods.get(name, []), trainer)
+    return None if pod is None else (pod, trainer)
 
 
 def _reporting(experiment: Snapshot, pods: dict[str, list[Document]]) -> dict[str, list[Document]]:

@@ -5,6 +5,7 @@ JobSet trial as a world of one."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import yaml
 
 from kubetune.api import SpecError, parse_experiment
 from kubetune.api.workload import BUILT_IN_KINDS, JOBSET, KindRules, TrialWorkload, kind_rules
+from kubetune.k8s.workloads import SERVED_MEMORY_SECONDS
 from kubetune.local.prepare import prepare_experiment
 from kubetune.planning.workload_rules import Verdict, WorkloadRuleError, verdict
 from kubetune.planning.workload_support import (
@@ -189,6 +191,19 @@ def test_the_operator_creates_a_jobset_per_trial_where_the_crd_is_served(fake: F
     assert status(fake).get("phase") != "Failed", status(fake)
     jobsets = [path for path in fake.objects if path.startswith(f"{JOBSET_API}/namespaces/")]
     assert len(jobsets) == 2 and not [path for path in fake.objects if "/jobs/" in path]
+
+
+def test_a_served_kind_is_asked_once_a_minute_not_every_pass(fake: FakeKube) -> None:
+    fake.objects[JOBSET_API] = {"resources": [{"name": "jobsets"}]}
+    create(fake, _experiment(jobset_workload()))
+    for _ in range(3):
+        reconcile(fake)
+    assert fake.requests.count(("GET", JOBSET_API)) == 1
+    (until,) = fake.served_until.values()
+    assert until - time.monotonic() == pytest.approx(SERVED_MEMORY_SECONDS, abs=5)
+    fake.served_until[("jobset.x-k8s.io/v1alpha2", "jobsets")] = time.monotonic() - 1
+    reconcile(fake)  # a minute on: asked again
+    assert fake.requests.count(("GET", JOBSET_API)) == 2
 
 
 def test_the_crd_is_looked_up_at_the_experiment_s_api_version(fake: FakeKube) -> None:

@@ -33,11 +33,14 @@ DEFAULT_CONNECTIONS = 10
 
 
 class Kube:
-    """The operator's connection: an `ApiClient` plus a thread-safe count of writes."""
+    """The operator's connection: an `ApiClient`, a thread-safe count of writes, and until
+    when each (apiVersion, plural) found served may be taken as served (`served_until`,
+    kept by `workloads.serves_resource`)."""
 
     def __init__(self, api_client: client.ApiClient) -> None:
         self.api_client = api_client
         self.writes: Counter[str] = Counter()
+        self.served_until: dict[tuple[str, str], float] = {}
         self._writes_lock = threading.Lock()
 
     def request(

@@ -13,6 +13,8 @@ garbage collector removes the Pods.
 
 from __future__ import annotations
 
+import time
+
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.api.workload import BUILT_IN_KINDS, JOB, JOBSET
@@ -34,6 +36,9 @@ JOBSET_API = f"/apis/{BUILT_IN_KINDS[JOBSET].api_version}"
 # Kueue's Workload of each queued Job (spec.trial.queue): why it waits, read, never written.
 KUEUE_WORKLOADS = "workloads.kueue.x-k8s.io"
 KUEUE_API = "/apis/kueue.x-k8s.io/v1beta2"
+# A CRD is seldom removed; one that is fails the Job's create, and then, a minute on, the
+# experiment, naming the kind.
+SERVED_MEMORY_SECONDS = 60.0
 
 
 def jobs_path(namespace: str, name: str = "") -> str:
@@ -161,11 +166,20 @@ def _patch_job(kube: Kube, path: str, body: Document) -> None:
 
 
 def serves_resource(kube: Kube, api_version: str, plural: str) -> bool:
-    """Whether the API server serves `plural` in `api_version` (a CRD's kind is installed)."""
+    """Whether the API server serves `plural` in `api_version` (a CRD's kind is installed).
+    A yes is remembered on the connection for `SERVED_MEMORY_SECONDS` (every pass of a
+    JobSet experiment asks); a no is asked again each time, so installing the CRD counts
+    at once."""
+    key = (api_version, plural)
+    if kube.served_until.get(key, 0.0) > time.monotonic():
+        return True
     try:
         found = kube.request("GET", f"/apis/{api_version}")
     except ApiException as error:
         if is_status(error, 404):
             return False
         raise
-    return any(resource.get("name") == plural for resource in found.get("resources") or [])
+    served = any(resource.get("name") == plural for resource in found.get("resources") or [])
+    if served:
+        kube.served_until[key] = time.monotonic() + SERVED_MEMORY_SECONDS
+    return served

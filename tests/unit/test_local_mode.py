@@ -94,7 +94,12 @@ def test_a_trial_past_its_timeout_fails(tmp_path: Path) -> None:
     started = time.monotonic()
     assert run(path, tmp_path / "r") == 1
     assert time.monotonic() - started < 15
-    assert stored_trials(tmp_path / "r")[0]["status"]["reason"] == "TrialTimeout"
+    status = stored_trials(tmp_path / "r")[0]["status"]
+    # the words a trial Job's DeadlineExceeded gets too (test_planning_outcome)
+    assert (status["reason"], status["message"]) == (
+        "TrialTimeout",
+        "ran longer than limits.trialTimeout (1 s)",
+    )
 
 
 def test_trials_are_packed_on_gpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,9 +46,12 @@ def test_failures_name_their_cause() -> None:
     )
     exit_code = trial_outcome(job("Failed", "BackoffLimitExceeded"), [crash], "trainer")
     assert (exit_code.reason, exit_code.message) == ("ExitCode", "the trainer exited with code 3")
-    assert (
-        trial_outcome(job("Failed", "DeadlineExceeded"), [crash], "trainer").reason
-        == "DeadlineExceeded"
+    timed_out = job("Failed", "DeadlineExceeded")
+    timed_out["spec"] = {"activeDeadlineSeconds": 90}
+    late = trial_outcome(timed_out, [crash], "trainer")
+    assert (late.reason, late.message) == (
+        "TrialTimeout",
+        "ran longer than limits.trialTimeout (90 s)",
     )
     assert (
         trial_outcome(job("Failed", "BackoffLimitExceeded"), [], "trainer").reason

@@ -49,6 +49,7 @@ from kubetune.local.store import ExperimentStore
 from kubetune.local.trials import end, mark_running, new_trial, now, record, reset_for_rerun
 from kubetune.planning.history import History
 from kubetune.planning.lifecycle import Outcome, TrialReason, exit_outcome, is_finished
+from kubetune.planning.outcome import timeout_outcome
 from kubetune.planning.plan import Plan, plan_next
 from kubetune.planning.progress import Finish, TrialStop, count_trials
 from kubetune.planning.records import record_of
@@ -199,8 +200,9 @@ class LocalRunner:
         self.gpus.release(name)
         trial = self.trials[name]
         limit = self.spec.limits.trial_timeout
+        seconds = None if limit is None else parse_duration(limit).total_seconds()
         outcome = (
-            Outcome("Failed", TrialReason.TIMEOUT, f"ran longer than limits.trialTimeout {limit}")
+            timeout_outcome(seconds)
             if code is None
             else exit_outcome(code, process.stderr_summary())
         )

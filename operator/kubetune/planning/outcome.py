@@ -3,8 +3,9 @@
 Pure: the handlers list the Job and Pods and hand them here. Kubernetes reports failures in
 several places (Job conditions, container states, pod phases); this module folds them into
 one phase with a reason a user can act on: OOMKilled, ImagePullBackOff, ExitCode (with the
-code), DeadlineExceeded, BackoffLimitExceeded. A Job that never starts because its image
-cannot be pulled would wait forever, so that is a failure too.
+code), TrialTimeout (the Job's DeadlineExceeded, named as local mode names it),
+BackoffLimitExceeded. A Job that never starts because its image cannot be pulled would
+wait forever, so that is a failure too.
 
 A JobSet trial ends by its kind's CEL rules over the JobSet's status (`workload_rules`),
 not by its first finished pod (one pod of many); a failure's reason is still read from
@@ -87,6 +88,8 @@ def trial_outcome(
     if _condition(job, *DONE_CONDITIONS) or _finished_pod(pods):
         return _succeeded(pods, trainer)
     failed = _condition(job, *FAILED_CONDITIONS)
+    if failed is not None and failed.get("reason") == "DeadlineExceeded":
+        return timeout_outcome((job.get("spec") or {}).get("activeDeadlineSeconds"))
     if failed is not None:
         return _failed(failed, pods, trainer)
     stuck = _stuck_container(pods)
@@ -94,6 +97,14 @@ def trial_outcome(
         return Outcome("Failed", stuck[0], stuck[1])
     running = any(_phase(pod) == "Running" for pod in pods)
     return Outcome("Running" if running else "Pending")
+
+
+def timeout_outcome(seconds: float | None) -> Outcome:
+    """A trial that ran past `limits.trialTimeout`, in the same words in both runtimes
+    (on a cluster the Job's `activeDeadlineSeconds` ends it, and Kubernetes says
+    DeadlineExceeded)."""
+    limit = "" if seconds is None else f" ({seconds:g} s)"
+    return Outcome("Failed", TrialReason.TIMEOUT, f"ran longer than limits.trialTimeout{limit}")
 
 
 def _finished_pod(pods: Sequence[Document]) -> bool:
@@ -134,7 +145,7 @@ def _failed(condition: Document, pods: Sequence[Document], trainer: str) -> Outc
     states = [state for state in terminated if state and state.get("exitCode", 0) != 0]
     if any(state.get("reason") == "OOMKilled" for state in states):
         return Outcome("Failed", TrialReason.OOM_KILLED, "the trainer ran out of memory")
-    if job_reason == "DeadlineExceeded" or not states:
+    if not states:
         return Outcome("Failed", job_reason, message)
     code = states[-1].get("exitCode")
     return Outcome("Failed", TrialReason.EXIT_CODE, f"the trainer exited with code {code}")

@@ -14,7 +14,9 @@ import pytest
 from kubetune.k8s.workloads import kueue_workloads_path
 from kubetune.local.prepare import load_document, prepare_experiment
 from kubetune.planning.admission import waiting_outcome
+from kubetune.planning.jobs import QUEUE_NAME_LABEL
 from kubetune.planning.lifecycle import TrialReason
+from kubetune.planning.outcome import trial_outcome
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     JOBS,
@@ -221,7 +223,19 @@ def test_kueues_words_tell_waiting_from_never(message: str, phase: str, reason: 
 def test_a_job_waiting_without_a_workload_says_kueue_must_make_one() -> None:
     outcome = waiting_outcome(None)
     assert (outcome.phase, outcome.reason) == ("Queued", TrialReason.WAITING_FOR_QUOTA)
-    assert "Kueue must be installed" in str(outcome.message)
+    assert "Kueue must be installed and manage batch/Job" in str(outcome.message)
+
+
+def test_a_queued_jobset_is_judged_by_its_own_workload_and_named_as_a_jobset() -> None:
+    queued = {"kind": "JobSet", "metadata": {"labels": {QUEUE_NAME_LABEL: "gpus"}},
+              "spec": {"suspend": True}, "status": {}}  # fmt: skip
+    alone = trial_outcome(queued, [], "trainer")
+    assert "no Kueue Workload for the JobSet yet" in str(alone.message)
+    assert "manage jobset.x-k8s.io/JobSet" in str(alone.message)
+    workload = {"status": {"conditions": [
+        {"type": "QuotaReserved", "status": "False", "message": TOO_BIG}]}}  # fmt: skip
+    never = trial_outcome(queued, [], "trainer", workload)
+    assert (never.phase, never.reason) == ("Failed", TrialReason.EXCEEDS_MAX_QUOTA)
 
 
 def test_an_experiment_without_a_queue_counts_no_queued_trials(fake: FakeKube) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kubetune.api.workload import BUILT_IN_KINDS, JOB
 from kubetune.planning.jobs import QUEUE_NAME_LABEL
 from kubetune.planning.lifecycle import Outcome, TrialReason
 
@@ -24,8 +25,11 @@ NEVER_FITS = "> maximum capacity"
 NO_RESOURCE = "unavailable in ClusterQueue"
 NO_FLAVOR = "doesn't match node affinity"
 MAY_FIT_LATER = "insufficient unused quota"  # a flavor that fits once others finish
-# Kueue makes a Workload for a queued Job within a moment; while there is none, say where to look.
-NO_WORKLOAD = "no Kueue Workload for the Job yet: Kueue must be installed and manage batch/Job"
+# Kueue makes a Workload for a queued Job (or JobSet) within a moment; while there is
+# none, say where to look.
+NO_WORKLOAD = (
+    "no Kueue Workload for the {kind} yet: Kueue must be installed and manage {group}/{kind}"
+)
 UNADMITTABLE = frozenset({TrialReason.EXCEEDS_MAX_QUOTA, TrialReason.NO_MATCHING_FLAVOR})
 
 
@@ -35,11 +39,14 @@ def waits_for_admission(job: Document) -> bool:
     return labelled and bool(job.get("spec", {}).get("suspend"))
 
 
-def waiting_outcome(workload: Document | None) -> Outcome:
+def waiting_outcome(workload: Document | None, kind: str = JOB) -> Outcome:
     """Queued, with Kueue's reason when its Workload gives one; Failed when that reason
-    says the trial can never be admitted."""
+    says the trial can never be admitted. `kind`: the trial's workload kind, which Kueue
+    admits whole."""
     if workload is None:
-        return Outcome("Queued", TrialReason.WAITING_FOR_QUOTA, NO_WORKLOAD)
+        group = BUILT_IN_KINDS[kind].api_version.split("/")[0] if kind != JOB else "batch"
+        message = NO_WORKLOAD.format(kind=kind, group=group)
+        return Outcome("Queued", TrialReason.WAITING_FOR_QUOTA, message)
     message = _pending_message(workload)
     if MAY_FIT_LATER not in message:
         if NEVER_FITS in message:

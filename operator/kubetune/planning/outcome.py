@@ -48,11 +48,14 @@ def jobset_outcome(
     trainer: str,
     rules: KindRules | None = None,
     replica: str | None = None,
+    *,
+    workload: Document | None = None,
 ) -> Outcome:
     """The outcome of a JobSet trial by `rules` (default: JobSet's built-in ones); its
-    metrics from the pods of `replica` (the reporting pod's place)."""
+    metrics from the pods of `replica` (the reporting pod's place); while Kueue holds it,
+    what its `workload` says."""
     if waits_for_admission(jobset):
-        return waiting_outcome(None)
+        return waiting_outcome(workload, JOBSET)
     try:
         decided = verdict(rules or BUILT_IN_KINDS[JOBSET], jobset.get("status") or {})
     except WorkloadRuleError as error:
@@ -80,7 +83,7 @@ def trial_outcome(
     if job is None:
         return Outcome("Pending")
     if job.get("kind") == JOBSET:
-        return jobset_outcome(job, pods, trainer, *jobset)
+        return jobset_outcome(job, pods, trainer, *jobset, workload=workload)
     if waits_for_admission(job) and not _finished_pod(pods):
         return waiting_outcome(workload)
     # A trial Job runs one pod to completion: its pod's success is the Job's, known a

@@ -11,10 +11,11 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from kubetune.k8s import informer as informer_module
-from kubetune.k8s.informer import Informer, Store, pod_essentials
+from kubetune.k8s.informer import Informer, Store, pod_essentials, workload_essentials
 from kubetune.k8s.owned import WatchedObjects
 from kubetune.planning.history import is_settled
 from kubetune.planning.jobs import EXPERIMENT_LABEL
+from kubetune.planning.printed_metrics import trainer_of
 
 Document = dict[str, Any]
 
@@ -109,6 +110,26 @@ def test_a_pod_keeps_only_metadata_and_status() -> None:
     pod = _object("p", 1, spec={"containers": [{"name": "big"}]}, status={"phase": "Running"})
     kept = pod_essentials(pod)
     assert set(kept) == {"metadata", "status"} and "managedFields" not in kept["metadata"]
+
+
+def test_a_job_or_jobset_keeps_its_containers_names_not_its_pod_templates() -> None:
+    trainer = {"name": "trainer", "image": "big", "env": [{"name": "X"}]}
+    pod_spec = {"containers": [trainer, {"name": "reporter", "image": "small"}], "volumes": [{}]}
+    template = {"metadata": {"labels": {"a": "b"}}, "spec": pod_spec}
+    job = _object("j", 1, spec={"suspend": True, "ttlSecondsAfterFinished": 300,
+                                "template": template}, status={"active": 1})  # fmt: skip
+    kept = workload_essentials(job)
+    names = {"spec": {"containers": [{"name": "trainer"}, {"name": "reporter"}]}}
+    assert kept["spec"] == {"suspend": True, "ttlSecondsAfterFinished": 300, "template": names}
+    assert kept["status"] == {"active": 1} and "managedFields" not in kept["metadata"]
+    assert trainer_of(kept) == "trainer"
+    replicated = {"name": "workers", "replicas": 2,
+                  "template": {"spec": {"backoffLimit": 0, "template": template}}}  # fmt: skip
+    jobset = _object("s", 1, spec={"replicatedJobs": [replicated]}) | {"kind": "JobSet"}
+    (workers,) = workload_essentials(jobset)["spec"]["replicatedJobs"]
+    assert workers["template"]["spec"]["backoffLimit"] == 0 and workers["replicas"] == 2
+    assert workers["template"]["spec"]["template"] == kept["spec"]["template"]
+    assert trainer_of(workload_essentials(jobset)) == "trainer"
 
 
 class _Server:

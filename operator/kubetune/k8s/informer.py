@@ -5,8 +5,9 @@ the server to objects carrying the experiment label (Kueue's Workloads, which ca
 of ours, are grouped by their Job instead), then follows a watch from that
 list's resourceVersion, listing again only when the server says the version is too old
 (410). Its `Store` keeps each object trimmed to what the operator reads (no
-managedFields; of a Pod only its metadata and status), grouped by experiment, so a pass
-costs what the experiment has, not what the namespace has, and never decodes history.
+managedFields; of a Pod only its metadata and status; of a Job or JobSet no pod template
+but its containers' names), grouped by experiment, so a pass costs what the experiment
+has, not what the namespace has, and never decodes history.
 
 A cache may lag the API server by a moment. That is safe because every write a pass
 decides names what it saw: settling writes are conditional on the trial's
@@ -53,6 +54,31 @@ def without_managed_fields(document: Document) -> Document:
 def pod_essentials(pod: Document) -> Document:
     """A trial's outcome needs only a pod's metadata and status (phases, exit codes)."""
     return {"metadata": without_managed_fields(pod)["metadata"], "status": pod.get("status", {})}
+
+
+def workload_essentials(workload: Document) -> Document:
+    """A trial's Job or JobSet as a pass reads it: metadata, status and its spec, of whose
+    pod templates only the containers' names are kept (which one is the trainer). The
+    templates are most of a Job's size in memory (20 KiB), and a finished Job stays
+    cached until its TTL deletes it: thousands at once at scale."""
+    kept = without_managed_fields(workload)
+    return {**kept, "spec": _spec_essentials(workload.get("spec") or {})}
+
+
+def _spec_essentials(spec: Document) -> Document:
+    """A Job's spec with its pod template reduced; a JobSet's with each replicated job's."""
+    kept = dict(spec)
+    if "template" in spec:
+        containers = (spec["template"].get("spec") or {}).get("containers") or []
+        kept["template"] = {"spec": {"containers": [{"name": c.get("name")} for c in containers]}}
+    if "replicatedJobs" in spec:
+        kept["replicatedJobs"] = [_replicated_job_essentials(job) for job in spec["replicatedJobs"]]
+    return kept
+
+
+def _replicated_job_essentials(job: Document) -> Document:
+    template = job.get("template") or {}
+    return {**job, "template": {**template, "spec": _spec_essentials(template.get("spec") or {})}}
 
 
 def _never(document: Document) -> bool:

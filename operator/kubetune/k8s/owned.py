@@ -24,6 +24,7 @@ from kubetune.k8s.informer import (
     conditions_only,
     controller_name,
     pod_essentials,
+    workload_essentials,
 )
 from kubetune.k8s.rest import Document, Kube
 from kubetune.k8s.workloads import (
@@ -182,7 +183,7 @@ class WatchedObjects:
             store, path = Store(conditions_only, group=controller_name), kueue_workloads_path
             selector = None
         else:
-            store, path, selector = Store(), jobsets_path, EXPERIMENT_LABEL
+            store, path, selector = Store(workload_essentials), jobsets_path, EXPERIMENT_LABEL
         informer = Informer(self.kube, path(namespace), store, self._listener_of(kind), selector)
         self._informers.append(informer)
         informer.start()
@@ -228,7 +229,7 @@ class WatchedObjects:
 
     def _start(self, namespace: str) -> dict[str, Store]:
         trials = Store(settles=is_settled)
-        stores = {TRIALS: trials, JOBS: Store(), PODS: Store(pod_essentials)}
+        stores = {TRIALS: trials, JOBS: Store(workload_essentials), PODS: Store(pod_essentials)}
         for kind, path in _paths(namespace).items():
             informer = Informer(self.kube, path, stores[kind], self._listener_of(kind))
             self._informers.append(informer)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from kubetune.k8s.owned import ListedObjects
 from kubetune.planning import actions
+from kubetune.planning.pass_decision import Snapshot
 from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS
+from kubetune.reconcile.observe import observe
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     JOBS,
+    NAMESPACE,
     TRIALS,
     add_pod,
     create,
@@ -98,6 +102,31 @@ def test_a_settled_trials_finished_job_expires_only_once_its_result_is_recorded(
     before = len(fake.write_requests())
     reconcile(fake)
     assert fake.write_requests()[before:] == []  # set once
+
+
+def test_a_pass_leaves_out_a_settled_trials_job_once_it_expires() -> None:
+    fake = FakeKube()
+    create(fake, experiment_body(max_trials=3, parallel=1))  # runs on after the first
+    reconcile(fake)
+    job = fake.of_kind("jobs")[0]
+    add_pod(fake, job, "Succeeded", 0, '{"metrics": {"score": 0.5}}')
+    job["status"] = {"conditions": [{"type": "Complete", "status": "True"}]}
+    reconcile(fake)  # settles the trial, then sets its Job to expire
+    name = job["metadata"]["name"]
+    stored_job = fake.objects[f"{JOBS}/{name}"]
+    assert stored_job["spec"]["ttlSecondsAfterFinished"] == DEFAULT_FINISHED_JOB_TTL_SECONDS
+    observed = _observed(fake)
+    assert name not in observed.jobs and name not in observed.pods
+    assert len(observed.jobs) == 1  # the next trial's
+    del stored_job["spec"]["ttlSecondsAfterFinished"]  # as before the pass that set it
+    assert name in _observed(fake).jobs and name in _observed(fake).pods
+    assert name not in _observed(fake, finished_job_ttl=None).jobs  # kept for ever
+
+
+def _observed(fake: FakeKube, finished_job_ttl: int | None = 300) -> Snapshot:
+    snapshot = observe(fake, ListedObjects(fake), NAMESPACE, "exp", finished_job_ttl)
+    assert snapshot is not None
+    return snapshot
 
 
 def test_launches_are_written_side_by_side_after_every_trial_exists() -> None:

@@ -152,6 +152,14 @@ def release_settled(
     return actions
 
 
+def released(job: Document, finished_job_ttl: int | None) -> bool:
+    """A settled trial's Job that `release_settled` has nothing left to do with: finished,
+    and expiring already (or kept for ever). A pass may leave it and its Pods out, so
+    its cost stays with the live trials while finished Jobs wait in the caches for their
+    TTL (at 3 trials a second and the default 300 s, a thousand of them)."""
+    return job_finished(job) and (finished_job_ttl is None or not _lasting(job))
+
+
 def _lasting(job: Document) -> bool:
     """Neither expiring already nor being deleted."""
     expiring = job.get("spec", {}).get("ttlSecondsAfterFinished") is not None

@@ -50,7 +50,7 @@ def reconcile_experiment(
     the pass launched a full step, so more trials may be waiting to launch."""
     now = datetime.now(UTC)
     owned = owned or ListedObjects(kube)
-    snapshot = observe(kube, owned, namespace, name)
+    snapshot = observe(kube, owned, namespace, name, FINISHED_JOB_TTL_SECONDS)
     metrics.record_experiment(namespace, name, None if snapshot is None else snapshot.status)
     if snapshot is None:
         return False

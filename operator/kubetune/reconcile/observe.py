@@ -40,6 +40,7 @@ from kubetune.planning.printed_metrics import (
     trainer_of,
 )
 from kubetune.planning.records import ACTIVE_PHASES
+from kubetune.planning.settle import DEFAULT_FINISHED_JOB_TTL_SECONDS, released
 from kubetune.planning.sidecar import designated_replica, replica_of
 from kubetune.planning.spec_changes import (
     ACCEPTED_SPEC_ANNOTATION,
@@ -56,9 +57,17 @@ Document = dict[str, Any]
 BOUNDS = LogBounds(LOG_TAIL_LINES, LOG_LIMIT_BYTES, LOG_READ_TIMEOUT_S)
 
 
-def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snapshot | None:
+def observe(
+    kube: Kube,
+    owned: OwnedObjects,
+    namespace: str,
+    name: str,
+    finished_job_ttl: int | None = DEFAULT_FINISHED_JOB_TTL_SECONDS,
+) -> Snapshot | None:
     """What the pass needs; None when the experiment is gone or being deleted (the
-    garbage collector does the rest). A finished experiment is read alone."""
+    garbage collector does the rest). A finished experiment is read alone. Settled
+    trials' Jobs that are done with (`settle.released`, by `finished_job_ttl`) are left
+    out, with their Pods."""
     stored = owned.experiment(namespace, name)
     if stored is None or stored["metadata"].get("deletionTimestamp"):
         return None
@@ -72,7 +81,8 @@ def observe(kube: Kube, owned: OwnedObjects, namespace: str, name: str) -> Snaps
     support = workload_support(kube, snapshot)
     # JobSets are watched only where served (else the pass fails the experiment anyway).
     kind = snapshot.workload_kind if snapshot.workload_kind in support.installed else JOB
-    jobs, pods = _workloads(owned, namespace, name, trials, settled, kind=kind)
+    jobs, pods = _workloads(owned, namespace, name, trials, settled, kind=kind,
+                            finished_job_ttl=finished_job_ttl)  # fmt: skip
     printed = _printed_reports(kube, namespace, trials, jobs, _reporting(snapshot, pods))
     # A Job is named after its trial; Kueue's word is read only for Jobs that wait.
     waiting = [trial for trial, job in jobs.items() if waits_for_admission(job)]
@@ -177,15 +187,18 @@ def _workloads(
     settled: SettledTrials,
     *,
     kind: str,
+    finished_job_ttl: int | None,
 ) -> tuple[dict[str, Document], dict[str, list[Document]]]:
     """Jobs (or JobSets) by the name of the trial that owns them (settled trials' too,
-    until they expire), Pods by the trial of their Job (or of their Job's JobSet)."""
+    until they are released), Pods by the trial of their Job (or of their Job's JobSet)."""
     trial_of = {trial["metadata"]["uid"]: trial["metadata"]["name"] for trial in trials}
     jobs: dict[str, Document] = {}
     owned_jobs = owned.jobs(namespace, experiment)
     tops = owned.jobsets(namespace, experiment) if kind == JOBSET else owned_jobs
     for job in tops:
-        owner = trial_of.get(str(controller_uid(job))) or _settled_owner(job, settled)
+        owner = trial_of.get(str(controller_uid(job)))
+        if owner is None and not released(job, finished_job_ttl):
+            owner = _settled_owner(job, settled)
         if owner is not None:
             jobs[owner] = job
     job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}

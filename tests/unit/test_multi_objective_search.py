@@ -14,10 +14,10 @@ import pytest
 from kubetune.search.base import Observation
 from kubetune.search.gaussian_process import Warp
 from kubetune.search.history import EncodedHistory, preference_order, standing
-from kubetune.search.pareto import hypervolume
+from kubetune.search.pareto import derived_reference, front_reference, hypervolume
 from kubetune.search.registry import make_suggester, settings_of
 from kubetune.search.space import Assignment, FloatParam, SearchSpace
-from kubetune.search.surrogates import Targets, search_targets
+from kubetune.search.surrogates import Targets, search_reference, search_targets
 
 SQUARE = SearchSpace((FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0)))
 Outcome = tuple[tuple[float, ...], tuple[float, ...]]
@@ -126,3 +126,18 @@ def test_without_a_given_reference_the_search_measures_from_the_status_reference
     assert derived is not None and derived.tolist() == pytest.approx([1.1, 4.3])
     given = search_targets(history, np.array([2.0, 5.0])).reference
     assert given is not None and given.tolist() == [2.0, 5.0]
+
+
+def test_with_three_objectives_the_search_reference_hugs_the_front() -> None:
+    # An octant of the unit sphere, an edge point far out (non-dominated: its first two
+    # objectives are the smallest) and a dominated trial that sets the status's worst.
+    rng = np.random.default_rng(0)
+    sphere = np.abs(rng.normal(size=(20, 3)))
+    sphere /= np.linalg.norm(sphere, axis=1, keepdims=True)
+    trials = np.vstack([sphere, [[0.0, 0.0, 1.8], [1.9, 1.9, 1.9]]])
+    status = derived_reference(trials.min(axis=0), trials.max(axis=0))
+    hugging = search_reference(trials, None)
+    assert hugging.tolist() == pytest.approx(front_reference(trials[:21]).tolist())
+    assert np.all(hugging < 1.5) and np.all(hugging < status)
+    assert search_reference(trials, np.array([1.1, 1.1, 1.1])).tolist() == [1.1, 1.1, 1.1]
+    assert search_reference(trials[:, :2], None).tolist() == pytest.approx(status[:2].tolist())

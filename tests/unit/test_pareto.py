@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from kubetune.search.base import Observation
-from kubetune.search.pareto import dominates, front_mask, hypervolume, nondominated_ranks
+from kubetune.search.pareto import (
+    dominates,
+    front_mask,
+    front_reference,
+    hypervolume,
+    nondominated_ranks,
+)
 
 
 def test_dominance_needs_one_strict_improvement() -> None:
@@ -40,6 +46,22 @@ def test_hypervolume_matches_monte_carlo(dims: int) -> None:
     samples = rng.uniform(0.0, 1.0, size=(200_000, dims))
     covered = np.any(np.all(points[None, :, :] <= samples[:, None, :], axis=2), axis=1)
     assert hypervolume(points, reference) == pytest.approx(covered.mean(), abs=0.01)
+
+
+def test_a_front_reference_lies_past_the_bulk_of_the_front_not_its_edges() -> None:
+    # Ten points on the unit circle's quarter and one edge point far out on the y axis,
+    # non-dominated at any height because its x is the smallest.
+    angles = np.linspace(0.1, 1.4, 10)
+    bulk = np.column_stack([np.cos(angles), np.sin(angles)])
+    front = np.vstack([bulk, [[0.0, 3.0]]])
+    reference = front_reference(front)
+    expected = np.percentile(front, 80, axis=0) + 0.1 * (front.max(axis=0) - front.min(axis=0))
+    assert reference.tolist() == pytest.approx(expected.tolist())
+    assert np.all(bulk < reference) and reference[1] < 1.5  # the edge at 3 lies outside
+
+
+def test_a_front_reference_of_one_point_lies_a_unit_beyond_it() -> None:
+    assert front_reference(np.array([[1.0, 2.0, 3.0]])).tolist() == [2.0, 3.0, 4.0]
 
 
 def test_observation_values_and_feasibility() -> None:

@@ -11,8 +11,10 @@ The first trials come from a scrambled Sobol design (two more per further object
    so parallel workers get distinct, spread-out suggestions;
 3. maximizes the acquisition over candidates (see `candidates`): log expected improvement
    for one objective, log expected hypervolume improvement over the Pareto front for
-   several (measured from the experiment's reference point: the user's, or the one its
-   status derives), plus the log probability of feasibility when there are constraints.
+   several (measured from the user's reference point, else from the one the status
+   derives, pulled in to the front's bulk with three or more objectives: see
+   `surrogates.search_reference`), plus the log probability of feasibility when there
+   are constraints.
    The candidates are usually random points plus local perturbations of the anchors (the
    best trials, or points spread along the front) and of the best candidates; one
    suggestion in five (drawn from the derived random stream, so replayable) instead ranks
@@ -60,8 +62,8 @@ class BayesianSuggester:
     max_history: int = 300
     reference_point: tuple[float, ...] | None = None
     """Several objectives: the worst value of each (minimized) that still counts toward
-    the hypervolume (spec.referencePoint); None: derived from the trials as the status
-    derives it (`pareto.derived_reference`)."""
+    the hypervolume (spec.referencePoint); None: derived from the trials
+    (`surrogates.search_reference`)."""
 
     def __post_init__(self) -> None:
         if self.max_history < 2:

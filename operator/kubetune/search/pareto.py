@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 Points = NDArray[np.float64]
 REFERENCE_MARGIN = 0.1  # a derived reference lies this share of the spread beyond the worst
+FRONT_QUANTILE = 80  # percent of a front's values that `front_reference` lies beyond
 
 
 def derived_reference(best: NDArray[np.float64], worst: NDArray[np.float64]) -> Points:
@@ -21,6 +22,19 @@ def derived_reference(best: NDArray[np.float64], worst: NDArray[np.float64]) -> 
     status and the search both measure from it, so the search improves what is shown."""
     spread = np.asarray(worst, dtype=np.float64) - np.asarray(best, dtype=np.float64)
     return np.asarray(worst + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
+
+
+def front_reference(front: Points) -> Points:
+    """A reference that hugs the bulk of a front rather than its extremes: per objective,
+    the 80th percentile of the front's values plus a tenth of the front's range (a whole
+    unit when every value agrees). With three or more objectives a front keeps points
+    that are very good in some objectives and poor in another (on a spherical front, its
+    edges at any radius): they set the front's nadir and the worst of every trial, and
+    a box reaching them rewards pushing those edges further. A quantile ignores them."""
+    values = np.asarray(front, dtype=np.float64)
+    spread = np.ptp(values, axis=0)
+    bulk = np.percentile(values, FRONT_QUANTILE, axis=0)
+    return np.asarray(bulk + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
 
 
 def dominates(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:

@@ -12,8 +12,9 @@
   them and returns their believed outcomes, which join the front when believed feasible.
 - The acquisition is log EI (one objective) or log EHVI (several, see
   `hypervolume_improvement`) over the feasible front, plus log P(feasible). EHVI is
-  measured from the experiment's reference point (the user's, or the one the status
-  derives over every feasible trial), warped with the objectives it bounds.
+  measured from the user's reference point or, without one, from the one the status
+  derives over every feasible trial, pulled in to the front's bulk with three or more
+  objectives (`search_reference`), warped with the objectives it bounds.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ from kubetune.search.history import (
     total_violation,
 )
 from kubetune.search.hypervolume_improvement import ImprovementRegion, log_of
-from kubetune.search.pareto import derived_reference, front_mask
+from kubetune.search.pareto import derived_reference, front_mask, front_reference
 from kubetune.search.transform import Points, SpaceTransform
 
 Array = NDArray[np.float64]
 FIT_SUBSET = 60  # hyperparameters are fitted on this many trials, then all are used
+FRONT_REFERENCE_OBJECTIVES = 3  # from this many objectives EHVI's box hugs the front
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,28 @@ class Targets:
 
 
 def search_targets(history: EncodedHistory, given: Array | None) -> Targets:
-    """The history's targets, measured from the user's reference point or, without one,
-    from the one the experiment's status derives (`pareto.derived_reference`) over the
-    feasible trials; the total violation alone while no trial is feasible."""
+    """The history's targets, measured from `search_reference`; the total violation alone
+    while no trial is feasible."""
     excess = total_violation(history.violations)
     if len(excess) and np.all(excess > 0.0):
         return Targets(excess[:, None], np.zeros((len(excess), 0)))
     feasible = history.objectives[excess <= 0.0]
+    return Targets(history.objectives, history.violations, search_reference(feasible, given))
+
+
+def search_reference(feasible: Array, given: Array | None) -> Array:
+    """Where EHVI is measured from: the user's reference point; else the one the
+    experiment's status derives (`pareto.derived_reference`, bounded by every feasible
+    trial, so the ends of a two-objective trade-off are worth reaching); with three or
+    more objectives, pulled in to the front's bulk (`pareto.front_reference`), since a
+    front's edges there stay non-dominated however poor, and a box reaching them spends
+    the search on them."""
+    if given is not None:
+        return given
     derived = derived_reference(feasible.min(axis=0), feasible.max(axis=0))
-    return Targets(history.objectives, history.violations, derived if given is None else given)
+    if feasible.shape[1] < FRONT_REFERENCE_OBJECTIVES:
+        return derived
+    return np.minimum(derived, front_reference(feasible[front_mask(feasible)]))
 
 
 def history_window(values: Array, size: int, rng: np.random.Generator) -> NDArray[np.int64]:

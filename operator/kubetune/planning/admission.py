@@ -44,7 +44,7 @@ def waiting_outcome(workload: Document | None, kind: str = JOB) -> Outcome:
     says the trial can never be admitted. `kind`: the trial's workload kind, which Kueue
     admits whole."""
     if workload is None:
-        group = BUILT_IN_KINDS[kind].api_version.split("/")[0] if kind != JOB else "batch"
+        group = BUILT_IN_KINDS[kind].api_version.split("/")[0]
         message = NO_WORKLOAD.format(kind=kind, group=group)
         return Outcome("Queued", TrialReason.WAITING_FOR_QUOTA, message)
     message = _pending_message(workload)

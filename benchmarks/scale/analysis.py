@@ -8,6 +8,7 @@ its report was acknowledged, and every experiment's counts agree with its trials
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -108,6 +109,15 @@ class Figures:
     problems: list[str] = field(default_factory=list)
     largest_experiment_bytes: int = 0
     largest_trial_bytes: int = 0
+
+
+def completion_rates(result: ScenarioResult, window_s: float = 60.0) -> tuple[float, float]:
+    """Trial pods that completed per second: over the whole run, and in its busiest
+    `window_s` (the load the scenario actually gave, which the control plane may cap)."""
+    times = sorted(r.completed_at for r in result.records if r.completed_at is not None)
+    busiest = max((bisect.bisect_left(times, t + window_s) - i for i, t in enumerate(times)),
+                  default=0)  # fmt: skip
+    return len(times) / max(result.wall_s, 1e-9), busiest / window_s
 
 
 def trials_created(result: ScenarioResult) -> int:

@@ -2,8 +2,10 @@
 
 `apiserver_request_total` has no client label, so a delta counts every component's
 requests; `operator_requests` keeps those only the operator makes (anything on
-kubetune.dev, Job creation, listing Jobs and Pods, the experiment-key Secret; the
-driver only watches and patches pod status). Job deletions are left out: the TTL
+kubetune.dev, Job creation and expiry, listing Jobs and Pods, trainer logs, the
+experiment-key Secret; the driver only watches and patches pod status). `job_queue`
+reads kube-controller-manager's Job queue, whose backlog delays every trial's pod
+whatever the operator does. Job deletions are left out: the TTL
 controller makes nearly all of them (a finished Job expiring), and the operator deletes
 a Job only to stop a trial early, which these scenarios do not do. The operator's own
 endpoint gives the reconcile-pass histogram, sampled over time by `PassTimeline`.
@@ -12,6 +14,7 @@ endpoint gives the reconcile-pass histogram, sampled over time by `PassTimeline`
 from __future__ import annotations
 
 import os
+import ssl
 import threading
 import time
 import urllib.request
@@ -21,10 +24,14 @@ from dataclasses import dataclass, field
 
 from kubernetes import client
 from prometheus_client.parser import text_string_to_metric_families
+from tests.cluster import ControlPlane
+from tests.cluster.readiness import self_signed_context
 
 RequestKey = tuple[str, str, str]  # verb, resource (with /subresource), group
 PASS_HISTOGRAM = "kubetune_reconcile_duration_seconds"
-OPERATOR_VERBS_ON = {"pods": {"LIST"}, "jobs": {"LIST", "POST"},
+# Reading a trainer's log (CONNECT pods/log) and expiring a settled trial's Job (PATCH
+# jobs) are the operator's too: no other component does either in these scenarios.
+OPERATOR_VERBS_ON = {"pods": {"LIST", "CONNECT"}, "jobs": {"LIST", "POST", "PATCH"},
                      "secrets": {"GET", "POST"}}  # fmt: skip
 
 
@@ -62,6 +69,31 @@ def operator_requests(delta: Counter[RequestKey]) -> Counter[RequestKey]:
     return Counter({key: count for key, count in delta.items() if operators(key) and count})
 
 
+@dataclass(frozen=True)
+class JobQueue:
+    """kube-controller-manager's work queue of Jobs: its length now, and the seconds
+    Jobs have waited in it (summed, with how many waits), since it started."""
+
+    depth: float
+    waits: float
+    waited: float
+
+
+def job_queue(plane: ControlPlane) -> JobQueue:
+    """Read from kube-controller-manager's /metrics as the admin (its cert is self-signed)."""
+    assert plane.layout is not None, "the control plane has started"
+    context = self_signed_context()
+    context.load_cert_chain(plane.layout.pki.admin_cert, plane.layout.pki.admin_key)
+    url = f"https://127.0.0.1:{plane.ports.controller_manager}/metrics"
+    text = read_text(url, context)
+
+    def job(name: str) -> float:
+        return sum(value for labels, value in samples(text, name) if labels.get("name") == "job")
+
+    return JobQueue(job("workqueue_depth"), job("workqueue_queue_duration_seconds_sum"),
+                    job("workqueue_queue_duration_seconds_count"))  # fmt: skip
+
+
 def ingest_outcomes(text: str) -> Counter[str]:
     """The operator's ingest answers by result (and reason, for refusals)."""
     outcomes: Counter[str] = Counter()
@@ -71,8 +103,8 @@ def ingest_outcomes(text: str) -> Counter[str]:
     return outcomes
 
 
-def read_text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def read_text(url: str, context: ssl.SSLContext | None = None) -> str:
+    with urllib.request.urlopen(url, timeout=10, context=context) as response:
         return bytes(response.read()).decode()
 
 

@@ -11,11 +11,12 @@ import os
 from collections.abc import Mapping
 
 from benchmarks.scale import scrape
-from benchmarks.scale.analysis import Figures, trials_created
+from benchmarks.scale.analysis import Figures, completion_rates, trials_created
 from benchmarks.scale.scenario import ScenarioResult
 
 Baseline = Mapping[str, float | str]
 LISTED_PROBLEMS = 10
+OTHERS_SHOWN = 14  # the rest are a few hundredths of a request per trial
 
 
 def cell(value: float | str | None, unit: str = "") -> str:
@@ -75,6 +76,11 @@ def print_requests(result: ScenarioResult) -> None:
           f"{everyone / trials:.1f} (API server counters, WATCH excluded)")  # fmt: skip
     for (verb, resource, group), count in ours.most_common():
         print(f"    {verb:7s} {resource:28s} {group or 'core':14s} {count / trials:6.2f}")
+    others = result.requests - ours
+    print("  the other components' (kubelet, controllers, scheduler, this driver), most first:")
+    for (verb, resource, group), count in others.most_common(OTHERS_SHOWN):
+        if verb != "WATCH":
+            print(f"    {verb:7s} {resource:28s} {group or 'core':14s} {count / trials:6.2f}")
 
 
 def print_timeline(result: ScenarioResult) -> None:
@@ -98,6 +104,18 @@ def print_machine(result: ScenarioResult) -> None:
         f"max {max(loads, default=math.nan):.2f}; this benchmark's own CPU "
         f"{result.bench_cpu_s:.1f} s"
     )
+    mean, busiest = completion_rates(result)
+    print(f"trial pods completed per second: {mean:.1f} over the run, {busiest:.1f} in its "
+          "busiest minute")  # fmt: skip
+
+
+def print_job_controller(before: scrape.JobQueue, after: scrape.JobQueue, flags: str) -> None:
+    """Kubernetes' own Job controller, which turns each trial's Job into its pod: a
+    backlog there delays trials whatever the operator does."""
+    waits, waited = after.waits - before.waits, after.waited - before.waited
+    mean = waits / waited if waited else math.nan
+    print(f"Kubernetes' Job controller ({flags or 'default API rate'}): {after.depth:.0f} Jobs "
+          f"queued at the end, mean wait in its queue {mean:.1f} s")  # fmt: skip
 
 
 def print_problems(result: ScenarioResult, figures: Figures) -> None:

@@ -6,6 +6,7 @@ cluster and a test session) can run side by side; state lives under one work dir
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,10 @@ def _delegated_auth(layout: Layout, port: int, name: str) -> list[str | Path]:
     ]
 
 
-def controller_manager_argv(layout: Layout, ports: Ports) -> list[str | Path]:
+def controller_manager_argv(
+    layout: Layout, ports: Ports, extra: Sequence[str] = ()
+) -> list[str | Path]:
+    """`extra`: flags a caller adds (the scale benchmark raises the API rate)."""
     pki = layout.pki
     return [
         layout.bin_dir / "kube-controller-manager",
@@ -116,6 +120,7 @@ def controller_manager_argv(layout: Layout, ports: Ports) -> list[str | Path]:
         # in a real cluster rather than everything running as system:masters.
         "--use-service-account-credentials=true",
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+        *extra,
     ]
 
 

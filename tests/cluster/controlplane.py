@@ -11,7 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -33,9 +33,14 @@ class ControlPlane:
     """One control plane in `work_dir` (a fresh temp dir, removed on stop, by default)."""
 
     def __init__(
-        self, bin_dir: Path, work_dir: Path | None = None, fake_gpu_node: bool = True
+        self,
+        bin_dir: Path,
+        work_dir: Path | None = None,
+        fake_gpu_node: bool = True,
+        controller_flags: Sequence[str] = (),
     ) -> None:
         self.bin_dir = bin_dir
+        self.controller_flags = controller_flags  # added to kube-controller-manager's
         self.fake_gpu_node = fake_gpu_node  # False where a real node joins (tests/cluster/node)
         self._owns_work_dir = work_dir is None
         self.work_dir = work_dir or new_work_dir()
@@ -69,7 +74,7 @@ class ControlPlane:
 
     def _start_cluster_agents(self, layout: components.Layout) -> None:
         """kcm, scheduler and kwok start together; each only needs a ready API server."""
-        kcm_argv = components.controller_manager_argv(layout, self.ports)
+        kcm_argv = components.controller_manager_argv(layout, self.ports, self.controller_flags)
         kcm = self._launch("kube-controller-manager", kcm_argv)
         scheduler = self._launch("kube-scheduler", components.scheduler_argv(layout, self.ports))
         api = ClusterClient(self.kubeconfig, self.bin_dir).api_client()

@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from tests.cluster import ControlPlane, find_bin_dir
 from tests.integration.operator_harness import install_crds
 
 from benchmarks.scale import analysis, scrape, tables
+from benchmarks.scale.operator_process import read_usage
 from benchmarks.scale.scenario import Scenario, ScenarioResult, run_scenario
 
 BASELINE_COMMIT = "0e8c480"
@@ -120,9 +122,15 @@ def main() -> None:
     with plane as cluster:
         install_crds(cluster)
         for scenario in chosen_scenarios(args):
-            before = scrape.job_queue(plane)
+            queue, cpu, started = scrape.job_queue(plane), component_cpu(plane), time.monotonic()
             report(run_scenario(cluster, scenario, work_dir))
-            tables.print_job_controller(before, scrape.job_queue(plane), " ".join(flags))
+            tables.print_cpu(cpu, component_cpu(plane), time.monotonic() - started)
+            tables.print_job_controller(queue, scrape.job_queue(plane), " ".join(flags))
+
+
+def component_cpu(plane: ControlPlane) -> dict[str, float]:
+    """CPU seconds each control-plane process has used so far."""
+    return {name: read_usage(part.pid)[1] for name, part in plane.components.items()}
 
 
 def controller_flags(qps: int | None) -> list[str]:

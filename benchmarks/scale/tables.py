@@ -109,6 +109,14 @@ def print_machine(result: ScenarioResult) -> None:
           "busiest minute")  # fmt: skip
 
 
+def print_cpu(before: Mapping[str, float], after: Mapping[str, float], seconds: float) -> None:
+    """Cores each control-plane process used over the scenario (the operator's CPU is in
+    the table above): who the cores went to."""
+    used = {name: (after[name] - before.get(name, 0.0)) / seconds for name in after}
+    shares = ", ".join(f"{name} {cores:.2f}" for name, cores in used.items())
+    print(f"control plane, cores used over the scenario: {shares}")
+
+
 def print_job_controller(before: scrape.JobQueue, after: scrape.JobQueue, flags: str) -> None:
     """Kubernetes' own Job controller, which turns each trial's Job into its pod: a
     backlog there delays trials whatever the operator does."""

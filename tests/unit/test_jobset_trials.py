@@ -212,3 +212,45 @@ def test_the_operator_settles_a_jobset_trial_and_stops_the_rest_as_whole_jobsets
     assert ("DELETE", deleted) in fake.requests
     assert not [path for path in fake.objects if path.startswith("/apis/batch/v1/namespaces/")
                 and "/jobs/exp-0001" in path]  # fmt: skip
+
+
+def _child_job(reason: str, deadline: int | None = 30) -> Document:
+    condition = {"type": "Failed", "status": "True", "reason": reason}
+    spec = {} if deadline is None else {"activeDeadlineSeconds": deadline}
+    return {"kind": "Job", "metadata": {}, "spec": spec, "status": {"conditions": [condition]}}
+
+
+def test_a_jobset_whose_job_ran_past_its_deadline_is_a_trial_timeout_as_a_job_trial() -> None:
+    killed = [_pod(("leader", 0, 0), "Failed", exitCode=143, reason="Error")]
+    children = [_child_job("BackoffLimitExceeded"), _child_job("DeadlineExceeded", 30)]
+    failed = jobset_outcome(_status("Failed"), killed, "trainer", None, "leader/0/0",
+                            children=children)  # fmt: skip
+    assert (failed.phase, failed.reason) == ("Failed", TrialReason.TIMEOUT)
+    assert failed.message == "ran longer than limits.trialTimeout (30 s)"
+    crashed = jobset_outcome(_status("Failed"), killed, "trainer", None, "leader/0/0",
+                             children=[_child_job("BackoffLimitExceeded")])  # fmt: skip
+    assert crashed.reason == TrialReason.EXIT_CODE
+
+
+def test_the_pass_reads_a_jobset_trial_s_own_jobs_and_names_its_timeout() -> None:
+    fake = FakeKube()
+    fake.objects[JOBSET_API] = {"resources": [{"name": "jobsets"}]}
+    body = experiment_body(max_trials=1, parallel=1, trial={"workload": jobset_workload()})
+    body["spec"]["limits"] = {**body["spec"].get("limits", {}), "trialTimeout": "45s"}
+    create(fake, body)
+    reconcile(fake)
+    (jobset,) = fake.of_kind("jobsets")
+    replicated = jobset["spec"]["replicatedJobs"][0]
+    assert replicated["template"]["spec"]["activeDeadlineSeconds"] == 45
+    metadata = {"name": f"{jobset['metadata']['name']}-{replicated['name']}-0",
+                "namespace": NAMESPACE, "labels": jobset["metadata"]["labels"],
+                "ownerReferences": [_owner(jobset)]}  # fmt: skip
+    expired = {"metadata": metadata, "spec": replicated["template"]["spec"],
+               "status": _child_job("DeadlineExceeded")["status"]}  # fmt: skip
+    fake.request("POST", f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs", body=expired)
+    path = f"{JOBSET_API}/namespaces/{NAMESPACE}/jobsets/{jobset['metadata']['name']}"
+    fake.request("PATCH", f"{path}/status", body={"status": _status("Failed")["status"]})
+    reconcile(fake)
+    (trial,) = trials(fake)
+    assert (trial["status"]["phase"], trial["status"]["reason"]) == ("Failed", "TrialTimeout")
+    assert trial["status"]["message"] == "ran longer than limits.trialTimeout (45 s)"

@@ -9,7 +9,9 @@ wait forever, so that is a failure too.
 
 A JobSet trial ends by its kind's CEL rules over the JobSet's status (`workload_rules`),
 not by its first finished pod (one pod of many); a failure's reason is still read from
-the containers (OOMKilled, exit code) of whichever pod failed. Its final metrics come
+the containers (OOMKilled, exit code) of whichever pod failed, or from its own Jobs: one
+that ran past its deadline makes the trial a TrialTimeout, as a Job trial's does (the
+JobSet's own condition says only that a Job failed). Its final metrics come
 from the reporting pod (`sidecar.designated_replica`).
 
 Final metrics come from the trainer container's termination message (what it wrote to
@@ -50,10 +52,11 @@ def jobset_outcome(
     replica: str | None = None,
     *,
     workload: Document | None = None,
+    children: Sequence[Document] = (),
 ) -> Outcome:
     """The outcome of a JobSet trial by `rules` (default: JobSet's built-in ones); its
     metrics from the pods of `replica` (the reporting pod's place); while Kueue holds it,
-    what its `workload` says."""
+    what its `workload` says; why it failed, from its pods or its own Jobs (`children`)."""
     if waits_for_admission(jobset):
         return waiting_outcome(workload, JOBSET)
     try:
@@ -62,6 +65,9 @@ def jobset_outcome(
         return Outcome("Failed", INVALID_RULE, str(error))
     if decided == Verdict.SUCCEEDED:
         return _succeeded([pod for pod in pods if replica_of(pod) == replica], trainer)
+    expired = next((job for job in children if _timed_out(job)), None)
+    if decided == Verdict.FAILED and expired is not None:
+        return timeout_outcome((expired.get("spec") or {}).get("activeDeadlineSeconds"))
     if decided == Verdict.FAILED:
         return _failed(_condition(jobset, "Failed") or {}, pods, trainer)
     stuck = _stuck_container(pods)
@@ -76,23 +82,26 @@ def trial_outcome(
     trainer: str,
     workload: Document | None = None,
     jobset: tuple[KindRules | None, str | None] = (None, None),
+    *,
+    children: Sequence[Document] = (),
 ) -> Outcome:
     """The outcome of one trial's Job and Pods (`trainer`: the trainer container's name;
     `workload`: the Kueue Workload of a queued Job, if any, see `admission`); of a
-    JobSet, by `jobset`'s rules and reporting replica (see `jobset_outcome`)."""
+    JobSet, by `jobset`'s rules and reporting replica, with its own Jobs (`children`;
+    see `jobset_outcome`)."""
     if job is None:
         return Outcome("Pending")
     if job.get("kind") == JOBSET:
-        return jobset_outcome(job, pods, trainer, *jobset, workload=workload)
+        return jobset_outcome(job, pods, trainer, *jobset, workload=workload, children=children)
     if waits_for_admission(job) and not _finished_pod(pods):
         return waiting_outcome(workload)
     # A trial Job runs one pod to completion: its pod's success is the Job's, known a
     # moment before the Job controller (which batches pod updates) marks it Complete.
     if _condition(job, *DONE_CONDITIONS) or _finished_pod(pods):
         return _succeeded(pods, trainer)
-    failed = _condition(job, *FAILED_CONDITIONS)
-    if failed is not None and failed.get("reason") == "DeadlineExceeded":
+    if _timed_out(job):
         return timeout_outcome((job.get("spec") or {}).get("activeDeadlineSeconds"))
+    failed = _condition(job, *FAILED_CONDITIONS)
     if failed is not None:
         return _failed(failed, pods, trainer)
     stuck = _stuck_container(pods)
@@ -100,6 +109,11 @@ def trial_outcome(
         return Outcome("Failed", stuck[0], stuck[1])
     running = any(_phase(pod) == "Running" for pod in pods)
     return Outcome("Running" if running else "Pending")
+
+
+def _timed_out(job: Document) -> bool:
+    """The Job failed because it ran past its activeDeadlineSeconds."""
+    return (_condition(job, *FAILED_CONDITIONS) or {}).get("reason") == "DeadlineExceeded"
 
 
 def timeout_outcome(seconds: float | None) -> Outcome:

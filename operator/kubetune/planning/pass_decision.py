@@ -104,6 +104,8 @@ class Snapshot:
     workloads: Mapping[str, Document] = field(default_factory=dict)
     # The trial workload kinds the operator allows and the cluster serves.
     workload_support: WorkloadSupport = DEFAULT_SUPPORT
+    # A JobSet trial's own Jobs, by trial name: one past its deadline is a TrialTimeout.
+    children: Mapping[str, Sequence[Document]] = field(default_factory=dict)
 
     @property
     def status(self) -> Document:
@@ -200,6 +202,7 @@ def _settle_all(
             trial_actions, trial = settle_trial(
                 experiment, stored, found, pods, now,
                 printed=printed, workload=snapshot.workloads.get(name),
+                children=snapshot.children.get(name, ()),
             )  # fmt: skip
             actions += trial_actions
         trials.append(trial)

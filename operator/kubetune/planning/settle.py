@@ -77,6 +77,7 @@ def settle_trial(
     *,
     printed: Sequence[MetricReport] = (),
     workload: Document | None = None,
+    children: Sequence[Document] = (),
 ) -> tuple[list[Action], Document]:
     """The writes that bring an active trial up to date, and the trial as they leave it.
     A trial without a Job, recorded or found, gets one. The first write after that
@@ -85,14 +86,19 @@ def settle_trial(
     trial one more API write, at the price of a window (until then) in which a Job
     deleted by hand is created again instead of failing the trial. Once recorded, a Job
     that vanished fails the trial (JobDeleted) rather than silently running it again.
-    What its trainer printed is recorded before it is judged, in the same write."""
+    What its trainer printed is recorded before it is judged, in the same write. A JobSet
+    trial's own Jobs (`children`) say whether it ran past its deadline."""
     status = dict(trial.get("status") or {})
     name = trial["metadata"]["name"]
     if job is None and not status.get("jobName"):
         return [CreateJob(name)], trial
     trainer = trainer_name(experiment)
     judging = jobset_judging(experiment)
-    outcome = JOB_MISSING if job is None else trial_outcome(job, pods, trainer, workload, judging)
+    outcome = (
+        JOB_MISSING
+        if job is None
+        else trial_outcome(job, pods, trainer, workload, judging, children=children)
+    )
     spec = experiment.spec
     objectives, strategies = spec.criteria.metrics, spec.objective.strategies
     printed_recorded = _with_printed(trial, printed, objectives, now, strategies)

@@ -81,15 +81,15 @@ def observe(
     support = workload_support(kube, snapshot)
     # JobSets are watched only where served (else the pass fails the experiment anyway).
     kind = snapshot.workload_kind if snapshot.workload_kind in support.installed else JOB
-    jobs, pods = _workloads(owned, namespace, name, trials, settled, kind=kind,
-                            finished_job_ttl=finished_job_ttl)  # fmt: skip
+    jobs, children, pods = _workloads(owned, namespace, name, trials, settled, kind=kind,
+                                      finished_job_ttl=finished_job_ttl)  # fmt: skip
     printed = _printed_reports(kube, namespace, trials, jobs, _reporting(snapshot, pods))
     # A Job is named after its trial; Kueue's word is read only for Jobs that wait.
     waiting = [trial for trial, job in jobs.items() if waits_for_admission(job)]
     kueue = owned.kueue_workloads(namespace, waiting)
     return Snapshot(
         stored, tuple(trials), jobs, pods, accepted, recorded, printed,
-        settled=settled, workloads=kueue, workload_support=support,
+        settled=settled, workloads=kueue, workload_support=support, children=children,
     )  # fmt: skip
 
 
@@ -188,9 +188,10 @@ def _workloads(
     *,
     kind: str,
     finished_job_ttl: int | None,
-) -> tuple[dict[str, Document], dict[str, list[Document]]]:
+) -> tuple[dict[str, Document], dict[str, list[Document]], dict[str, list[Document]]]:
     """Jobs (or JobSets) by the name of the trial that owns them (settled trials' too,
-    until they are released), Pods by the trial of their Job (or of their Job's JobSet)."""
+    until they are released); a JobSet's own Jobs by its trial (none for Job trials);
+    Pods by the trial of their Job (or of their Job's JobSet)."""
     trial_of = {trial["metadata"]["uid"]: trial["metadata"]["name"] for trial in trials}
     jobs: dict[str, Document] = {}
     owned_jobs = owned.jobs(namespace, experiment)
@@ -202,14 +203,18 @@ def _workloads(
         if owner is not None:
             jobs[owner] = job
     job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}
+    children: defaultdict[str, list[Document]] = defaultdict(list)
     if kind == JOBSET:  # a JobSet's pods belong to its Jobs
         job_trial = {
             job["metadata"]["uid"]: job_trial[str(controller_uid(job))]
             for job in owned_jobs
             if controller_uid(job) in job_trial
         }
+        for job in owned_jobs:
+            if job["metadata"]["uid"] in job_trial:
+                children[job_trial[job["metadata"]["uid"]]].append(job)
     pods: defaultdict[str, list[Document]] = defaultdict(list)
     for pod in owned.pods(namespace, experiment):
         if controller_uid(pod) in job_trial:
             pods[job_trial[str(controller_uid(pod))]].append(pod)
-    return jobs, dict(pods)
+    return jobs, dict(children), dict(pods)

@@ -244,6 +244,36 @@ def test_a_failing_worker_fails_its_jobset_trial_with_the_reason(
     )
 
 
+def test_a_jobset_trial_past_its_deadline_is_a_trial_timeout(
+    jobset: JobSetManager, namespace: str, kube: Cluster
+) -> None:
+    """The real Job controller fails the trial's Jobs (DeadlineExceeded), JobSet fails the
+    JobSet without saying why, and the trial says TrialTimeout, as a Job trial does."""
+    body = _jobset_experiment("late", max_trials=1, parallel=1)
+    body["spec"]["limits"] |= {"trialTimeout": "3s", "maxFailedTrials": 1}
+    with operator_running(namespace):
+        kube.create(body)
+        eventually(lambda: _confirm_deletions(kube), "the Jobs' pods deleted at the deadline", 60)
+        kube.wait_for_phase("late", "Succeeded", "Failed", timeout=60)
+    (trial,) = kube.trials()
+    assert (trial["status"]["phase"], trial["status"]["reason"]) == ("Failed", "TrialTimeout")
+    assert trial["status"]["message"] == "ran longer than limits.trialTimeout (3 s)"
+
+
+def _confirm_deletions(kube: Cluster) -> bool:
+    """What a kubelet does for pods the Job controller deleted (no kubelet runs these):
+    confirms they are gone, so the Jobs can be marked Failed. True once every Job has
+    given up on its deadline and none of its pods is left."""
+    pods = _trial_pods(kube, "late-0000")
+    for pod in pods:
+        if pod.metadata.deletion_timestamp:
+            kube.core.delete_namespaced_pod(pod.metadata.name, kube.namespace,
+                                            grace_period_seconds=0)  # fmt: skip
+    reasons = [condition.get("reason") for job in kube.jobs()
+               for condition in (job.get("status") or {}).get("conditions") or []]  # fmt: skip
+    return not pods and reasons.count("DeadlineExceeded") >= 3  # one per Job (3 Jobs)
+
+
 def test_the_operator_refuses_a_disallowed_kind_naming_it(
     jobset: JobSetManager, namespace: str, kube: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -65,10 +65,10 @@ def jobset_outcome(
         return Outcome("Failed", INVALID_RULE, str(error))
     if decided == Verdict.SUCCEEDED:
         return _succeeded([pod for pod in pods if replica_of(pod) == replica], trainer)
-    expired = next((job for job in children if _timed_out(job)), None)
-    if decided == Verdict.FAILED and expired is not None:
-        return timeout_outcome((expired.get("spec") or {}).get("activeDeadlineSeconds"))
     if decided == Verdict.FAILED:
+        expired = next((job for job in children if _timed_out(job)), None)
+        if expired is not None:
+            return timeout_outcome((expired.get("spec") or {}).get("activeDeadlineSeconds"))
         return _failed(_condition(jobset, "Failed") or {}, pods, trainer)
     stuck = _stuck_container(pods)
     if stuck is not None:

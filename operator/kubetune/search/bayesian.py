@@ -16,11 +16,12 @@ The first trials come from a scrambled Sobol design (two more per further object
    `surrogates.search_reference`), plus the log probability of feasibility when there
    are constraints.
    The candidates are usually random points plus local perturbations of the anchors (the
-   best trials, or points spread along the front) and of the best candidates; one
-   suggestion in five (drawn from the derived random stream, so replayable) instead ranks
-   only moves along one axis of the incumbent (with several objectives, of a front point
-   drawn at random), which finds the other basins of nearly additive objectives that
-   expected improvement alone under-explores.
+   best trials, or points spread along the front) and of the best candidates; with one
+   objective, one suggestion in five (drawn from the derived random stream, so
+   replayable) instead ranks only moves along one axis of the incumbent, which finds the
+   other basins of nearly additive objectives that expected improvement alone
+   under-explores; with several, the two best candidates are then climbed by L-BFGS
+   (`candidates.SEVERAL_OBJECTIVES`).
 Categoricals enter the models one-hot, so no order is invented between choices.
 """
 
@@ -34,8 +35,8 @@ from numpy.typing import NDArray
 
 from kubetune.search.base import Observation, Suggestion
 from kubetune.search.candidates import (
-    FRONT_SCALES,
-    LOCAL_SCALES,
+    ONE_OBJECTIVE,
+    SEVERAL_OBJECTIVES,
     rank_axis_moves,
     rank_candidates,
 )
@@ -53,7 +54,6 @@ from kubetune.search.surrogates import (
 from kubetune.search.transform import Points, SpaceTransform
 
 ANCHORS = 4  # best trials that seed the local search of the acquisition
-AXIS_EXPLORATION_SHARE = 0.2  # suggestions that only move the incumbent along one axis
 
 
 @dataclass(frozen=True)
@@ -88,15 +88,14 @@ class BayesianSuggester:
         picker = Picker(transform, history.taken, n)
         models = fit_surrogates(transform, points, targets, rng)
         anchors = anchor_points(points, targets)
-        scales = LOCAL_SCALES if targets.objectives.shape[1] == 1 else FRONT_SCALES
+        effort = ONE_OBJECTIVE if targets.objectives.shape[1] == 1 else SEVERAL_OBJECTIVES
         believed = history.pending
         while picker.missing > 0:
             score = models.believe(points, targets, believed).acquisition()
-            if rng.random() < AXIS_EXPLORATION_SHARE:
-                origin = axis_origin(points, targets, anchors, rng)
-                ranked = rank_axis_moves(transform, score, origin, rng)
+            if rng.random() < effort.axis_share:
+                ranked = rank_axis_moves(transform, score, anchors[:1], rng)
             else:
-                ranked = rank_candidates(transform, score, anchors, rng, scales)
+                ranked = rank_candidates(transform, score, anchors, rng, effort)
             if picker.offer(ranked, limit=1) == 0:
                 break
             believed = np.vstack([believed, picker.picked[-1:]])
@@ -117,15 +116,3 @@ def anchor_points(points: Points, targets: Targets) -> Points:
         rows = rows[np.argsort(targets.objectives[rows, 0], kind="stable")]
         chosen = rows[np.unique(np.linspace(0, len(rows) - 1, ANCHORS).round().astype(int))]
     return np.asarray(points[chosen], dtype=np.float64)
-
-
-def axis_origin(
-    points: Points, targets: Targets, anchors: Points, rng: np.random.Generator
-) -> Points:
-    """Where a suggestion of axis moves starts: the incumbent for one objective; for
-    several, a front point drawn from the derived stream, so that successive suggestions
-    move every part of the front along the axes, not only the first objective's end."""
-    if targets.objectives.shape[1] == 1:
-        return anchors[:1]
-    rows = front_rows(targets)
-    return np.asarray(points[rows[[rng.integers(len(rows))]]], dtype=np.float64)

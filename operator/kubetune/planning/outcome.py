@@ -68,7 +68,7 @@ def jobset_outcome(
     if decided == Verdict.FAILED:
         expired = next((job for job in children if _timed_out(job)), None)
         if expired is not None:
-            return timeout_outcome((expired.get("spec") or {}).get("activeDeadlineSeconds"))
+            return _job_timeout(expired)
         return _failed(_condition(jobset, "Failed") or {}, pods, trainer)
     stuck = _stuck_container(pods)
     if stuck is not None:
@@ -100,7 +100,7 @@ def trial_outcome(
     if _condition(job, *DONE_CONDITIONS) or _finished_pod(pods):
         return _succeeded(pods, trainer)
     if _timed_out(job):
-        return timeout_outcome((job.get("spec") or {}).get("activeDeadlineSeconds"))
+        return _job_timeout(job)
     failed = _condition(job, *FAILED_CONDITIONS)
     if failed is not None:
         return _failed(failed, pods, trainer)
@@ -114,6 +114,10 @@ def trial_outcome(
 def _timed_out(job: Document) -> bool:
     """The Job failed because it ran past its activeDeadlineSeconds."""
     return (_condition(job, *FAILED_CONDITIONS) or {}).get("reason") == "DeadlineExceeded"
+
+
+def _job_timeout(job: Document) -> Outcome:
+    return timeout_outcome((job.get("spec") or {}).get("activeDeadlineSeconds"))
 
 
 def timeout_outcome(seconds: float | None) -> Outcome:

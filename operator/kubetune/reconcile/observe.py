@@ -205,14 +205,11 @@ def _workloads(
     job_trial = {job["metadata"]["uid"]: trial for trial, job in jobs.items()}
     children: defaultdict[str, list[Document]] = defaultdict(list)
     if kind == JOBSET:  # a JobSet's pods belong to its Jobs
-        job_trial = {
-            job["metadata"]["uid"]: job_trial[str(controller_uid(job))]
-            for job in owned_jobs
-            if controller_uid(job) in job_trial
-        }
         for job in owned_jobs:
-            if job["metadata"]["uid"] in job_trial:
-                children[job_trial[job["metadata"]["uid"]]].append(job)
+            if controller_uid(job) in job_trial:
+                children[job_trial[str(controller_uid(job))]].append(job)
+        job_trial = {job["metadata"]["uid"]: trial
+                     for trial, own in children.items() for job in own}  # fmt: skip
     pods: defaultdict[str, list[Document]] = defaultdict(list)
     for pod in owned.pods(namespace, experiment):
         if controller_uid(pod) in job_trial:

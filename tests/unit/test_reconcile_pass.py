@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from kubetune.k8s.owned import ListedObjects
+from kubetune.k8s.rest import Document
+from kubetune.k8s.workloads import JOBS as JOB_PLURAL
 from kubetune.planning.pass_decision import _launched_event
 from kubetune.planning.progress import FIRST_STEP_LAUNCHES, LAUNCHES_PER_STEP
 from kubetune.planning.suggest import NewTrial
+from kubetune.reconcile.experiment import reconcile_experiment
 from tests.unit.fake_kube import FakeKube
 from tests.unit.pass_helpers import (
     EXPERIMENTS,
     JOBS,
+    NAMESPACE,
     TRIALS,
     add_pod,
     condition,
@@ -253,6 +258,55 @@ def test_writes_per_trial_stay_few(fake: FakeKube) -> None:
     assert writes.count("POST tuningtrials") == 10
     assert writes.count("POST jobs") == 11  # one dry run
     assert len(writes) / 10 <= 7
+
+
+class JobWatchBehind(ListedObjects):
+    """Jobs as a watch that has brought nothing since `catch_up`: only the pass's own
+    writes reach them (as the operator's informer cache between two watch events)."""
+
+    def __init__(self, kube: FakeKube) -> None:
+        super().__init__(kube)
+        self.fake = kube
+        self.cached: dict[str, Document] = {}
+
+    def catch_up(self) -> None:
+        self.cached = {job["metadata"]["name"]: job for job in self.fake.of_kind("jobs")}
+
+    def jobs(self, namespace: str, experiment: str) -> list[Document]:
+        return list(self.cached.values())
+
+    def wrote(self, kind: str, namespace: str, document: Document) -> None:
+        if kind == JOB_PLURAL:
+            self.cached[document["metadata"]["name"]] = document
+
+
+def test_a_pass_reads_its_own_job_writes_before_the_watch_brings_them(fake: FakeKube) -> None:
+    """A settled trial's Job is set to expire once, however many passes run before
+    its watch event arrives (with trials of seconds, several a second)."""
+    create(fake, experiment_body(max_trials=3, parallel=1))
+    owned = JobWatchBehind(fake)
+    for _ in range(3):
+        reconcile_experiment(fake, NAMESPACE, "exp", owned)
+    finish_pods(fake)
+    owned.catch_up()
+    for _ in range(4):
+        reconcile_experiment(fake, NAMESPACE, "exp", owned)
+    expiries = [p for m, p in fake.requests if (m, p) == ("PATCH", f"{JOBS}/exp-0000")]
+    assert fake.objects[f"{JOBS}/exp-0000"]["spec"]["ttlSecondsAfterFinished"] == 300
+    assert len(expiries) == 1
+
+
+def test_suspending_writes_each_job_once_before_the_watch_brings_it(fake: FakeKube) -> None:
+    create(fake, experiment_body(max_trials=4, parallel=2))
+    owned = JobWatchBehind(fake)
+    for _ in range(3):
+        reconcile_experiment(fake, NAMESPACE, "exp", owned)
+    fake.request("PATCH", f"{EXPERIMENTS}/exp", body={"spec": {"suspend": True}})
+    for _ in range(3):
+        reconcile_experiment(fake, NAMESPACE, "exp", owned)
+    patches = [p for m, p in fake.requests if m == "PATCH" and p.startswith(f"{JOBS}/")]
+    assert sorted(patches) == [f"{JOBS}/exp-0000", f"{JOBS}/exp-0001"]
+    assert all(job["spec"]["suspend"] is True for job in fake.of_kind("jobs"))
 
 
 def test_trials_carry_the_accepted_strategies_not_a_refused_edit(fake: FakeKube) -> None:

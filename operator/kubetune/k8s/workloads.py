@@ -54,6 +54,11 @@ def workload_path(namespace: str, kind: str, name: str = "") -> str:
     return jobsets_path(namespace, name) if kind == JOBSET else jobs_path(namespace, name)
 
 
+def workload_plural(kind: str) -> str:
+    """The resource trial workloads of `kind` are: jobs, or jobsets."""
+    return JOBSETS if kind == JOBSET else JOBS
+
+
 def pods_path(namespace: str) -> str:
     return namespaced_path(CORE_API, namespace, PODS)
 
@@ -142,27 +147,33 @@ def delete_job(kube: Kube, namespace: str, name: str, kind: str = JOB) -> None:
             raise
 
 
-def expire_job(kube: Kube, namespace: str, name: str, ttl_seconds: int, kind: str = JOB) -> None:
+def expire_job(
+    kube: Kube, namespace: str, name: str, ttl_seconds: int, kind: str = JOB
+) -> Document | None:
     """Kubernetes deletes the Job (or JobSet), and its Pods with it, `ttl_seconds` after
-    it finished."""
+    it finished. The workload as stored, None if it is gone."""
     body = {"spec": {"ttlSecondsAfterFinished": ttl_seconds}}
-    _patch_job(kube, workload_path(namespace, kind, name), body)
+    return _patch_job(kube, workload_path(namespace, kind, name), body)
 
 
 def set_job_suspended(
     kube: Kube, namespace: str, name: str, suspended: bool, kind: str = JOB
-) -> None:
-    """Suspending a Job (or JobSet) deletes its running Pods; resuming starts them again."""
-    _patch_job(kube, workload_path(namespace, kind, name), {"spec": {"suspend": suspended}})
+) -> Document | None:
+    """Suspending a Job (or JobSet) deletes its running Pods; resuming starts them again.
+    The workload as stored, None if it is gone."""
+    path = workload_path(namespace, kind, name)
+    return _patch_job(kube, path, {"spec": {"suspend": suspended}})
 
 
-def _patch_job(kube: Kube, path: str, body: Document) -> None:
+def _patch_job(kube: Kube, path: str, body: Document) -> Document | None:
     """A workload already gone needs no change."""
     try:
-        kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
+        patched: Document = kube.request("PATCH", path, body=body, content_type=MERGE_PATCH)
     except ApiException as error:
         if not is_status(error, 404):
             raise
+        return None
+    return patched
 
 
 def serves_resource(kube: Kube, api_version: str, plural: str) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 from kubetune.k8s import custom, events, spec_store, workloads
 from kubetune.k8s.custom import EXPERIMENTS
 from kubetune.k8s.owned import ListedObjects, OwnedObjects
-from kubetune.k8s.rest import ForeignObjectError, Kube, RefusedError
+from kubetune.k8s.rest import Document, ForeignObjectError, Kube, RefusedError
 from kubetune.planning import actions
 from kubetune.planning.jobs import workload_kind
 from kubetune.planning.pass_decision import PassDecision, Snapshot, decide_pass, refusal_actions
@@ -168,11 +168,23 @@ class Applier:
 
     def _expire_job(self, action: actions.ExpireJob) -> None:
         namespace, kind = self.metadata["namespace"], self.kind
-        workloads.expire_job(self.kube, namespace, action.name, action.ttl_seconds, kind)
+        patched = workloads.expire_job(self.kube, namespace, action.name, action.ttl_seconds, kind)
+        self._wrote_job(patched)
 
     def _suspend_job(self, action: actions.SuspendJob) -> None:
         namespace, kind = self.metadata["namespace"], self.kind
-        workloads.set_job_suspended(self.kube, namespace, action.name, action.suspended, kind)
+        patched = workloads.set_job_suspended(
+            self.kube, namespace, action.name, action.suspended, kind
+        )
+        self._wrote_job(patched)
+
+    def _wrote_job(self, patched: Document | None) -> None:
+        """The next pass reads the Job as written, even before the watch brings it: with
+        trials of seconds a pass runs several times a second, and one that read the Job
+        unchanged would send the same write again."""
+        if patched is not None:
+            plural = workloads.workload_plural(self.kind)
+            self.owned.wrote(plural, self.metadata["namespace"], patched)
 
     def _patch_status(self, action: actions.PatchExperimentStatus) -> None:
         namespace, name = self.metadata["namespace"], self.metadata["name"]

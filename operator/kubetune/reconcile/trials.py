@@ -13,12 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from kubetune.api import TuningExperiment, parse_trial
-from kubetune.api.workload import JOBSET
 from kubetune.k8s import custom, workloads
 from kubetune.k8s.custom import TRIALS
 from kubetune.k8s.owned import OwnedObjects
 from kubetune.k8s.rest import Kube, is_status
-from kubetune.k8s.workloads import JOBS, JOBSETS
 from kubetune.planning.actions import CreateJob, CreateTrial, PatchTrialStatus, ValidateJob
 from kubetune.planning.jobs import build_trial_workload
 from kubetune.planning.pass_decision import Snapshot
@@ -54,7 +52,7 @@ class TrialWriter:
     def create_job(self, action: CreateJob) -> None:
         job = self._job_of(self.trials[action.trial])
         stored = workloads.create_job(self.kube, self.namespace, job)
-        self.owned.wrote(JOBSETS if job["kind"] == JOBSET else JOBS, self.namespace, stored)
+        self.owned.wrote(workloads.workload_plural(job["kind"]), self.namespace, stored)
 
     def validate_job(self, action: ValidateJob) -> None:
         """The Job exactly as it will be created (reporter included), dry-run."""

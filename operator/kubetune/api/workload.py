@@ -112,7 +112,9 @@ class TrialWorkload(SpecModel):
     runs only the kinds its configuration allows (chart value trialWorkloads)."""
     api_version: str | None = Field(None, min_length=2, max_length=253, pattern=API_VERSION_PATTERN)
     """The kind's group/version; unset, the built-in one (batch/v1,
-    jobset.x-k8s.io/v1alpha2)."""
+    jobset.x-k8s.io/v1alpha2). Each trial's object is created at this version; the
+    operator watches, patches and deletes them at the built-in one, so the cluster must
+    serve that version too (a CRD serves all its versions of one object)."""
     spec: dict[str, Any] | None = None
     """The object's spec as that kind takes it, less the pod templates. For a JobSet:
     replicatedJobs (each with name, replicas and template.spec holding parallelism,

@@ -6,7 +6,7 @@ same module into KUEUE_DIR. `KueueManager` installs the CRDs, those that Kueue's
 kustomization patches to convert through its webhook getting that conversion webhook by
 URL, and starts the manager with a config file of its own: internal cert management and
 leader election off, webhook, metrics and health servers on free loopback ports, and only
-the batch/job integration.
+the batch/job integration (JobSet's too where a test asks for it, with JobSet installed).
 
 Webhooks for other integrations (pods, Deployments, Ray...) are left out: their handlers
 are not served, and as they fail closed they would block every Pod the cluster creates.
@@ -34,8 +34,8 @@ from tests.cluster.webhook_manager import (
 
 KUEUE_GROUP, KUEUE_VERSION = "kueue.x-k8s.io", "v1beta2"
 FRAMEWORKS = ("batch/job",)
-# The API groups whose webhooks this manager serves: its own, and its integrations'.
-SERVED_GROUPS = frozenset({KUEUE_GROUP, *(name.split("/")[0] for name in FRAMEWORKS)})
+# Kueue's name for its JobSet integration; it needs JobSet's CRD installed first.
+JOBSET_FRAMEWORK = "jobset.x-k8s.io/jobset"
 # The kustomize build prefixes every name with "kueue-"; the raw manifests lack it.
 NAME_PREFIX = "kueue-"
 # With internal cert management off, Kueue (v0.14 to v0.17 at least) reads its metrics
@@ -54,14 +54,21 @@ exec setpriv --pdeathsig TERM -- "$@"
 """
 
 
-def _served(webhook: Manifest) -> bool:
-    groups = {group for rule in webhook["rules"] for group in rule["apiGroups"]}
-    return groups <= SERVED_GROUPS
+def served_groups(frameworks: tuple[str, ...]) -> frozenset[str]:
+    """The API groups whose webhooks a manager serves: its own, and its integrations'."""
+    return frozenset({KUEUE_GROUP, *(name.split("/")[0] for name in frameworks)})
 
 
-def webhook_configurations(manifests: Path, base_url: str, ca_bundle: str) -> list[Manifest]:
+def webhook_configurations(
+    manifests: Path, base_url: str, ca_bundle: str, frameworks: tuple[str, ...] = FRAMEWORKS
+) -> list[Manifest]:
     """Kueue's webhook configurations, calling `base_url`, for the groups served here."""
-    return configurations_by_url(documents(manifests), base_url, ca_bundle, NAME_PREFIX, _served)
+    groups = served_groups(frameworks)
+
+    def served(webhook: Manifest) -> bool:
+        return {group for rule in webhook["rules"] for group in rule["apiGroups"]} <= groups
+
+    return configurations_by_url(documents(manifests), base_url, ca_bundle, NAME_PREFIX, served)
 
 
 def _conversions(crd_dir: Path, kustomization: Manifest) -> dict[str, Manifest]:
@@ -93,7 +100,9 @@ def crds(crd_dir: Path, base_url: str, ca_bundle: str) -> list[Manifest]:
             for crd in bases]  # fmt: skip
 
 
-def manager_config(ports: ManagerPorts, cert_dir: Path) -> Manifest:
+def manager_config(
+    ports: ManagerPorts, cert_dir: Path, frameworks: tuple[str, ...] = FRAMEWORKS
+) -> Manifest:
     """Kueue's Configuration for a manager outside the cluster it manages."""
     return {
         "apiVersion": "config.kueue.x-k8s.io/v1beta2",
@@ -105,7 +114,7 @@ def manager_config(ports: ManagerPorts, cert_dir: Path) -> Manifest:
         # Its own rotation writes a Secret and injects the CA for an in-cluster Service;
         # here the fixture issues the cert and registers the CA itself.
         "internalCertManagement": {"enable": False},
-        "integrations": {"frameworks": list(FRAMEWORKS)},
+        "integrations": {"frameworks": list(frameworks)},
         # The pending-workloads API server wants an APIService and a fixed port: unused here.
         "featureGates": {"VisibilityOnDemand": False},
     }
@@ -127,20 +136,27 @@ class KueueManager(WebhookManager):
 
     name = "kueue"
 
-    def __init__(self, cluster: ClusterClient, kueue_dir: Path, work_dir: Path) -> None:
+    def __init__(
+        self,
+        cluster: ClusterClient,
+        kueue_dir: Path,
+        work_dir: Path,
+        frameworks: tuple[str, ...] = FRAMEWORKS,
+    ) -> None:
+        """`frameworks`: the integrations Kueue runs (Jobs only, by default)."""
         super().__init__(cluster, work_dir)
-        self.kueue_dir = kueue_dir
+        self.kueue_dir, self.frameworks = kueue_dir, frameworks
 
     def crds(self, ca_bundle: str) -> list[Manifest]:
         return crds(self.kueue_dir / "crd", self.base_url, ca_bundle)
 
     def webhook_configurations(self, ca_bundle: str) -> list[Manifest]:
         manifests = self.kueue_dir / "webhook" / "manifests.yaml"
-        return webhook_configurations(manifests, self.base_url, ca_bundle)
+        return webhook_configurations(manifests, self.base_url, ca_bundle, self.frameworks)
 
     def argv(self, cert_dir: Path) -> list[str | Path]:
         config = self.work_dir / "kueue-config.yaml"
-        config.write_text(yaml.safe_dump(manager_config(self.ports, cert_dir)))
+        config.write_text(yaml.safe_dump(manager_config(self.ports, cert_dir, self.frameworks)))
         binary = self.kueue_dir / "bin" / "kueue"
         manager: list[str | Path] = [
             binary,

@@ -7,7 +7,8 @@ operator runs an experiment whose trials are JobSets to the right best trial, fa
 trial whose worker is killed for memory with that reason, lets ASHA stop losing JobSet
 trials (their pods all go) while only the designated pod's reporter sends, loses and
 duplicates nothing when killed 5 times, and refuses the kind where its setting does not
-allow it, naming it.
+allow it, naming it. Kueue, with its JobSet integration, admits queued JobSet trials
+whole, within the quota.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from tests.cluster import (
     GPU_RESOURCE,
     ClusterClient,
     ControlPlane,
+    Ticker,
     eventually,
 )
 from tests.cluster.jobset import JOBSET_GROUP, JOBSET_VERSION, JobSetManager
+from tests.cluster.kueue import FRAMEWORKS, JOBSET_FRAMEWORK, KueueManager
 from tests.integration.curve_trainer import quality
 from tests.integration.operator_harness import (
     Cluster,
@@ -47,6 +50,7 @@ from tests.integration.operator_harness import (
     scoring_trainer,
 )
 from tests.integration.process_pods import ProcessPodDriver
+from tests.integration.test_kueue import LOCAL_QUEUE, Queues, workloads_by_job
 from tests.integration.test_metrics_flow import curve_experiment
 
 # jobset_dir first, so that without a JobSet build the tests skip before a cluster starts.
@@ -348,3 +352,79 @@ def test_the_operator_killed_5_times_loses_and_duplicates_no_jobset_trial(
               for js in _jobsets(kube)}  # fmt: skip
     assert owners == {t["metadata"]["name"]: t["metadata"]["uid"] for t in trials}
     assert len({repr(sorted(t["spec"]["parameters"].items())) for t in trials}) == max_trials
+
+
+# Kueue with its JobSet integration, last in this module: its CRDs outlive its manager
+# with conversion webhooks that then point nowhere, and this module's control plane goes
+# with the module (see test_kueue's `cluster`).
+JOBSET_TRIAL_GPUS = 4  # a leader Job of 2 pods and 2 workers, one GPU each
+
+
+@pytest.fixture(scope="module")
+def kueue_for_jobsets(
+    kueue_dir: Path,
+    jobset: JobSetManager,
+    cluster: ClusterClient,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[KueueManager]:
+    """Kueue managing Jobs and JobSets, started after JobSet (its integration needs the
+    JobSet CRD)."""
+    frameworks = (*FRAMEWORKS, JOBSET_FRAMEWORK)
+    manager = KueueManager(cluster, kueue_dir, tmp_path_factory.mktemp("kueue"), frameworks)
+    manager.start()
+    yield manager
+    manager.stop()
+
+
+class JobSetSampler(Ticker):
+    """The most JobSets running at once (not suspended, not finished) and the experiment's
+    trial counts, sampled every few tenths of a second."""
+
+    period = 0.3
+
+    def __init__(self, kube: Cluster) -> None:
+        super().__init__()
+        self.kube, self.most_running = kube, 0
+        self.counts: list[Document] = []
+
+    def tick(self) -> None:
+        running = [js for js in _jobsets(self.kube) if _running(js)]
+        self.most_running = max(self.most_running, len(running))
+        found = self.kube.custom.list_namespaced_custom_object(
+            "kubetune.dev", "v1alpha1", self.kube.namespace, "tuningexperiments"
+        )["items"]
+        self.counts += [e.get("status", {}).get("trials", {}) for e in found]
+
+
+def _running(jobset: Document) -> bool:
+    ended = ("Completed", "Failed")
+    conditions = (jobset.get("status") or {}).get("conditions") or []
+    finished = any(c["type"] in ended and c["status"] == "True" for c in conditions)
+    return not jobset["spec"].get("suspend") and not finished
+
+
+def test_kueue_admits_queued_jobset_trials_whole_within_the_quota(
+    kueue_for_jobsets: KueueManager, cluster: ClusterClient, namespace: str, kube: Cluster
+) -> None:
+    """A GPU quota that holds one JobSet trial (4 GPUs), parallelTrials 2: Kueue admits
+    one JobSet at a time, the other trial is Queued meanwhile, and all run to the end."""
+    queues = Queues(kueue_for_jobsets, namespace)
+    try:
+        queues.queue(namespace, namespace, quota=JOBSET_TRIAL_GPUS)
+        body = _jobset_experiment("queued-jobsets", max_trials=3, parallel=2)
+        body["spec"]["trial"]["queue"] = {"name": LOCAL_QUEUE}
+        driver = TrialPodDriver(cluster, namespace, scoring_trainer, hold=1.0)
+        with driver, JobSetSampler(kube) as sampler, operator_running(namespace):
+            kube.create(body)
+            done = kube.wait_for_phase("queued-jobsets", "Succeeded", "Failed", timeout=180)
+        workloads = workloads_by_job(queues.api, namespace)
+    finally:
+        queues.remove()
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    assert done["status"]["trials"]["succeeded"] == 3
+    assert sampler.most_running == 1, sampler.most_running
+    assert driver.most_running <= JOBSET_TRIAL_GPUS, driver.most_running
+    queued = [c for c in sampler.counts if c.get("queued", 0) >= 1 and c.get("running", 0) >= 1]
+    assert queued, sampler.counts
+    assert sorted(workloads) == [t["metadata"]["name"] for t in kube.trials()], workloads.keys()
+    assert {w["metadata"]["ownerReferences"][0]["kind"] for w in workloads.values()} == {JOBSET}

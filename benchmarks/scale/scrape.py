@@ -7,7 +7,10 @@ experiment-key Secret; the driver only watches and patches pod status). `job_que
 reads kube-controller-manager's Job queue, whose backlog delays every trial's pod
 whatever the operator does. Job deletions are left out: the TTL
 controller makes nearly all of them (a finished Job expiring), and the operator deletes
-a Job only to stop a trial early, which these scenarios do not do. The operator's own
+a Job only to stop a trial early, which these scenarios do not do. The TTL controller
+deletes in the foreground, so the garbage collector then PATCHes each such Job once, to
+take off the `foregroundDeletion` finalizer when its Pods are gone: those PATCHes, one per
+Job deletion, are not the operator's either. The operator's own
 endpoint gives the reconcile-pass histogram, sampled over time by `PassTimeline`.
 """
 
@@ -30,7 +33,9 @@ from tests.cluster.readiness import self_signed_context
 RequestKey = tuple[str, str, str]  # verb, resource (with /subresource), group
 PASS_HISTOGRAM = "kubetune_reconcile_duration_seconds"
 # Reading a trainer's log (CONNECT pods/log) and expiring a settled trial's Job (PATCH
-# jobs) are the operator's too: no other component does either in these scenarios.
+# jobs) are the operator's too: no other component does either in these scenarios, but
+# for the garbage collector's PATCH of each Job the TTL controller deleted (see above).
+JOB_PATCH: RequestKey = ("PATCH", "jobs", "batch")
 OPERATOR_VERBS_ON = {"pods": {"LIST", "CONNECT"}, "jobs": {"LIST", "POST", "PATCH"},
                      "secrets": {"GET", "POST"}}  # fmt: skip
 
@@ -66,7 +71,9 @@ def operator_requests(delta: Counter[RequestKey]) -> Counter[RequestKey]:
             return False
         return group == "kubetune.dev" or verb in OPERATOR_VERBS_ON.get(base, set())
 
-    return Counter({key: count for key, count in delta.items() if operators(key) and count})
+    ours = Counter({key: count for key, count in delta.items() if operators(key) and count})
+    ours[JOB_PATCH] -= delta[("DELETE", "jobs", "batch")]  # the finalizers' removal
+    return +ours
 
 
 @dataclass(frozen=True)

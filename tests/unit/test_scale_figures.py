@@ -43,3 +43,10 @@ def test_log_reads_and_job_expiry_count_as_the_operators_but_pod_status_does_not
     operators = {("CONNECT", "pods/log", ""), ("PATCH", "jobs", "batch"),
                  ("PATCH", "tuningtrials/status", "kubetune.dev")}  # fmt: skip
     assert scrape.operator_requests(delta) == Counter({key: delta[key] for key in operators})
+
+
+def test_the_collectors_finalizer_patch_of_each_expired_job_is_not_the_operators() -> None:
+    """The TTL controller deletes 2 Jobs in the foreground; the garbage collector then
+    PATCHes each once. Of 5 Job PATCHes, 3 are the operator's expiries."""
+    delta = Counter({("PATCH", "jobs", "batch"): 5, ("DELETE", "jobs", "batch"): 2})
+    assert scrape.operator_requests(delta) == Counter({("PATCH", "jobs", "batch"): 3})

@@ -17,12 +17,11 @@ The first trials come from a scrambled Sobol design (two more per further object
    are constraints.
    The candidates are usually random points plus local perturbations of the anchors (the
    best four trials, or sixteen points spread along the front) and of the best
-   candidates; with one
-   objective, one suggestion in five (drawn from the derived random stream, so
-   replayable) instead ranks only moves along one axis of the incumbent, which finds the
-   other basins of nearly additive objectives that expected improvement alone
-   under-explores; with several, the two best candidates are then climbed by L-BFGS
-   (`candidates.SEVERAL_OBJECTIVES`).
+   candidates; with one objective, one suggestion in five (drawn from the derived random
+   stream, so replayable) instead ranks only moves along one axis of the incumbent,
+   which finds the other basins of nearly additive objectives that expected improvement
+   alone under-explores; with several, the two best candidates are then climbed by
+   L-BFGS (`candidates.SEVERAL_OBJECTIVES`).
 Categoricals enter the models one-hot, so no order is invented between choices.
 """
 

@@ -50,12 +50,12 @@ ONE_OBJECTIVE = Effort(RANDOM_CANDIDATES, ANCHORS, LOCAL_SCALES, axis_share=0.2,
 # constraint's boundary or a face of the box, where small distances decide the gain: one
 # more, finer step and an L-BFGS climb of the two best candidates put the pick on them.
 # The best pick is usually in the widest gap between front points, anywhere along the
-# front: sixteen anchors spread over it (four left gaps unsearched, and a quarter of
-# the local candidates piled on each end) and more uniform candidates (the local ones
-# crowd them out otherwise) find it. The front's anchors already spread the search
-# along the trade-off, so axis moves (one suggestion in five restricted to a line) only
-# cost trials there. One objective keeps its measured effort, so its suggestions are
-# unchanged bit for bit.
+# front: sixteen anchors spread over it find it (four left most gaps without an anchor
+# beside them and put a quarter of the local candidates on each end), and more uniform
+# candidates keep the global search from being crowded out by the local one. The
+# front's anchors already spread the search along the trade-off, so axis moves (one
+# suggestion in five restricted to a line) only cost trials there. One objective keeps
+# its measured effort, so its suggestions are unchanged bit for bit.
 SEVERAL_OBJECTIVES = Effort(1024, 16, (*LOCAL_SCALES, 0.0008), axis_share=0.0, polished=2)
 
 

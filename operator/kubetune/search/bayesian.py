@@ -16,12 +16,12 @@ The first trials come from a scrambled Sobol design (two more per further object
    `surrogates.search_reference`), plus the log probability of feasibility when there
    are constraints.
    The candidates are usually random points plus local perturbations of the anchors (the
-   best trials, or points spread along the front) and of the best candidates; with one
-   objective, one suggestion in five (drawn from the derived random stream, so
-   replayable) instead ranks only moves along one axis of the incumbent, which finds the
-   other basins of nearly additive objectives that expected improvement alone
-   under-explores; with several, the two best candidates are then climbed by L-BFGS
-   (`candidates.SEVERAL_OBJECTIVES`).
+   best four trials, or sixteen points spread along the front) and of the best
+   candidates; with one objective, one suggestion in five (drawn from the derived random
+   stream, so replayable) instead ranks only moves along one axis of the incumbent,
+   which finds the other basins of nearly additive objectives that expected improvement
+   alone under-explores; with several, the two best candidates are then climbed by
+   L-BFGS (`candidates.SEVERAL_OBJECTIVES`).
 Categoricals enter the models one-hot, so no order is invented between choices.
 """
 
@@ -37,6 +37,7 @@ from kubetune.search.base import Observation, Suggestion
 from kubetune.search.candidates import (
     ONE_OBJECTIVE,
     SEVERAL_OBJECTIVES,
+    Effort,
     rank_axis_moves,
     rank_candidates,
 )
@@ -52,8 +53,6 @@ from kubetune.search.surrogates import (
     search_targets,
 )
 from kubetune.search.transform import Points, SpaceTransform
-
-ANCHORS = 4  # best trials that seed the local search of the acquisition
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,8 @@ class BayesianSuggester:
         points, targets = history.finished[window], every.window(window)
         picker = Picker(transform, history.taken, n)
         models = fit_surrogates(transform, points, targets, rng)
-        anchors = anchor_points(points, targets)
         effort = ONE_OBJECTIVE if targets.objectives.shape[1] == 1 else SEVERAL_OBJECTIVES
+        anchors = anchor_points(points, targets, effort)
         believed = history.pending
         while picker.missing > 0:
             score = models.believe(points, targets, believed).acquisition()
@@ -106,13 +105,15 @@ class BayesianSuggester:
         return None if given is None else np.array(given, dtype=np.float64)
 
 
-def anchor_points(points: Points, targets: Targets) -> Points:
-    """Where the local search starts: the best trials for one objective; for several,
-    front points evenly spread along the first objective, so all of the front is refined."""
+def anchor_points(points: Points, targets: Targets, effort: Effort) -> Points:
+    """Where the local search starts (`effort.anchors` of them at most): the best trials
+    for one objective; for several, front points evenly spread along the first
+    objective, so all of the front is refined."""
+    count = effort.anchors
     if targets.objectives.shape[1] == 1:
-        chosen = targets.preference[:ANCHORS]
+        chosen = targets.preference[:count]
     else:
         rows = front_rows(targets)
         rows = rows[np.argsort(targets.objectives[rows, 0], kind="stable")]
-        chosen = rows[np.unique(np.linspace(0, len(rows) - 1, ANCHORS).round().astype(int))]
+        chosen = rows[np.unique(np.linspace(0, len(rows) - 1, count).round().astype(int))]
     return np.asarray(points[chosen], dtype=np.float64)

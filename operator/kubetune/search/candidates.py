@@ -23,6 +23,7 @@ Score = Callable[[Points], NDArray[np.float64]]
 """The acquisition: unit-cube rows in, one score per row out (higher is better)."""
 
 RANDOM_CANDIDATES = 384
+ANCHORS = 4  # best trials that seed the local search of the acquisition
 LEADERS, NEIGHBORS_PER_ANCHOR = 4, 32
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # successively finer steps around the leaders
 AXIS_CANDIDATES = 256
@@ -32,23 +33,30 @@ DIFFERENCE_STEP = 1e-6  # forward differences of the acquisition, in unit-cube u
 
 @dataclass(frozen=True)
 class Effort:
-    """How the acquisition is searched: successively finer local steps around the leaders,
-    the share of suggestions that rank only axis moves of the incumbent, and how many of
-    the best candidates are then climbed by L-BFGS (`polish`)."""
+    """How the acquisition is searched: how many uniform candidates, how many anchors
+    (trials whose neighbourhoods are searched), successively finer local steps around the
+    leaders, the share of suggestions that rank only axis moves of the incumbent, and how
+    many of the best candidates are then climbed by L-BFGS (`polish`)."""
 
+    randoms: int
+    anchors: int
     scales: tuple[float, ...]
     axis_share: float
     polished: int
 
 
-ONE_OBJECTIVE = Effort(LOCAL_SCALES, axis_share=0.2, polished=0)
+ONE_OBJECTIVE = Effort(RANDOM_CANDIDATES, ANCHORS, LOCAL_SCALES, axis_share=0.2, polished=0)
 # With several objectives the acquisition's maxima lie all along the front, often on a
 # constraint's boundary or a face of the box, where small distances decide the gain: one
 # more, finer step and an L-BFGS climb of the two best candidates put the pick on them.
-# The front's anchors already spread the search along the trade-off, so axis moves (one
+# The best pick is usually in the widest gap between front points, anywhere along the
+# front: sixteen anchors spread over it find it (four left most gaps without an anchor
+# beside them and put a quarter of the local candidates on each end), and more uniform
+# candidates keep the global search from being crowded out by the local one. The
+# front's anchors already spread the search along the trade-off, so axis moves (one
 # suggestion in five restricted to a line) only cost trials there. One objective keeps
 # its measured effort, so its suggestions are unchanged bit for bit.
-SEVERAL_OBJECTIVES = Effort((*LOCAL_SCALES, 0.0008), axis_share=0.0, polished=2)
+SEVERAL_OBJECTIVES = Effort(1024, 16, (*LOCAL_SCALES, 0.0008), axis_share=0.0, polished=2)
 
 
 def rank_candidates(
@@ -61,7 +69,7 @@ def rank_candidates(
     """Candidates in decreasing order of acquisition: random points, perturbations and
     axis moves of the anchors (best trials), then finer perturbations of the leaders,
     then the best of them polished."""
-    pool = [transform.sample(rng, RANDOM_CANDIDATES)]
+    pool = [transform.sample(rng, effort.randoms)]
     pool += [transform.neighbors(np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng, 0.05)]
     pool += [axis_moves(transform, np.repeat(anchors, NEIGHBORS_PER_ANCHOR, 0), rng)]
     scores = [score(candidates) for candidates in pool]

@@ -388,18 +388,18 @@ class JobSetSampler(Ticker):
         self.phases_beside_running: set[str] = set()
 
     def tick(self) -> None:
-        running = [js for js in _jobsets(self.kube) if _running(js)]
+        rules = _built_in_rules()
+        running = [js for js in _jobsets(self.kube) if _running(js, rules)]
         self.most_running = max(self.most_running, len(running))
         if running:
             trials = self.kube.trials()
             self.phases_beside_running |= {t.get("status", {}).get("phase", "") for t in trials}
 
 
-def _running(jobset: Document) -> bool:
-    ended = ("Completed", "Failed")
-    conditions = (jobset.get("status") or {}).get("conditions") or []
-    finished = any(c["type"] in ended and c["status"] == "True" for c in conditions)
-    return not jobset["spec"].get("suspend") and not finished
+def _running(jobset: Document, rules: KindRules) -> bool:
+    """Admitted and not yet decided by the built-in rules the operator judges it by."""
+    undecided = verdict(rules, jobset.get("status") or {}) is None
+    return not jobset["spec"].get("suspend") and undecided
 
 
 def test_kueue_admits_queued_jobset_trials_whole_within_the_quota(

@@ -7,6 +7,7 @@ import pytest
 
 from kubetune.search.base import Observation
 from kubetune.search.pareto import (
+    Points,
     dominates,
     front_mask,
     front_reference,
@@ -48,16 +49,40 @@ def test_hypervolume_matches_monte_carlo(dims: int) -> None:
     assert hypervolume(points, reference) == pytest.approx(covered.mean(), abs=0.01)
 
 
+def octant(angles: int) -> Points:
+    """Points on the unit sphere where every coordinate is positive, a grid of angles."""
+    polar, azimuth = np.meshgrid(*2 * [np.linspace(0.1, 1.4, angles)])
+    sine = np.sin(polar.ravel())
+    return np.column_stack(
+        [sine * np.cos(azimuth.ravel()), sine * np.sin(azimuth.ravel()), np.cos(polar.ravel())]
+    )
+
+
 def test_a_front_reference_lies_past_the_bulk_of_the_front_not_its_edges() -> None:
-    # Ten points on the unit circle's quarter and one edge point far out on the y axis,
-    # non-dominated at any height because its x is the smallest.
-    angles = np.linspace(0.1, 1.4, 10)
-    bulk = np.column_stack([np.cos(angles), np.sin(angles)])
-    front = np.vstack([bulk, [[0.0, 3.0]]])
+    # The octant's points and three edge points far out on the axes, each non-dominated
+    # at any distance because its other two objectives are the smallest.
+    bulk = octant(5)
+    front = np.vstack([bulk, 3.0 * np.eye(3)])
     reference = front_reference(front)
-    expected = np.percentile(front, 80, axis=0) + 0.1 * (front.max(axis=0) - front.min(axis=0))
+    spread = front.max(axis=0) - front.min(axis=0)
+    shares = (np.percentile(front, 80, axis=0) - front.min(axis=0)) / spread
+    expected = front.min(axis=0) + (np.median(shares) + 0.1) * spread
     assert reference.tolist() == pytest.approx(expected.tolist())
-    assert np.all(bulk < reference) and reference[1] < 1.5  # the edge at 3 lies outside
+    assert np.all(bulk < reference) and np.all(reference < 1.5)  # the edges at 3 lie outside
+
+
+def test_a_front_piled_at_one_objectives_best_keeps_a_box_as_deep_as_the_others() -> None:
+    # Most points sit at the third objective's best (0, on the arc where it is 0), a few
+    # spread over the rest of the octant: that objective's own 80th percentile is 0, and
+    # a box ending there would value only the pile.
+    arc = np.linspace(0.0, np.pi / 2, 20)
+    pile = np.column_stack([np.cos(arc), np.sin(arc), np.zeros_like(arc)])
+    front = np.vstack([pile, octant(2)])
+    reference = front_reference(front)
+    assert np.percentile(front[:, 2], 80) == 0.0
+    assert reference[2] > 0.8 * front[:, 2].max()
+    depth = (reference - front.min(axis=0)) / np.ptp(front, axis=0)
+    assert depth.tolist() == pytest.approx([depth[0]] * 3)
 
 
 def test_a_front_reference_of_one_point_lies_a_unit_beyond_it() -> None:

@@ -25,16 +25,24 @@ def derived_reference(best: NDArray[np.float64], worst: NDArray[np.float64]) -> 
 
 
 def front_reference(front: Points) -> Points:
-    """A reference that hugs the bulk of a front rather than its extremes: per objective,
-    the 80th percentile of the front's values plus a tenth of the front's range (a whole
-    unit when every value agrees). With three or more objectives a front keeps points
-    that are very good in some objectives and poor in another (on a spherical front, its
-    edges at any radius): they set the front's nadir and the worst of every trial, and
-    a box reaching them rewards pushing those edges further. A quantile ignores them."""
+    """A reference that values the bulk of a front rather than its extremes: per
+    objective, the 80th percentile of the front's values as a share of the front's range
+    there; the box reaches the median of those shares in every objective, plus a tenth
+    of the range (a whole unit where every value agrees).
+
+    With three or more objectives a front keeps points that are very good in some
+    objectives and poor in another (on a spherical front, its edges at any radius), and
+    a box reaching all of them spends the search on pushing those edges out; a quantile
+    leaves most of them outside. One share for every objective rather than each one's
+    own percentile: where the front's points pile up at one objective's best, that
+    percentile pulls the box in to the pile, and the search then values only that part
+    of the front (see "DTLZ2" in benchmarks/README.md). The price: one objective whose
+    front alone reaches far out gets a deep box."""
     values = np.asarray(front, dtype=np.float64)
-    spread = np.ptp(values, axis=0)
-    bulk = np.percentile(values, FRONT_QUANTILE, axis=0)
-    return np.asarray(bulk + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
+    best, spread = values.min(axis=0), np.ptp(values, axis=0)
+    shares = (values - best) / np.where(spread > 0, spread, 1.0)
+    depth = np.median(np.percentile(shares, FRONT_QUANTILE, axis=0))
+    return np.asarray(best + depth * spread + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
 
 
 def dominates(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:

@@ -65,6 +65,9 @@ def test_metrics_follow_a_real_experiment_and_leave_with_it(
         assert scraped[("kubetune_reconcile_duration_seconds_count", frozenset())] > 0
         timed = ("kubetune_suggestion_duration_seconds_count", frozenset({("algorithm", "random")}))
         assert scraped[timed] >= 2  # at least two planning steps launched trials
+        for resource in ("tuningtrials", "jobs"):  # >=: earlier tests' operators count too
+            posted = frozenset({("verb", "POST"), ("resource", resource)})
+            assert scraped[("kubetune_api_writes_total", posted)] >= 4, resource
 
         kube.custom.delete_namespaced_custom_object(
             GROUP, VERSION, namespace, "tuningexperiments", "scraped"

@@ -18,6 +18,8 @@ from kubetune.planning.status import lifecycle_document
 from kubetune.reconcile import handlers, metrics
 from kubetune.reconcile.http_serving import bound_port
 from kubetune.reconcile.metrics_service import start_metrics_server
+from tests.unit.fake_kube import FakeKube
+from tests.unit.pass_helpers import create, experiment_body, reconcile
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -84,6 +86,22 @@ def test_only_planning_steps_that_suggest_are_timed() -> None:
     assert _sample(count, algorithm="tpe") == before + 1
 
 
+def test_api_writes_are_what_a_pass_sent_to_change_objects_by_verb_and_resource() -> None:
+    fake = FakeKube()
+    writes = metrics.ApiWrites()
+    assert writes.track(fake) is fake
+    create(fake, experiment_body(max_trials=4, parallel=2))
+    reconcile(fake)
+    (family,) = writes.collect()
+    sent = {(s.labels["verb"], s.labels["resource"]): s.value for s in family.samples}
+    assert family.name == "kubetune_api_writes" and family.type == "counter"
+    assert sent[("POST", "tuningtrials")] == len(fake.of_kind("tuningtrials")) == 2
+    # Two Jobs, and the server-side dry run that checked the pod template before them.
+    assert sent[("POST", "jobs")] == len(fake.of_kind("jobs")) + 1 == 3
+    assert sum(sent.values()) == len(fake.write_requests())  # every write; no read
+    assert not any(verb == "GET" for verb, _ in sent)
+
+
 def test_the_endpoint_serves_the_registry_in_prometheus_text_format() -> None:
     namespace, name = _experiment()
     metrics.record_experiment(namespace, name, {"phase": "Running", "best": {"value": 0.5}})
@@ -92,7 +110,8 @@ def test_the_endpoint_serves_the_registry_in_prometheus_text_format() -> None:
     assert content_type.startswith("text/plain")
     families = {family.name: family for family in text_string_to_metric_families(text)}
     for expected in ("kubetune_experiments", "kubetune_reconcile_duration_seconds",
-                     "kubetune_ingest_reports", "kubetune_experiment_best_objective"):  # fmt: skip
+                     "kubetune_ingest_reports", "kubetune_experiment_best_objective",
+                     "kubetune_api_writes"):  # fmt: skip
         assert expected in families, expected
     best = families["kubetune_experiment_best_objective"].samples
     assert any(s.labels == {"namespace": namespace, "experiment": name} for s in best)

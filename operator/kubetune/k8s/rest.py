@@ -119,6 +119,11 @@ class Kube:
             raise ApiException.from_response(http_resp=response, body=text, data=None)
         return response
 
+    def write_counts(self) -> Counter[str]:
+        """The writes so far, "VERB resource" -> count, as one consistent copy."""
+        with self._writes_lock:
+            return Counter(self.writes)
+
     def _count(self, method: str, path: str) -> None:
         if method in WRITE_METHODS:
             with self._writes_lock:

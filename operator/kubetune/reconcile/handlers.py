@@ -37,7 +37,7 @@ from kubetune.reconcile import (
 )
 from kubetune.reconcile.experiment import reconcile_experiment
 from kubetune.reconcile.ingest_service import mark_watch_listed
-from kubetune.reconcile.metrics import forget_experiment
+from kubetune.reconcile.metrics import API_WRITES, forget_experiment
 from kubetune.reconcile.metrics_sink import INGEST_THREADS
 from kubetune.reconcile.reporter_jobs import experiment_keys
 from kubetune.reconcile.serialize import PassSerializer
@@ -70,7 +70,7 @@ def configure(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
-    memo["kube"] = connect(CONNECTIONS)
+    memo["kube"] = API_WRITES.track(connect(CONNECTIONS))
     memo["passes"] = PassSerializer()  # per operator run: its locks belong to this loop
     memo[PASS_THREADS_MEMO_KEY] = ThreadPoolExecutor(PASS_THREADS, thread_name_prefix="pass")
 
@@ -88,7 +88,7 @@ async def start_watching(*, memo: Any, **_: Any) -> None:
             coroutine = _quietly(memo, metadata["namespace"], experiment)
             asyncio.run_coroutine_threadsafe(coroutine, loop)
 
-    memo[OWNED_MEMO_KEY] = WatchedObjects(connect(), changed)
+    memo[OWNED_MEMO_KEY] = WatchedObjects(API_WRITES.track(connect()), changed)
 
 
 @kopf.on.cleanup()

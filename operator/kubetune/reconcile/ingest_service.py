@@ -18,6 +18,7 @@ from kubetune.k8s.owned import OWNED_MEMO_KEY, WatchedObjects
 from kubetune.k8s.rest import Document, Kube, connect
 from kubetune.reconcile import settings
 from kubetune.reconcile.ingest import start_ingest
+from kubetune.reconcile.metrics import API_WRITES
 from kubetune.reconcile.metrics_sink import (
     CachedTrial,
     KubeKeySource,
@@ -82,7 +83,7 @@ async def ingest_startup(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Starts the endpoint with the operator, sharing the handlers' connection when their
     startup hook (registered earlier) put one in `memo.kube`."""
     port = settings.INGEST_PORT.read()
-    kube = memo.get("kube") or connect()
+    kube = memo.get("kube") or API_WRITES.track(connect())
     host = settings.INGEST_HOST.read()
     watched = memo[WATCHED_MEMO_KEY] = WatchedExperiments(kwargs.get(INDEX_NAME))
     runner = await start_metrics_ingest(kube, port, host, watched, _watched_trial(memo))

@@ -2,11 +2,12 @@
 
 Every metric is defined here, with the few recording functions that the reconcile path
 calls where things happen: a pass ends, a plan suggests trials, a trial is launched or
-finishes, an experiment's status is read or written, an experiment is deleted. The
-handlers thus stay free of metric plumbing, and docs/install.md lists the same names.
+finishes, an experiment's status is read or written, an experiment is deleted; and the
+API writes of the operator's connections, read from their own tallies at each scrape.
+The handlers thus stay free of metric plumbing, and docs/install.md lists the same names.
 
 Cardinality stays bounded. Labels other than namespace/experiment take a fixed set of
-values (phase, outcome, algorithm). Series labelled by experiment exist only for
+values (phase, outcome, algorithm, verb, resource). Series labelled by experiment exist only for
 experiments alive in the cluster: `forget_experiment` removes them once it is deleted.
 So the series count follows the live experiments, never the number of trials or time.
 Everything here is rebuilt after a restart: resumed experiments report their status
@@ -16,11 +17,16 @@ again, and counters start from zero, as Prometheus counters may.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import Counter as Tally
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from kubetune.k8s.rest import Kube
 
 EXPERIMENT_PHASES = ("Pending", "Running", "Succeeded", "Failed", "Stopped")
 TRIAL_OUTCOMES = ("succeeded", "failed", "early_stopped", "stopped")
@@ -61,6 +67,37 @@ RECONCILE_SECONDS = Histogram(
     "Time of one reconcile pass of one experiment: reads, planning and writes.",
     buckets=LATENCY_BUCKETS,
 )
+
+
+class ApiWrites(Collector):
+    """`kubetune_api_writes_total`: what the operator asks the API server to change (POST,
+    PUT, PATCH, DELETE), by verb and resource, summed over the connections it tracks. Read
+    from each connection's own tally when scraped, so a request is counted where it is
+    sent and nowhere else. Reads are left out: the operator reads through watches, a few
+    long-lived streams rather than requests per trial."""
+
+    def __init__(self) -> None:
+        self._connections: weakref.WeakSet[Kube] = weakref.WeakSet()
+
+    def track(self, kube: Kube) -> Kube:
+        self._connections.add(kube)
+        return kube
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "kubetune_api_writes",
+            "Requests the operator sent to change objects in the API server, by verb and "
+            "resource (jobs, tuningtrials/status, events...).",
+            labels=["verb", "resource"],
+        )
+        tallies = [kube.write_counts() for kube in list(self._connections)]
+        for key, count in sorted(sum(tallies, Tally()).items()):
+            family.add_metric(key.split(" ", 1), count)
+        yield family
+
+
+API_WRITES = ApiWrites()
+REGISTRY.register(API_WRITES)
 
 _phases: dict[tuple[str, str], str] = {}
 _phases_lock = threading.Lock()  # passes of different experiments run in parallel threads

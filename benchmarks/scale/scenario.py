@@ -67,6 +67,7 @@ class ScenarioResult:
     finished: bool  # every experiment reached a terminal phase before the deadline
     bench_cpu_s: float  # this process's own CPU (driver, watches): it shares the cores
     errors: list[str] = field(default_factory=list)
+    writes: Counter[tuple[str, str]] = field(default_factory=Counter)  # the operator's own count
 
 
 class ScenarioRun:
@@ -126,7 +127,8 @@ class ScenarioRun:
         requests = scrape.apiserver_requests(self.api) - before
         requests[("POST", "tuningexperiments", GROUP)] -= len(created_at)  # our own creates
         timeline.sample()
-        ingest = scrape.ingest_outcomes(scrape.read_text(operator.metrics_url))
+        served = scrape.read_text(operator.metrics_url)
+        ingest, writes = scrape.ingest_outcomes(served), scrape.operator_writes(served)
         driver.stop()
         experiments, trials = self._list(), self._list("tuningtrials")
         errors = [repr(e) for e in [*driver.errors, *driver.watch.errors, *jobs.watch.errors]]
@@ -134,7 +136,7 @@ class ScenarioRun:
             self.scenario, list(driver.records.values()),
             {name: jobs.creation_times(name) for name in created_at}, created_at,
             experiments, trials, operator.usage, +requests, timeline.samples, ingest, wall_s,
-            finished, time.process_time() - cpu_before, errors,
+            finished, time.process_time() - cpu_before, errors, writes,
         )  # fmt: skip
 
     def _create_experiments(self) -> dict[str, float]:

@@ -10,8 +10,9 @@ controller makes nearly all of them (a finished Job expiring), and the operator 
 a Job only to stop a trial early, which these scenarios do not do. The TTL controller
 deletes in the foreground, so the garbage collector then PATCHes each such Job once, to
 take off the `foregroundDeletion` finalizer when its Pods are gone: those PATCHes, one per
-Job deletion, are not the operator's either. The operator's own
-endpoint gives the reconcile-pass histogram, sampled over time by `PassTimeline`.
+Job deletion, are not the operator's either. The operator's own endpoint gives the
+reconcile-pass histogram, sampled over time by `PassTimeline`, and its own count of its
+writes (`operator_writes`), which checks the attribution above.
 """
 
 from __future__ import annotations
@@ -99,6 +100,15 @@ def job_queue(plane: ControlPlane) -> JobQueue:
 
     return JobQueue(job("workqueue_depth"), job("workqueue_queue_duration_seconds_sum"),
                     job("workqueue_queue_duration_seconds_count"))  # fmt: skip
+
+
+def operator_writes(text: str) -> Counter[tuple[str, str]]:
+    """The operator's own count of its writes (`kubetune_api_writes_total`), by verb and
+    resource."""
+    writes: Counter[tuple[str, str]] = Counter()
+    for labels, value in samples(text, "kubetune_api_writes_total"):
+        writes[(labels["verb"], labels["resource"])] += int(value)
+    return writes
 
 
 def ingest_outcomes(text: str) -> Counter[str]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from benchmarks.scale import scrape
 from benchmarks.scale.analysis import Figures, completion_rates, trials_created
 from benchmarks.scale.scenario import ScenarioResult
+from kubetune.k8s.rest import WRITE_METHODS
 
 Baseline = Mapping[str, float | str]
 LISTED_PROBLEMS = 10
@@ -76,6 +77,10 @@ def print_requests(result: ScenarioResult) -> None:
           f"{everyone / trials:.1f} (API server counters, WATCH excluded)")  # fmt: skip
     for (verb, resource, group), count in ours.most_common():
         print(f"    {verb:7s} {resource:28s} {group or 'core':14s} {count / trials:6.2f}")
+    attributed = sum(n for (verb, _, _), n in ours.items() if verb in WRITE_METHODS)
+    own = sum(result.writes.values())
+    print(f"  its writes per trial: {attributed / trials:.2f} as attributed above, "
+          f"{own / trials:.2f} by its own count (kubetune_api_writes_total)")  # fmt: skip
     others = result.requests - ours
     print("  the other components' (kubelet, controllers, scheduler, this driver), most first:")
     for (verb, resource, group), count in others.most_common(OTHERS_SHOWN):

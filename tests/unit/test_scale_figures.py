@@ -50,3 +50,15 @@ def test_the_collectors_finalizer_patch_of_each_expired_job_is_not_the_operators
     PATCHes each once. Of 5 Job PATCHes, 3 are the operator's expiries."""
     delta = Counter({("PATCH", "jobs", "batch"): 5, ("DELETE", "jobs", "batch"): 2})
     assert scrape.operator_requests(delta) == Counter({("PATCH", "jobs", "batch"): 3})
+
+
+def test_the_operators_own_write_count_is_read_from_its_endpoint() -> None:
+    served = (
+        "# TYPE kubetune_api_writes counter\n"
+        'kubetune_api_writes_total{verb="POST",resource="jobs"} 3.0\n'
+        'kubetune_api_writes_total{verb="PATCH",resource="tuningtrials/status"} 7.0\n'
+        'kubetune_ingest_reports_total{result="accepted"} 9.0\n'
+    )
+    assert scrape.operator_writes(served) == Counter(
+        {("POST", "jobs"): 3, ("PATCH", "tuningtrials/status"): 7}
+    )

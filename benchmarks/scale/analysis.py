@@ -127,7 +127,7 @@ def trials_created(result: ScenarioResult) -> int:
 
 def figures(result: ScenarioResult) -> Figures:
     lags = successor_lags(result)
-    operator_requests = sum(scrape.operator_requests(result.requests).values())
+    operator_requests = scrape.operator_total(result.requests, result.writes)
     sent = [r for r in result.records if r.report_sent_at is not None]
     samples = result.usage.samples
     return Figures(

@@ -31,6 +31,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.cluster import ControlPlane
 from tests.cluster.readiness import self_signed_context
 
+from kubetune.k8s.rest import WRITE_METHODS
+
 RequestKey = tuple[str, str, str]  # verb, resource (with /subresource), group
 PASS_HISTOGRAM = "kubetune_reconcile_duration_seconds"
 # Reading a trainer's log (CONNECT pods/log) and expiring a settled trial's Job (PATCH
@@ -109,6 +111,38 @@ def operator_writes(text: str) -> Counter[tuple[str, str]]:
     for labels, value in samples(text, "kubetune_api_writes_total"):
         writes[(labels["verb"], labels["resource"])] += int(value)
     return writes
+
+
+def operator_total(delta: Counter[RequestKey], writes: Counter[tuple[str, str]]) -> int:
+    """The operator's requests: its reads as `operator_requests` finds them; its writes,
+    per verb and resource, the larger of what that finds and its own count. Each misses
+    some: the API server's counters cannot tell the operator's Events from the kubelet's
+    and the controllers', and its own count leaves out kopf's (a few PATCHes of each
+    experiment, sent on kopf's connection). A run without its own count: as found."""
+    reads = sum(
+        n for (verb, _, _), n in operator_requests(delta).items() if verb not in WRITE_METHODS
+    )
+    found = found_writes(delta)
+    return reads + sum(max(found[key], writes[key]) for key in set(found) | set(writes))
+
+
+def found_writes(delta: Counter[RequestKey]) -> Counter[tuple[str, str]]:
+    """The writes `operator_requests` finds, by verb and resource (groups merged)."""
+    found: Counter[tuple[str, str]] = Counter()
+    for (verb, resource, _), n in operator_requests(delta).items():
+        if verb in WRITE_METHODS:
+            found[(verb, resource)] += n
+    return found
+
+
+def write_differences(
+    delta: Counter[RequestKey], writes: Counter[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(verb, resource) -> (writes `operator_requests` finds, the operator's own count),
+    where the two differ."""
+    found = found_writes(delta)
+    keys = sorted(set(found) | set(writes))
+    return {key: (found[key], writes[key]) for key in keys if found[key] != writes[key]}
 
 
 def ingest_outcomes(text: str) -> Counter[str]:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from benchmarks.scale import scrape
 from benchmarks.scale.analysis import Figures, completion_rates, trials_created
 from benchmarks.scale.scenario import ScenarioResult
-from kubetune.k8s.rest import WRITE_METHODS
 
 Baseline = Mapping[str, float | str]
 LISTED_PROBLEMS = 10
@@ -73,14 +72,16 @@ def print_requests(result: ScenarioResult) -> None:
     trials = max(1, trials_created(result))
     ours = scrape.operator_requests(result.requests)
     everyone = sum(n for (verb, _, _), n in result.requests.items() if verb != "WATCH")
-    print(f"API requests per trial: operator {sum(ours.values()) / trials:.1f}, all components "
-          f"{everyone / trials:.1f} (API server counters, WATCH excluded)")  # fmt: skip
+    total = scrape.operator_total(result.requests, result.writes)
+    print(f"API requests per trial: operator {total / trials:.1f}, all components "
+          f"{everyone / trials:.1f} (API server counters, WATCH excluded; the operator's "
+          "writes by its own count)")  # fmt: skip
     for (verb, resource, group), count in ours.most_common():
         print(f"    {verb:7s} {resource:28s} {group or 'core':14s} {count / trials:6.2f}")
-    attributed = sum(n for (verb, _, _), n in ours.items() if verb in WRITE_METHODS)
-    own = sum(result.writes.values())
-    print(f"  its writes per trial: {attributed / trials:.2f} as attributed above, "
-          f"{own / trials:.2f} by its own count (kubetune_api_writes_total)")  # fmt: skip
+    print("  where the operator's own count of its writes differs from the above:")
+    differences = scrape.write_differences(result.requests, result.writes)
+    for (verb, resource), (found, own) in differences.items():
+        print(f"    {verb:7s} {resource:43s} {found / trials:6.2f} -> {own / trials:.2f}")
     others = result.requests - ours
     print("  the other components' (kubelet, controllers, scheduler, this driver), most first:")
     for (verb, resource, group), count in others.most_common(OTHERS_SHOWN):

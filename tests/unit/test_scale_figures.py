@@ -62,3 +62,19 @@ def test_the_operators_own_write_count_is_read_from_its_endpoint() -> None:
     assert scrape.operator_writes(served) == Counter(
         {("POST", "jobs"): 3, ("PATCH", "tuningtrials/status"): 7}
     )
+
+
+def test_each_write_counts_as_the_larger_of_the_found_and_the_operators_own_count() -> None:
+    """Its Events are among the kubelet's and the controllers' on the API server's
+    counters, which only its own count tells apart; kopf's PATCHes of experiments are
+    on the API server's counters only."""
+    delta = Counter({("GET", "tuningtrials", "kubetune.dev"): 2, ("POST", "jobs", "batch"): 3,
+                     ("POST", "events", ""): 9,
+                     ("PATCH", "tuningexperiments", "kubetune.dev"): 6})  # fmt: skip
+    own = Counter({("POST", "jobs"): 3, ("POST", "events"): 4, ("PATCH", "tuningexperiments"): 1})
+    assert scrape.operator_total(delta, own) == 2 + 3 + 4 + 6
+    assert scrape.operator_total(delta, Counter()) == 2 + 3 + 6  # a run without its own count
+    assert scrape.write_differences(delta, own) == {
+        ("PATCH", "tuningexperiments"): (6, 1),
+        ("POST", "events"): (0, 4),
+    }

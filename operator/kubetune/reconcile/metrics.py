@@ -74,7 +74,8 @@ class ApiWrites(Collector):
     PUT, PATCH, DELETE), by verb and resource, summed over the connections it tracks. Read
     from each connection's own tally when scraped, so a request is counted where it is
     sent and nowhere else. Reads are left out: the operator reads through watches, a few
-    long-lived streams rather than requests per trial."""
+    long-lived streams rather than requests per trial. So are kopf's own requests, on its
+    own connection: a few PATCHes of each experiment over its life, none per trial."""
 
     def __init__(self) -> None:
         self._connections: weakref.WeakSet[Kube] = weakref.WeakSet()

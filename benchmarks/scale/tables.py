@@ -74,11 +74,11 @@ def print_requests(result: ScenarioResult) -> None:
     everyone = sum(n for (verb, _, _), n in result.requests.items() if verb != "WATCH")
     total = scrape.operator_total(result.requests, result.writes)
     print(f"API requests per trial: operator {total / trials:.1f}, all components "
-          f"{everyone / trials:.1f} (API server counters, WATCH excluded; the operator's "
-          "writes by its own count)")  # fmt: skip
+          f"{everyone / trials:.1f} (API server counters, WATCH excluded; each of the "
+          "operator's writes the larger of these and its own count)")  # fmt: skip
     for (verb, resource, group), count in ours.most_common():
         print(f"    {verb:7s} {resource:28s} {group or 'core':14s} {count / trials:6.2f}")
-    print("  where the operator's own count of its writes differs from the above:")
+    print("  the operator's writes where its own count differs (above -> own count):")
     differences = scrape.write_differences(result.requests, result.writes)
     for (verb, resource), (found, own) in differences.items():
         print(f"    {verb:7s} {resource:43s} {found / trials:6.2f} -> {own / trials:.2f}")

@@ -56,6 +56,13 @@ def dtlz2(params: Assignment) -> Outcome:
     return tuple(float(radius * f) for f in objectives), ()
 
 
+def dtlz2_skew(params: Assignment) -> Outcome:
+    """DTLZ2 with its third objective stretched, exp(3 f3) - 1: the same front, a long
+    tail in one objective (like a latency that can blow up)."""
+    (first, second, third), _ = dtlz2(params)
+    return (first, second, float(np.expm1(3.0 * third))), ()
+
+
 def branin_currin(params: Assignment) -> Outcome:
     """On the unit square; feasible inside a disc of radius sqrt(50) around (2.5, 7.5) in
     Branin's coordinates (the constrained Branin-Currin of the BO literature)."""
@@ -111,7 +118,7 @@ def problem(name: str) -> MoProblem:
     """Problems are built on demand: LCBench loads a surrogate model."""
     if name == "lcbench":
         return MoProblem(name, LCBENCH_SPACE, lcbench_outcome, lcbench_reference())
-    return SYNTHETIC[name]
+    return SYNTHETIC.get(name) or EXTRA[name]
 
 
 SYNTHETIC = {
@@ -120,4 +127,9 @@ SYNTHETIC = {
     "dtlz2": MoProblem("dtlz2", box(6, 0, 1), dtlz2, (1.1, 1.1, 1.1)),
     "branin-currin": MoProblem("branin-currin", box(2, 0, 1), branin_currin, (80.0, 12.0), True),
 }
-NAMES = (*SYNTHETIC, "lcbench")
+NAMES = (*SYNTHETIC, "lcbench")  # the suite; EXTRA runs only when named in --problems
+EXTRA = {
+    "dtlz2-skew": MoProblem(
+        "dtlz2-skew", box(6, 0, 1), dtlz2_skew, (1.1, 1.1, float(np.expm1(3.3)))
+    )
+}

@@ -37,7 +37,7 @@ def front_reference(front: Points) -> Points:
     own percentile: where the front's points pile up at one objective's best, that
     percentile pulls the box in to the pile, and the search then values only that part
     of the front (see "DTLZ2" in benchmarks/README.md). The price: one objective whose
-    front alone reaches far out gets a deep box."""
+    front alone reaches far out gets a deep box (measured there too, on a long tail)."""
     values = np.asarray(front, dtype=np.float64)
     best, spread = values.min(axis=0), np.ptp(values, axis=0)
     shares = (values - best) / np.where(spread > 0, spread, 1.0)

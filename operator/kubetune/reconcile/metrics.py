@@ -7,11 +7,11 @@ API writes of the operator's connections, read from their own tallies at each sc
 The handlers thus stay free of metric plumbing, and docs/install.md lists the same names.
 
 Cardinality stays bounded. Labels other than namespace/experiment take a fixed set of
-values (phase, outcome, algorithm, verb, resource). Series labelled by experiment exist only for
-experiments alive in the cluster: `forget_experiment` removes them once it is deleted.
-So the series count follows the live experiments, never the number of trials or time.
-Everything here is rebuilt after a restart: resumed experiments report their status
-again, and counters start from zero, as Prometheus counters may.
+values (phase, outcome, algorithm, verb, resource). Series labelled by experiment exist
+only for experiments alive in the cluster: `forget_experiment` removes them once it is
+deleted. So the series count follows the live experiments, never the number of trials
+or time. Everything here is rebuilt after a restart: resumed experiments report their
+status again, and counters start from zero, as Prometheus counters may.
 """
 
 from __future__ import annotations

@@ -30,7 +30,12 @@ from tests.cluster import (
 from tests.cluster.binaries import find_jobset_dir, find_kueue_dir
 from tests.cluster.jobset import JobSetManager
 from tests.cluster.kueue import KueueManager
-from tests.integration.operator_harness import Cluster, install_crds, kubeconfig_env
+from tests.integration.operator_harness import (
+    Cluster,
+    confirm_deletion,
+    install_crds,
+    kubeconfig_env,
+)
 from tests.unit.reporter_endpoint import free_port
 
 CLUSTER_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_CLUSTER") == "1"
@@ -123,6 +128,18 @@ def namespace(cluster: ClusterClient, request: pytest.FixtureRequest) -> Iterato
     yield name
     with contextlib.suppress(ApiException):
         core.delete_namespace(name)
+    eventually(lambda: _reaped(core, name), f"every pod of {name} removed", timeout=60)
+
+
+def _reaped(core: client.CoreV1Api, namespace: str) -> bool:
+    """Removes what is left of the namespace's pods, as the kubelet would once they are
+    deleted; True once none is left. Pods whose status a test wrote (kwok leaves them
+    alone) would otherwise stay Terminating, holding GPUs of the node every test shares.
+    The namespace is terminating, so no new pod can appear in it."""
+    pods = core.list_namespaced_pod(namespace).items
+    for pod in pods:
+        confirm_deletion(core, namespace, pod.metadata.name)
+    return not pods
 
 
 def _has_default_service_account(core: client.CoreV1Api, namespace: str) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 
 from kopf.testing import KopfRunner
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from tests.cluster import CUSTOM_STATUS_ANNOTATION, ClusterClient, Ticker, eventually
 from tests.cluster.binaries import REPO_ROOT
@@ -168,6 +169,9 @@ class TrialPodDriver(Ticker):
 
     def _drive(self) -> None:
         pods = self.core.list_namespaced_pod(self.namespace, label_selector=EXPERIMENT_LABEL).items
+        for pod in pods:
+            if pod.metadata.deletion_timestamp is not None:
+                confirm_deletion(self.core, self.namespace, pod.metadata.name)
         live = [
             pod
             for pod in pods
@@ -202,6 +206,14 @@ class TrialPodDriver(Ticker):
         self.core.patch_namespaced_pod_status(
             name, self.namespace, {"status": {"phase": phase, "containerStatuses": [container]}}
         )
+
+
+def confirm_deletion(core: client.CoreV1Api, namespace: str, name: str) -> None:
+    """What a kubelet does for a deleted pod once its containers stopped: remove it. kwok
+    leaves pods with a custom status to whoever plays them, so without this a deleted
+    pod stays Terminating for ever and keeps its GPU on the shared node."""
+    with contextlib.suppress(ApiException):  # gone already
+        core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
 
 
 def _params(pod: Any) -> dict[str, str]:

@@ -112,6 +112,19 @@ class Cluster:
         )
         return dict(found)
 
+    def delete_experiment(self, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, "tuningexperiments", name
+        )
+
+    def experiment_gone(self, name: str) -> bool:
+        """Whether the experiment is deleted (finalizers and all, as kubectl waits)."""
+        try:
+            self.experiment(name)
+        except ApiException as error:
+            return error.status == 404
+        return False
+
     def patch_spec(self, name: str, spec: Document) -> None:
         self.custom.patch_namespaced_custom_object(
             GROUP, VERSION, self.namespace, "tuningexperiments", name, {"spec": spec},

@@ -5,7 +5,6 @@ re-created under its name with other parameters."""
 from __future__ import annotations
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from tests.cluster import ClusterClient, eventually
 from tests.integration.operator_harness import (
@@ -26,14 +25,6 @@ def _running_trials(kube: Cluster, count: int) -> list[dict[str, object]] | None
     return running if len(running) >= count else None
 
 
-def _gone(kube: Cluster, name: str) -> bool:
-    try:
-        kube.experiment(name)
-    except ApiException as error:
-        return error.status == 404
-    return False
-
-
 def test_a_recreated_experiment_never_adopts_the_old_trials(
     cluster: ClusterClient, namespace: str, kube: Cluster
 ) -> None:
@@ -43,10 +34,10 @@ def test_a_recreated_experiment_never_adopts_the_old_trials(
     with TrialPodDriver(cluster, namespace, gate), operator_running(namespace):
         kube.create(experiment("again", max_trials=2, parallel=2))
         eventually(lambda: _running_trials(kube, 2), "two running trials", 60)
-        kube.custom.delete_namespaced_custom_object(
-            GROUP, VERSION, namespace, "tuningexperiments", "again"
+        kube.delete_experiment("again")
+        eventually(
+            lambda: kube.experiment_gone("again"), "the experiment deleted (as kubectl waits)"
         )
-        eventually(lambda: _gone(kube, "again"), "the experiment deleted (as kubectl waits)")
         kube.create(edited)
         gate.open = True
         done = kube.wait_for_phase("again", "Succeeded", "Failed", timeout=120)

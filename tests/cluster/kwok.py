@@ -15,8 +15,12 @@ kwok only watches `Logs` objects when their CRD exists, so the control plane ins
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from tests.cluster.components import Layout
 
@@ -115,3 +119,11 @@ def fake_gpu_node() -> dict[str, Any]:
         # Nodes accept status on create; kwok's node-initialize stage keeps these values.
         "status": {"capacity": resources, "allocatable": resources},
     }
+
+
+def confirm_deletion(core: client.CoreV1Api, namespace: str, name: str) -> None:
+    """What a kubelet does for a deleted pod once its containers stopped: remove it. kwok
+    leaves pods with a custom status to whoever plays them, so without this a deleted
+    pod stays Terminating for ever and keeps its GPU on the shared node."""
+    with contextlib.suppress(ApiException):  # gone already
+        core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)

@@ -30,12 +30,8 @@ from tests.cluster import (
 from tests.cluster.binaries import find_jobset_dir, find_kueue_dir
 from tests.cluster.jobset import JobSetManager
 from tests.cluster.kueue import KueueManager
-from tests.integration.operator_harness import (
-    Cluster,
-    confirm_deletion,
-    install_crds,
-    kubeconfig_env,
-)
+from tests.cluster.kwok import confirm_deletion
+from tests.integration.operator_harness import Cluster, install_crds, kubeconfig_env
 from tests.unit.reporter_endpoint import free_port
 
 CLUSTER_REQUIRED = os.environ.get("KUBETUNE_REQUIRE_CLUSTER") == "1"

@@ -26,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.cluster import CUSTOM_STATUS_ANNOTATION, ClusterClient, Ticker, eventually
 from tests.cluster.binaries import REPO_ROOT
+from tests.cluster.kwok import confirm_deletion
 
 GROUP, VERSION = "kubetune.dev", "v1alpha1"
 EXPERIMENT_LABEL = "kubetune.dev/experiment"
@@ -219,14 +220,6 @@ class TrialPodDriver(Ticker):
         self.core.patch_namespaced_pod_status(
             name, self.namespace, {"status": {"phase": phase, "containerStatuses": [container]}}
         )
-
-
-def confirm_deletion(core: client.CoreV1Api, namespace: str, name: str) -> None:
-    """What a kubelet does for a deleted pod once its containers stopped: remove it. kwok
-    leaves pods with a custom status to whoever plays them, so without this a deleted
-    pod stays Terminating for ever and keeps its GPU on the shared node."""
-    with contextlib.suppress(ApiException):  # gone already
-        core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
 
 
 def _params(pod: Any) -> dict[str, str]:

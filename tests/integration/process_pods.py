@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from tests.cluster import ClusterClient, Ticker, kwok
 from tests.cluster.binaries import REPO_ROOT
@@ -152,8 +151,7 @@ class ProcessPodDriver(Ticker):
         if running is not None:
             running.kill()
             self.killed.append(name)
-        with contextlib.suppress(ApiException):  # kwok may have finished it already
-            self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+        kwok.confirm_deletion(self.core, self.namespace, name)  # kwok may have done it already
 
     def _write_status(
         self, name: str, phase: str, trainer: dict[str, Any], reporter: dict[str, Any] | None = None

@@ -21,7 +21,13 @@ def derived_reference(best: NDArray[np.float64], worst: NDArray[np.float64]) -> 
     every value agrees), so the extremes of the front still add volume. The experiment's
     status and the search both measure from it, so the search improves what is shown."""
     spread = np.asarray(worst, dtype=np.float64) - np.asarray(best, dtype=np.float64)
-    return np.asarray(worst + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
+    return np.asarray(worst + margin(spread))
+
+
+def margin(spread: NDArray[np.float64]) -> NDArray[np.float64]:
+    """How far a reference lies beyond the values it bounds: a tenth of their spread, a
+    whole unit where every value agrees (a zero-width box would count nothing)."""
+    return np.asarray(np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
 
 
 def front_reference(front: Points) -> Points:
@@ -42,7 +48,7 @@ def front_reference(front: Points) -> Points:
     best, spread = values.min(axis=0), np.ptp(values, axis=0)
     shares = (values - best) / np.where(spread > 0, spread, 1.0)
     depth = np.median(np.percentile(shares, FRONT_QUANTILE, axis=0))
-    return np.asarray(best + depth * spread + np.where(spread > 0, REFERENCE_MARGIN * spread, 1.0))
+    return np.asarray(best + depth * spread + margin(spread))
 
 
 def dominates(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:

@@ -114,22 +114,20 @@ def operator_writes(text: str) -> Counter[tuple[str, str]]:
 
 
 def operator_total(delta: Counter[RequestKey], writes: Counter[tuple[str, str]]) -> int:
-    """The operator's requests: its reads as `operator_requests` finds them; its writes,
-    per verb and resource, the larger of what that finds and its own count. Each misses
-    some: the API server's counters cannot tell the operator's Events from the kubelet's
-    and the controllers', and its own count leaves out kopf's (a few PATCHes of each
+    """The operator's requests: what `operator_requests` finds, each write (by verb and
+    resource) raised to the operator's own count where that is larger. Each misses some:
+    the API server's counters cannot tell the operator's Events from the kubelet's and
+    the controllers', and its own count leaves out kopf's (a few PATCHes of each
     experiment, sent on kopf's connection). A run without its own count: as found."""
-    reads = sum(
-        n for (verb, _, _), n in operator_requests(delta).items() if verb not in WRITE_METHODS
-    )
-    found = found_writes(delta)
-    return reads + sum(max(found[key], writes[key]) for key in set(found) | set(writes))
+    ours = operator_requests(delta)
+    found = _writes_of(ours)
+    return sum(ours.values()) + sum(max(0, n - found[key]) for key, n in writes.items())
 
 
-def found_writes(delta: Counter[RequestKey]) -> Counter[tuple[str, str]]:
-    """The writes `operator_requests` finds, by verb and resource (groups merged)."""
+def _writes_of(ours: Counter[RequestKey]) -> Counter[tuple[str, str]]:
+    """The writes among the operator's requests, by verb and resource (groups merged)."""
     found: Counter[tuple[str, str]] = Counter()
-    for (verb, resource, _), n in operator_requests(delta).items():
+    for (verb, resource, _), n in ours.items():
         if verb in WRITE_METHODS:
             found[(verb, resource)] += n
     return found
@@ -140,7 +138,7 @@ def write_differences(
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """(verb, resource) -> (writes `operator_requests` finds, the operator's own count),
     where the two differ."""
-    found = found_writes(delta)
+    found = _writes_of(operator_requests(delta))
     keys = sorted(set(found) | set(writes))
     return {key: (found[key], writes[key]) for key in keys if found[key] != writes[key]}
 
